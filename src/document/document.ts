@@ -99,6 +99,8 @@ export interface TraceDocument {
   readonly usage: Usage
   readonly steps: ReadonlyArray<StepRecord>
   readonly truncated?: number
+  /** Steps that ran but were not recorded because the trace reached `maxStepsPerTrace`. */
+  readonly droppedSteps?: number
   readonly sdk: { readonly name: string; readonly version: string }
 }
 

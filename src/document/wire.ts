@@ -57,6 +57,7 @@ export interface WireDocument {
   readonly usage: WireUsage
   readonly steps: ReadonlyArray<WireStep>
   readonly truncated?: number
+  readonly dropped_steps?: number
   readonly sdk: { readonly name: string; readonly version: string }
 }
 
@@ -93,6 +94,7 @@ export function toWire(doc: TraceDocument): WireDocument {
     usage: usageToWire(doc.usage),
     steps: doc.steps.map(stepToWire),
     ...(doc.truncated ? { truncated: doc.truncated } : {}),
+    ...(doc.droppedSteps ? { dropped_steps: doc.droppedSteps } : {}),
     sdk: doc.sdk,
   }
 }
@@ -137,6 +139,7 @@ export function fromWire(value: unknown): TraceDocument {
     usage: usageFromWire(wire.usage),
     steps: wire.steps.map((step, index) => stepFromWire(expectObject(step, `steps[${index}]`) as unknown as WireStep)),
     ...(wire.truncated ? { truncated: wire.truncated } : {}),
+    ...(wire.dropped_steps ? { droppedSteps: wire.dropped_steps } : {}),
     sdk: wire.sdk,
   }
 }

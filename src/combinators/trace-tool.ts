@@ -1,0 +1,90 @@
+/**
+ * `traceTool`: each call inside a trace becomes one step of it.
+ */
+import { getRuntime } from '../core/config.js'
+import { isSuppressed, type TraceContext } from '../core/context.js'
+import { warnOnce } from '../core/guard.js'
+import { startStep, unrecorded, type StepSpec } from '../core/run.js'
+import { execute, type FailureOf, type Plan } from './execute.js'
+import { checkFunction, resolveToolOptions, type AnyFunction, type ResolvedTool, type ToolOptions, type ToolWrapped } from './options.js'
+import { runRoot } from './trace.js'
+import { wrap } from './wrap.js'
+
+const tools = new WeakSet<object>()
+
+/**
+ * Wraps a tool so each call inside a trace becomes one step of that trace: name, kind, duration,
+ * input (snapshotted at the call), output, status, attempts and retries. The wrapper has the same
+ * parameters, `this` and return type, and returns exactly what `fn` returns (a thenable comes back
+ * as a Promise of the same value; an async iterable as a traced view of it). Called outside any
+ * trace, the tool runs unrecorded and warns once per tool name. Options are checked here, at wrap
+ * time: an invalid one throws a `TypeError`. Wrapping a tool wrapper again returns it unchanged.
+ *
+ * @example
+ * import { configure, flush, memorySink, trace, traceTool } from 'tracellm'
+ * const sink = memorySink()
+ * configure({ sinks: [sink] })
+ * const add = traceTool({ name: 'add' })((a: number, b: number) => a + b)
+ * trace({ prompt: 'sum' })((n: number) => add(n, 1))(2)   // => 3
+ * await flush()
+ * sink.traces[0]?.steps.map((step) => step.name)           // => ['add']
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export function traceTool<const O extends ToolOptions = {}>(options?: O): <F extends AnyFunction>(fn: F) => ToolWrapped<F, O> {
+  const resolved = resolveToolOptions(options)
+  return <F extends AnyFunction>(fn: F): ToolWrapped<F, O> => {
+    checkFunction(fn, 'traceTool')
+    if (tools.has(fn)) return fn as unknown as ToolWrapped<F, O>
+    const run = toolRunner(resolved, fn.name, undefined)
+    const wrapper = wrap(fn, (thisArg, args, parent) => run(parent, args, () => fn.apply(thisArg, args)))
+    tools.add(wrapper)
+    return wrapper as unknown as ToolWrapped<F, O>
+  }
+}
+
+/** @internal Runs one tool call under `parent`; `invoke` calls the user's function. Shared with `tracellm/fp`. */
+export type ToolRun = (parent: TraceContext | undefined, args: unknown[], invoke: (ctx: TraceContext | undefined) => unknown) => unknown
+
+/** @internal */
+export function toolRunner(resolved: ResolvedTool, fnName: string, failureOf: FailureOf | undefined): ToolRun {
+  const name = resolved.name ?? (fnName === '' ? 'tool' : fnName)
+  const spec: StepSpec = {
+    name,
+    kind: resolved.kind,
+    captureInput: resolved.captureInput,
+    captureOutput: resolved.captureOutput,
+    mapInput: resolved.mapInput,
+    mapOutput: resolved.mapOutput,
+    metadata: resolved.metadata,
+    model: resolved.model,
+  }
+  const retry = resolved.maxRetries > 0 ? resolved : undefined
+  const run: ToolRun = (parent, args, invoke) => {
+    if (parent === undefined) return orphan(args, invoke)
+    const running = startStep(parent, spec, args)
+    if (running === undefined) return invoke(parent)
+    return execute(plan(running, parent.recorder.runtime.capture.maxBreadth), invoke)
+  }
+  const plan = (running: Plan['running'], maxChunks: number): Plan => ({
+    running,
+    name,
+    retry,
+    shouldRetry: resolved.shouldRetry,
+    failureOf,
+    maxChunks,
+    afterEnd: undefined,
+  })
+  const orphan = (args: unknown[], invoke: (ctx: TraceContext | undefined) => unknown): unknown => {
+    if (isSuppressed()) return invoke(undefined)
+    const runtime = getRuntime()
+    if (runtime.orphanSteps === 'trace' && !runtime.shutDown) {
+      return runRoot({ prompt: name, modelName: resolved.model, project: undefined, environment: undefined, tags: [], metadata: {}, captureInput: resolved.captureInput, captureOutput: resolved.captureOutput, mapInput: resolved.mapInput, mapOutput: resolved.mapOutput }, name, args, (root) => run(root, args, invoke), failureOf)
+    }
+    warnOnce(`orphan:${name}`, `tracellm: traceTool "${name}" was called outside any trace, so the call was not recorded. Wrap the function that calls it in trace(...), or configure({ orphanSteps: 'trace' }) to record such calls as traces of their own.`)
+    if (retry === undefined && failureOf === undefined) return invoke(undefined)
+    return execute(plan(unrecorded, runtime.capture.maxBreadth), invoke)
+  }
+  return run
+}

@@ -1,0 +1,103 @@
+/**
+ * `trace`: each top-level call produces one trace document; a call inside another trace is a step
+ * of kind "trace" of the outer one.
+ */
+import { getRuntime } from '../core/config.js'
+import { isSuppressed, type TraceContext } from '../core/context.js'
+import { warnOnce } from '../core/guard.js'
+import { startRoot, startStep, type StepSpec } from '../core/run.js'
+import { execute, type FailureOf } from './execute.js'
+import { checkFunction, resolveTraceOptions, type AnyFunction, type ResolvedTrace, type TraceOptions, type Traced } from './options.js'
+import { wrap } from './wrap.js'
+
+const traces = new WeakSet<object>()
+
+/**
+ * Wraps an orchestration function: each top-level call yields one trace document, written once
+ * under one `trace_id` when the call ends (for a returned stream, when the stream ends); tools
+ * called inside become its steps. The wrapper keeps `fn`'s parameters, `this` and return type,
+ * hands back its value or error unchanged, and adds `.reader`. Inside another trace it records a
+ * step of kind "trace" instead. Options are checked here, at wrap time.
+ *
+ * @example
+ * import { configure, flush, memorySink, trace } from 'tracellm'
+ * const sink = memorySink()
+ * configure({ sinks: [sink] })
+ * const answer = trace({ prompt: 'answer', tags: ['demo'] })(async (q: string) => `echo: ${q}`)
+ * await answer('hi')                 // => 'echo: hi'
+ * await flush()
+ * sink.traces[0]?.prompt            // => 'answer'
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export function trace(options?: TraceOptions): <F extends AnyFunction>(fn: F) => Traced<F> {
+  const resolved = resolveTraceOptions(options)
+  return <F extends AnyFunction>(fn: F): Traced<F> => {
+    checkFunction(fn, 'trace')
+    if (traces.has(fn)) return fn as unknown as Traced<F>
+    const run = traceRunner(resolved, fn.name, undefined)
+    const wrapper = wrap(fn, (thisArg, args, parent) => run(parent, args, () => fn.apply(thisArg, args)))
+    traces.add(wrapper)
+    return wrapper as unknown as Traced<F>
+  }
+}
+
+/** @internal Runs one trace call: nested under `parent`, or as a new root. Shared with `tracellm/fp`. */
+export type TraceRun = (parent: TraceContext | undefined, args: unknown[], invoke: (ctx: TraceContext | undefined) => unknown) => unknown
+
+/** @internal */
+export function traceRunner(resolved: ResolvedTrace, fnName: string, failureOf: FailureOf | undefined): TraceRun {
+  const prompt = resolved.prompt ?? (fnName === '' ? 'trace' : fnName)
+  const nested: StepSpec = {
+    name: prompt,
+    kind: 'trace',
+    captureInput: resolved.captureInput,
+    captureOutput: resolved.captureOutput,
+    mapInput: resolved.mapInput,
+    mapOutput: resolved.mapOutput,
+    metadata: resolved.tags.length === 0 ? resolved.metadata : { ...resolved.metadata, tags: resolved.tags },
+    model: resolved.modelName,
+  }
+  return (parent, args, invoke) => {
+    if (parent !== undefined) {
+      const running = startStep(parent, nested, args)
+      if (running === undefined) return invoke(parent)
+      return execute({ running, name: prompt, retry: undefined, shouldRetry: undefined, failureOf, maxChunks: parent.recorder.runtime.capture.maxBreadth, afterEnd: undefined }, invoke)
+    }
+    if (isSuppressed()) return invoke(undefined)
+    return runRoot(resolved, prompt, args, invoke, failureOf)
+  }
+}
+
+/** @internal Starts a new trace document and runs `invoke` as its body. */
+export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[], invoke: (ctx: TraceContext | undefined) => unknown, failureOf: FailureOf | undefined): unknown {
+  const runtime = getRuntime()
+  if (runtime.shutDown) {
+    warnOnce('after-shutdown', 'tracellm: a trace started after shutdown(); the function ran but nothing was recorded.')
+    return invoke(undefined)
+  }
+  const running = startRoot(runtime, {
+    header: {
+      prompt,
+      modelName: resolved.modelName,
+      project: resolved.project ?? runtime.project,
+      environment: resolved.environment ?? runtime.environment,
+      tags: resolved.tags,
+      metadata: resolved.metadata,
+    },
+    captureInput: resolved.captureInput,
+    captureOutput: resolved.captureOutput,
+    mapInput: resolved.mapInput,
+    mapOutput: resolved.mapOutput,
+  }, args)
+  return execute({
+    running,
+    name: prompt,
+    retry: undefined,
+    shouldRetry: undefined,
+    failureOf,
+    maxChunks: runtime.capture.maxBreadth,
+    afterEnd: runtime.flushOnReturn ? running.written : undefined,
+  }, invoke)
+}

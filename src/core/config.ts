@@ -1,0 +1,225 @@
+/**
+ * Global setup. `configure()` builds one immutable runtime (sinks, export queue, redactor, capture
+ * budgets, clock, ids); every trace takes the runtime current at its start and keeps it to its end.
+ */
+import type { Sink, QueueOptions, FlushReport } from '../export/queue.js'
+import { createExportQueue, defaultQueueOptions, type ExportQueue } from '../export/queue.js'
+import { defaultCaptureLimits, type CaptureLimits } from '../serialization/capture.js'
+import { createRedactor, type RedactOptions, type Redactor } from '../serialization/redact.js'
+import { jsonlSink } from '../sinks/jsonl.js'
+import { runSuppressed } from './context.js'
+import { setWarningFilter, warnOnce } from './guard.js'
+import { randomIds, type IdSource } from './ids.js'
+
+/**
+ * Options of `configure()`. Every call starts again from the defaults: options are not merged with
+ * those of an earlier call.
+ * @category configuration
+ */
+export interface ConfigureOptions {
+  /** Where finished traces go. @default [jsonlSink({ path: '.tracellm/traces.jsonl' })], none when TRACELLM_DISABLED=1 */
+  readonly sinks?: ReadonlyArray<Sink>
+  /** @default TRACELLM_PROJECT, else "default" */
+  readonly project?: string
+  /** @default TRACELLM_ENVIRONMENT, else NODE_ENV, else "development" */
+  readonly environment?: string
+  /** What a `traceTool` call outside any trace does: `"warn"` runs it unrecorded (one warning per tool), `"trace"` makes it its own trace. @default "warn" */
+  readonly orphanSteps?: 'warn' | 'trace'
+  /** Wrapped handlers resolve only after their own trace is written. @default true on AWS Lambda, Vercel and Azure Functions, else false */
+  readonly flushOnReturn?: boolean
+  /** Extra redaction rules; `false` switches the built-in rules off too. @default {} */
+  readonly redact?: RedactOptions | false
+  /** Capture budgets per value. @default { maxDepth: 20, maxBreadth: 1000, maxNodes: 10000, maxStringLength: 65536, maxFieldBytes: 65536, maxKeyLength: 1024 } */
+  readonly capture?: Partial<CaptureLimits>
+  /** Steps kept per trace; later steps run but are counted in `droppedSteps` instead of recorded. @default 10000 */
+  readonly maxStepsPerTrace?: number
+  /** Export queue bounds, batching and sink retry policy. */
+  readonly queue?: Partial<Omit<QueueOptions, 'retry'>> & { readonly retry?: Partial<QueueOptions['retry']> }
+  /** @internal Pins the clock in tests. */
+  readonly clock?: Clock
+  /** @internal Pins the id source in tests. */
+  readonly ids?: IdSource
+}
+
+/** @internal Milliseconds: `now()` is monotonic, `epoch(now())` converts it to wall-clock time. */
+export interface Clock {
+  readonly now: () => number
+  readonly epoch: (now: number) => number
+}
+
+/** @internal */
+export interface Runtime {
+  readonly project: string
+  readonly environment: string
+  readonly orphanSteps: 'warn' | 'trace'
+  readonly flushOnReturn: boolean
+  readonly capture: CaptureLimits
+  readonly redactor: Redactor
+  readonly maxStepsPerTrace: number
+  readonly queue: ExportQueue
+  readonly clock: Clock
+  readonly ids: IdSource
+  shutDown: boolean
+}
+
+const performanceClock: Clock = {
+  now: () => performance.now(),
+  epoch: (now) => performance.timeOrigin + now,
+}
+
+let runtime: Runtime | undefined
+
+/**
+ * Sets up tracing for the whole process: sinks, project, environment, redaction, capture budgets,
+ * serverless flushing. Throws a `TypeError` on an invalid option. A trace already running keeps the
+ * setup it started with; the previous export queue is flushed and closed in the background.
+ *
+ * @example
+ * import { configure, memorySink } from 'tracellm'
+ * const sink = memorySink()
+ * configure({ sinks: [sink], project: 'rag-service', redact: { keys: ['ssn'] } })
+ * sink.traces.length   // => 0
+ *
+ * @category configuration
+ * @since 0.1.0
+ */
+export function configure(options: ConfigureOptions = {}): void {
+  const next = buildRuntime(options)
+  const previous = runtime
+  runtime = next
+  if (previous !== undefined) retire(previous)
+}
+
+/** @internal The runtime, built from the defaults on first use. */
+export function getRuntime(): Runtime {
+  return (runtime ??= buildRuntime({}))
+}
+
+/**
+ * Resolves when every trace finished so far has been handed to every sink (or dropped), or when
+ * `timeoutMs` (default 5 s) runs out. Never rejects.
+ *
+ * @example
+ * import { configure, flush, memorySink, trace } from 'tracellm'
+ * const sink = memorySink()
+ * configure({ sinks: [sink] })
+ * trace({ prompt: 'hello' })(() => 'hi')()
+ * await flush()
+ * sink.traces.length   // => 1
+ *
+ * @category configuration
+ * @since 0.1.0
+ */
+export function flush(timeoutMs?: number): Promise<FlushReport> {
+  return getRuntime().queue.flush(timeoutMs)
+}
+
+/**
+ * Flushes, then closes every sink. Idempotent. Traces started afterwards still run the user's
+ * function but record nothing (one warning). Call it before a process ends on purpose:
+ * `process.exit()` skips the asynchronous flush that a natural exit gets.
+ *
+ * @example
+ * import { shutdown } from 'tracellm'
+ * const report = await shutdown()
+ * report.timedOut   // => false
+ *
+ * @category configuration
+ * @since 0.1.0
+ */
+export function shutdown(timeoutMs?: number): Promise<FlushReport> {
+  const current = getRuntime()
+  current.shutDown = true
+  return current.queue.shutdown(timeoutMs)
+}
+
+function retire(previous: Runtime): void {
+  previous.shutDown = true
+  previous.queue.shutdown().then(
+    () => previous.queue.dispose?.(),
+    () => previous.queue.dispose?.(),
+  )
+}
+
+function buildRuntime(options: ConfigureOptions): Runtime {
+  validateConfigure(options)
+  const redactor = createRedactor(options.redact === false ? { defaults: false } : (options.redact ?? {}))
+  setWarningFilter(redactor.text)
+  const queueOptions: QueueOptions = {
+    ...defaultQueueOptions,
+    ...options.queue,
+    retry: { ...defaultQueueOptions.retry, ...options.queue?.retry },
+  }
+  const sinks = options.sinks ?? defaultSinks()
+  return {
+    project: options.project ?? nonEmpty(process.env.TRACELLM_PROJECT) ?? 'default',
+    environment: options.environment ?? nonEmpty(process.env.TRACELLM_ENVIRONMENT) ?? nonEmpty(process.env.NODE_ENV) ?? 'development',
+    orphanSteps: options.orphanSteps ?? 'warn',
+    flushOnReturn: options.flushOnReturn ?? isServerless(),
+    capture: { ...defaultCaptureLimits, ...options.capture },
+    redactor,
+    maxStepsPerTrace: options.maxStepsPerTrace ?? 10_000,
+    queue: createExportQueue(sinks, queueOptions, { report: (key, message) => warnOnce(key, message), runSuppressed }),
+    clock: options.clock ?? performanceClock,
+    ids: options.ids ?? randomIds,
+    shutDown: false,
+  }
+}
+
+function defaultSinks(): ReadonlyArray<Sink> {
+  if (isTruthy(process.env.TRACELLM_DISABLED)) return []
+  return [jsonlSink({ path: nonEmpty(process.env.TRACELLM_JSONL) ?? '.tracellm/traces.jsonl' })]
+}
+
+/** @internal */
+export function isServerless(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.AWS_LAMBDA_FUNCTION_NAME || env.VERCEL || env.FUNCTIONS_WORKER_RUNTIME)
+}
+
+function isTruthy(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false'
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value
+}
+
+const CONFIGURE_KEYS = new Set(['sinks', 'project', 'environment', 'orphanSteps', 'flushOnReturn', 'redact', 'capture', 'maxStepsPerTrace', 'queue', 'clock', 'ids'])
+const CAPTURE_KEYS = new Set(Object.keys(defaultCaptureLimits))
+
+function validateConfigure(options: ConfigureOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Expected `configure` options to be an object.')
+  for (const key of Object.keys(options)) {
+    if (!CONFIGURE_KEYS.has(key)) throw new TypeError(`Unknown option \`${key}\` for configure(). Known options: ${[...CONFIGURE_KEYS].filter((k) => k !== 'clock' && k !== 'ids').join(', ')}.`)
+  }
+  if (options.sinks !== undefined) {
+    if (!Array.isArray(options.sinks)) throw new TypeError('Expected `sinks` to be an array of sinks.')
+    options.sinks.forEach((sink: Sink, index: number) => {
+      if (typeof sink !== 'object' || sink === null || typeof sink.write !== 'function' || typeof sink.name !== 'string') {
+        throw new TypeError(`Expected \`sinks[${index}]\` to be a sink: an object with a string \`name\` and a \`write(batch)\` function.`)
+      }
+    })
+  }
+  for (const key of ['project', 'environment'] as const) {
+    const value = options[key]
+    if (value !== undefined && (typeof value !== 'string' || value === '')) throw new TypeError(`Expected \`${key}\` to be a non-empty string.`)
+  }
+  if (options.orphanSteps !== undefined && options.orphanSteps !== 'warn' && options.orphanSteps !== 'trace') {
+    throw new TypeError('Expected `orphanSteps` to be "warn" or "trace".')
+  }
+  if (options.flushOnReturn !== undefined && typeof options.flushOnReturn !== 'boolean') throw new TypeError('Expected `flushOnReturn` to be a boolean.')
+  if (options.redact !== undefined && options.redact !== false && (typeof options.redact !== 'object' || options.redact === null)) {
+    throw new TypeError('Expected `redact` to be an object of redaction options, or false.')
+  }
+  if (options.capture !== undefined) {
+    if (typeof options.capture !== 'object' || options.capture === null) throw new TypeError('Expected `capture` to be an object of budgets.')
+    for (const [key, value] of Object.entries(options.capture)) {
+      if (!CAPTURE_KEYS.has(key)) throw new TypeError(`Unknown capture budget \`${key}\`. Known budgets: ${[...CAPTURE_KEYS].join(', ')}.`)
+      if (!Number.isInteger(value) || (value as number) < 1) throw new TypeError(`Expected \`capture.${key}\` to be a positive integer.`)
+    }
+  }
+  if (options.maxStepsPerTrace !== undefined && (!Number.isInteger(options.maxStepsPerTrace) || options.maxStepsPerTrace < 1)) {
+    throw new TypeError('Expected `maxStepsPerTrace` to be a positive integer.')
+  }
+  if (options.queue !== undefined && (typeof options.queue !== 'object' || options.queue === null)) throw new TypeError('Expected `queue` to be an object.')
+}

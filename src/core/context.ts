@@ -1,0 +1,83 @@
+/**
+ * The one AsyncLocalStorage. The implicit path (a wrapped call reading `current()`) and the explicit
+ * one (`.reader(...)(ctx)`) both enter a step through `runIn`, so they cannot disagree.
+ * Only `AsyncLocalStorage.run` is used, never `enterWith`.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { StepId, TraceId } from '../document/document.js'
+import type { Recorder } from './recorder.js'
+
+/**
+ * Where the running code sits: which trace, and which step inside it. Immutable: entering a step
+ * makes a new context. Get one from `currentTrace()`, and pass it to `.reader(...)` to nest a call
+ * explicitly.
+ *
+ * @example
+ * import { currentTrace, trace } from 'tracellm'
+ * const run = trace({ prompt: 'where' })(() => currentTrace()?.prompt)
+ * run()   // => 'where'
+ *
+ * @category context
+ * @since 0.1.0
+ */
+export interface TraceContext {
+  readonly traceId: TraceId
+  /** The step the code runs in, or `null` in the body of the trace itself. */
+  readonly stepId: StepId | null
+  readonly prompt: string
+  readonly project: string
+  readonly environment: string
+  /** @internal */
+  readonly recorder: Recorder
+}
+
+type Slot = TraceContext | typeof SUPPRESSED | undefined
+
+const SUPPRESSED: unique symbol = Symbol('tracellm.suppressed')
+const STORAGE_KEY = Symbol.for('tracellm.context.v0')
+
+// One storage per process even if two copies of the package are loaded (same major version).
+const holder = globalThis as unknown as Record<symbol, AsyncLocalStorage<Slot> | undefined>
+const storage: AsyncLocalStorage<Slot> = (holder[STORAGE_KEY] ??= new AsyncLocalStorage<Slot>())
+
+/** @internal Runs `thunk` with `ctx` as the current context. */
+export function runIn<T>(ctx: TraceContext | undefined, thunk: () => T): T {
+  return storage.run(ctx, thunk)
+}
+
+/** @internal Runs `thunk` with tracing switched off (used around sink writes). */
+export function runSuppressed<T>(thunk: () => T): T {
+  return storage.run(SUPPRESSED, thunk)
+}
+
+/** @internal The raw slot: a context, `undefined` (no trace), or suppressed. */
+export function currentSlot(): { readonly ctx: TraceContext | undefined; readonly suppressed: boolean } {
+  const slot = storage.getStore()
+  return slot === SUPPRESSED ? { ctx: undefined, suppressed: true } : { ctx: slot, suppressed: false }
+}
+
+/** @internal */
+export function current(): TraceContext | undefined {
+  const slot = storage.getStore()
+  return slot === SUPPRESSED ? undefined : slot
+}
+
+/** @internal */
+export function isSuppressed(): boolean {
+  return storage.getStore() === SUPPRESSED
+}
+
+/**
+ * The context of the code running now, or `undefined` outside any trace.
+ *
+ * @example
+ * import { currentTrace, trace } from 'tracellm'
+ * currentTrace()                                              // => undefined
+ * trace({ prompt: 'inside' })(() => currentTrace()?.stepId)()  // => null
+ *
+ * @category context
+ * @since 0.1.0
+ */
+export function currentTrace(): TraceContext | undefined {
+  return current()
+}

@@ -1,0 +1,176 @@
+/**
+ * The mutable state of one running trace, and the one choke point where it becomes a finished,
+ * redacted, read-only document. Steps are appended when they start, so the array is in `seq` order.
+ */
+import type { AttemptError, ErrorRecord, JsonValue, StepId, StepRecord, Status, TraceDocument, TraceId, Usage } from '../document/document.js'
+import { SCHEMA_VERSION } from '../document/document.js'
+import type { Redactor } from '../serialization/redact.js'
+import type { Runtime } from './config.js'
+import { guard } from './guard.js'
+import { SDK_NAME, SDK_VERSION } from './version.js'
+
+/** @internal A step while it runs; frozen into a StepRecord when the trace is sealed. */
+export interface OpenStep {
+  readonly stepId: StepId
+  readonly parentStepId: StepId | null
+  readonly seq: number
+  readonly name: string
+  readonly kind: string
+  readonly start: number
+  end: number | undefined
+  status: Status
+  input: JsonValue | undefined
+  output: JsonValue | undefined
+  outputKind: 'undefined' | 'stream' | undefined
+  error: ErrorRecord | null
+  attempts: number
+  attemptErrors: AttemptError[] | undefined
+  metadata: { readonly [key: string]: JsonValue } | undefined
+  bytes: number
+  truncated: number
+  model: string | undefined
+  usage: Usage | undefined
+}
+
+/** @internal The trace-level fields fixed when a root trace starts. */
+export interface TraceHeader {
+  readonly prompt: string
+  readonly modelName: string | undefined
+  readonly project: string
+  readonly environment: string
+  readonly tags: ReadonlyArray<string>
+  readonly metadata: { readonly [key: string]: JsonValue }
+}
+
+/** @internal */
+export interface Recorder {
+  readonly traceId: TraceId
+  readonly runtime: Runtime
+  readonly header: TraceHeader
+  readonly start: number
+  readonly steps: OpenStep[]
+  seq: number
+  droppedSteps: number
+  sealed: boolean
+}
+
+/** @internal */
+export function createRecorder(runtime: Runtime, header: TraceHeader, start: number): Recorder {
+  return { traceId: runtime.ids.traceId(), runtime, header, start, steps: [], seq: 0, droppedSteps: 0, sealed: false }
+}
+
+/** @internal The root's own outcome, recorded like a step's. */
+export interface RootOutcome {
+  readonly end: number
+  readonly status: Status
+  readonly input: JsonValue | undefined
+  readonly output: JsonValue | undefined
+  readonly outputKind: 'undefined' | 'stream' | undefined
+  readonly error: ErrorRecord | null
+  readonly bytes: number
+  readonly truncated: number
+}
+
+/**
+ * @internal Freezes the recorder into a document. Redaction runs here, once, over every field a
+ * user value can reach (names, inputs, outputs, metadata, errors with their messages and stacks),
+ * so no path around it exists. Returns the document and its approximate size in bytes.
+ */
+export function seal(recorder: Recorder, root: RootOutcome): { readonly doc: TraceDocument; readonly bytes: number } {
+  recorder.sealed = true
+  const { runtime, header } = recorder
+  const { redactor, clock } = runtime
+  let retryCount = 0
+  let inputTokens = 0
+  let outputTokens = 0
+  let bytes = 1024 + root.bytes
+  let truncated = root.truncated
+  const steps: StepRecord[] = new Array(recorder.steps.length)
+  for (let index = 0; index < recorder.steps.length; index++) {
+    const open = recorder.steps[index] as OpenStep
+    const retries = open.attempts > 0 ? open.attempts - 1 : 0
+    retryCount += retries
+    if (open.usage !== undefined) {
+      inputTokens += open.usage.inputTokens
+      outputTokens += open.usage.outputTokens
+    }
+    bytes += 512 + open.bytes
+    truncated += open.truncated
+    steps[index] = sealStep(open, retries, root.end, redactor, clock.epoch)
+  }
+  const doc: TraceDocument = {
+    schemaVersion: SCHEMA_VERSION,
+    traceId: recorder.traceId,
+    prompt: redactText(redactor, header.prompt),
+    ...(header.modelName === undefined ? {} : { modelName: header.modelName }),
+    project: header.project,
+    environment: header.environment,
+    tags: header.tags.map((tag) => redactText(redactor, tag)),
+    metadata: redactField(redactor, header.metadata, 'metadata') as TraceDocument['metadata'],
+    status: root.status,
+    startedAt: iso(clock.epoch(recorder.start)),
+    endedAt: iso(clock.epoch(root.end)),
+    durationMs: round(root.end - recorder.start),
+    ...(root.input === undefined ? {} : { input: redactField(redactor, root.input, 'input') }),
+    ...(root.output === undefined ? {} : { output: redactField(redactor, root.output, 'output') }),
+    ...(root.outputKind === undefined ? {} : { outputKind: root.outputKind }),
+    error: root.error === null ? null : (redactField(redactor, root.error as unknown as JsonValue, 'error') as unknown as ErrorRecord),
+    retryCount,
+    usage: { inputTokens, outputTokens },
+    steps,
+    ...(truncated > 0 ? { truncated } : {}),
+    ...(recorder.droppedSteps > 0 ? { droppedSteps: recorder.droppedSteps } : {}),
+    sdk: { name: SDK_NAME, version: SDK_VERSION },
+  }
+  return { doc, bytes }
+}
+
+function sealStep(open: OpenStep, retries: number, traceEnd: number, redactor: Redactor, epoch: (now: number) => number): StepRecord {
+  const incomplete = open.end === undefined
+  const end = open.end ?? traceEnd
+  return {
+    stepId: open.stepId,
+    parentStepId: open.parentStepId,
+    seq: open.seq,
+    name: redactText(redactor, open.name),
+    kind: open.kind,
+    status: open.status,
+    startedAt: iso(epoch(open.start)),
+    endedAt: iso(epoch(end)),
+    durationMs: round(end - open.start),
+    ...(open.input === undefined ? {} : { input: redactField(redactor, open.input, 'input') }),
+    ...(open.output === undefined ? {} : { output: redactField(redactor, open.output, 'output') }),
+    ...(open.outputKind === undefined ? {} : { outputKind: open.outputKind }),
+    error: open.error === null ? null : (redactField(redactor, open.error as unknown as JsonValue, 'error') as unknown as ErrorRecord),
+    attempts: open.attempts,
+    retries,
+    attemptErrors: open.attemptErrors === undefined
+      ? EMPTY
+      : open.attemptErrors.map((entry) => ({ attempt: entry.attempt, error: redactField(redactor, entry.error as unknown as JsonValue, 'attemptError') as unknown as ErrorRecord })),
+    metadata: open.metadata === undefined ? EMPTY_OBJECT : (redactField(redactor, open.metadata, 'metadata') as StepRecord['metadata']),
+    ...(open.truncated > 0 ? { truncated: open.truncated } : {}),
+    ...(incomplete ? { incomplete: true } : {}),
+    ...(open.model === undefined ? {} : { model: open.model }),
+    ...(open.usage === undefined ? {} : { usage: open.usage }),
+  }
+}
+
+const EMPTY: ReadonlyArray<never> = Object.freeze([])
+const EMPTY_OBJECT: { readonly [key: string]: never } = Object.freeze({})
+
+function redactField(redactor: Redactor, value: JsonValue, root: string): JsonValue {
+  // The redactor never throws by contract; the guard is for a contract broken by a bug.
+  return guard('redact', () => redactor.value(value, root), () => '[REDACTED: redaction failed]')
+}
+
+function redactText(redactor: Redactor, text: string): string {
+  return guard('redact', () => redactor.text(text), () => '[REDACTED: redaction failed]')
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString()
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000
+}

@@ -1,0 +1,173 @@
+/**
+ * Start, settle and end a step or a root trace. Everything here runs on the traced call's path, so
+ * it does only what cannot wait: read the clock, take an id, snapshot the input (RELIABILITY §3.40:
+ * the record shows the arguments as they were at call time). Redaction and ISO dates wait for `seal`.
+ */
+import type { JsonValue, Status } from '../document/document.js'
+import { capture, captureError, type Captured } from '../serialization/capture.js'
+import type { Runtime } from './config.js'
+import type { TraceContext } from './context.js'
+import { guard } from './guard.js'
+import { createRecorder, seal, type OpenStep, type TraceHeader } from './recorder.js'
+
+/** @internal What a step records, fixed when the tool is wrapped. */
+export interface StepSpec {
+  readonly name: string
+  readonly kind: string
+  readonly captureInput: boolean
+  readonly captureOutput: boolean
+  readonly mapInput: ((args: ReadonlyArray<unknown>) => unknown) | undefined
+  readonly mapOutput: ((value: unknown) => unknown) | undefined
+  readonly metadata: { readonly [key: string]: JsonValue } | undefined
+  readonly model: string | undefined
+}
+
+/** @internal A step or a root trace that is running: where its outcome goes. */
+export interface Running {
+  /** The context the function runs in; undefined for an unrecorded (orphan) call. */
+  readonly ctx: TraceContext | undefined
+  readonly succeed: (value: unknown, outputKind?: 'stream') => void
+  readonly fail: (error: unknown) => void
+  /** After retries: how many attempts ran, and the failures that were followed by another attempt. */
+  readonly retried: (attempts: number, failures: ReadonlyArray<FailedAttempt>) => void
+}
+
+/** @internal */
+export interface FailedAttempt {
+  readonly attempt: number
+  readonly error: unknown
+}
+
+/** @internal Records nothing: an orphan call that still needs the retry machinery. */
+export const unrecorded: Running = {
+  ctx: undefined,
+  succeed: () => undefined,
+  fail: () => undefined,
+  retried: () => undefined,
+}
+
+/**
+ * @internal Opens a step under `parent`. Returns undefined when the step is not to be recorded: its
+ * trace already ended (a call from a detached promise), or the trace hit `maxStepsPerTrace`.
+ */
+export function startStep(parent: TraceContext, spec: StepSpec, args: ReadonlyArray<unknown>): Running | undefined {
+  const recorder = parent.recorder
+  if (recorder.sealed) return undefined
+  const runtime = recorder.runtime
+  if (recorder.steps.length >= runtime.maxStepsPerTrace) {
+    recorder.droppedSteps++
+    return undefined
+  }
+  const input = spec.captureInput ? captureInput(runtime, spec, args) : undefined
+  const step: OpenStep = {
+    stepId: runtime.ids.stepId(),
+    parentStepId: parent.stepId,
+    seq: recorder.seq++,
+    name: spec.name,
+    kind: spec.kind,
+    start: runtime.clock.now(),
+    end: undefined,
+    status: 'success',
+    input: input?.value,
+    output: undefined,
+    outputKind: undefined,
+    error: null,
+    attempts: 1,
+    attemptErrors: undefined,
+    metadata: spec.metadata,
+    bytes: input?.bytes ?? 0,
+    truncated: input?.truncated ?? 0,
+    model: spec.model,
+    usage: undefined,
+  }
+  recorder.steps.push(step)
+  const ctx: TraceContext = { traceId: parent.traceId, stepId: step.stepId, prompt: parent.prompt, project: parent.project, environment: parent.environment, recorder }
+  return {
+    ctx,
+    succeed: (value, outputKind) => {
+      if (step.end !== undefined || recorder.sealed) return
+      step.end = runtime.clock.now()
+      if (spec.captureOutput) {
+        const output = captureOutput(runtime, spec.mapOutput, value)
+        step.output = output.value
+        step.bytes += output.bytes
+        step.truncated += output.truncated
+        step.outputKind = outputKind ?? (value === undefined ? 'undefined' : undefined)
+      }
+    },
+    fail: (error) => {
+      if (step.end !== undefined || recorder.sealed) return
+      step.end = runtime.clock.now()
+      step.status = 'error'
+      step.error = captureError(error, runtime.capture)
+    },
+    retried: (attempts, failures) => {
+      if (recorder.sealed) return
+      step.attempts = attempts
+      step.attemptErrors = failures.map(({ attempt, error }) => ({ attempt, error: captureError(error, runtime.capture) }))
+    },
+  }
+}
+
+/** @internal What a root trace records about itself. */
+export interface RootSpec {
+  readonly header: TraceHeader
+  readonly captureInput: boolean
+  readonly captureOutput: boolean
+  readonly mapInput: ((args: ReadonlyArray<unknown>) => unknown) | undefined
+  readonly mapOutput: ((value: unknown) => unknown) | undefined
+}
+
+/** @internal A running root trace: a `Running` whose end seals and enqueues the document. */
+export interface RunningRoot extends Running {
+  /** Resolves when this trace's document has been written (used by `flushOnReturn`). */
+  readonly written: () => Promise<void>
+}
+
+/** @internal Opens a root trace with the runtime in force now; that runtime stays with it to the end. */
+export function startRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>): RunningRoot {
+  const start = runtime.clock.now()
+  const recorder = createRecorder(runtime, spec.header, start)
+  const input = spec.captureInput ? captureInput(runtime, spec, args) : undefined
+  const ctx: TraceContext = { traceId: recorder.traceId, stepId: null, prompt: spec.header.prompt, project: spec.header.project, environment: spec.header.environment, recorder }
+  const finish = (status: Status, output: Captured | undefined, outputKind: 'undefined' | 'stream' | undefined, error: unknown, failed: boolean): void => {
+    if (recorder.sealed) return
+    guard('seal', () => {
+      const { doc, bytes } = seal(recorder, {
+        end: runtime.clock.now(),
+        status,
+        input: input?.value,
+        output: output?.value,
+        outputKind,
+        error: failed ? captureError(error, runtime.capture) : null,
+        bytes: (input?.bytes ?? 0) + (output?.bytes ?? 0),
+        truncated: (input?.truncated ?? 0) + (output?.truncated ?? 0),
+      })
+      runtime.queue.enqueue(doc, bytes)
+    }, () => undefined)
+  }
+  return {
+    ctx,
+    succeed: (value, outputKind) => {
+      const output = spec.captureOutput ? captureOutput(runtime, spec.mapOutput, value) : undefined
+      finish('success', output, spec.captureOutput ? (outputKind ?? (value === undefined ? 'undefined' : undefined)) : undefined, undefined, false)
+    },
+    // a failed root has no output: the field is left out rather than recorded as null
+    fail: (error) => finish('error', undefined, undefined, error, true),
+    retried: () => undefined,
+    written: async () => {
+      await runtime.queue.flush()
+    },
+  }
+}
+
+function captureInput(runtime: Runtime, spec: { readonly mapInput: ((args: ReadonlyArray<unknown>) => unknown) | undefined; readonly name?: string }, args: ReadonlyArray<unknown>): Captured {
+  const mapInput = spec.mapInput
+  if (mapInput === undefined) return capture(args, runtime.capture)
+  return guard(`mapInput:${spec.name ?? ''}`, () => capture(mapInput(args), runtime.capture), () => ({ value: '[mapInput failed]', bytes: 20, truncated: 1 }))
+}
+
+function captureOutput(runtime: Runtime, mapOutput: ((value: unknown) => unknown) | undefined, value: unknown): Captured {
+  if (mapOutput === undefined) return capture(value, runtime.capture)
+  return guard('mapOutput', () => capture(mapOutput(value), runtime.capture), () => ({ value: '[mapOutput failed]', bytes: 20, truncated: 1 }))
+}

@@ -1,0 +1,29 @@
+// The `tracellm` barrel: every export named, so growing the API is a visible one-line diff.
+
+// combinators
+export { trace } from './combinators/trace.js'
+export { traceTool } from './combinators/trace-tool.js'
+export type { AnyFunction, Retrying, ToolOptions, ToolWrapped, TraceOptions, Traced, WithReader } from './combinators/options.js'
+
+// context
+export { currentTrace } from './core/context.js'
+export type { TraceContext } from './core/context.js'
+
+// configuration
+export { configure, flush, shutdown } from './core/config.js'
+export type { ConfigureOptions } from './core/config.js'
+
+// sinks
+export { memorySink } from './sinks/memory.js'
+export { jsonlSink } from './sinks/jsonl.js'
+export { consoleSink, renderTree } from './sinks/console.js'
+export type { FlushReport, QueueOptions, Sink } from './export/queue.js'
+
+// models
+export { toWire, fromWire } from './document/wire.js'
+export type { AttemptError, ErrorRecord, JsonValue, Status, StepId, StepRecord, TraceDocument, TraceId, Usage } from './document/document.js'
+export type { WireDocument, WireStep, WireUsage } from './document/wire.js'
+
+// serialization
+export type { CaptureLimits } from './serialization/capture.js'
+export type { RedactOptions } from './serialization/redact.js'
