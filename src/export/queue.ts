@@ -41,10 +41,10 @@ export interface Sink {
  * Bounds, batching and retry policy of the export queue. Every bound applies per sink.
  *
  * @example
- * import { configure, memorySink } from 'tracellm'
+ * import { configure, flush, memorySink } from 'tracellm'
  * configure({ sinks: [memorySink()], queue: { maxBatchSize: 10, retry: { maxRetries: 2 } } })
- * // the defaults: 1000 traces / 64 MiB per sink, batches of 100 after 200 ms
- * 'configured'   // => 'configured'
+ * const report = await flush()
+ * report.flushed   // => 0
  *
  * @category sinks
  * @since 0.1.0
@@ -99,15 +99,8 @@ export interface FlushReport {
 }
 
 /**
- * The counters of one sink's lane of the queue: `queued` counts its pending and in-flight documents.
- *
- * @example
- * import type { SinkStats } from 'tracellm'
- * const idle: SinkStats = { name: 'memory', queued: 0, written: 0, dropped: 0, failedAttempts: 0 }
- * idle.queued   // => 0
- *
+ * @internal The counters of one sink's lane of the queue: `queued` counts its pending and in-flight documents.
  * @category sinks
- * @since 0.1.0
  */
 export interface SinkStats {
   readonly name: string
@@ -118,18 +111,11 @@ export interface SinkStats {
 }
 
 /**
- * Counters of the export queue. A document is `queued` until every sink has written or dropped it,
- * then counted once: `written` when every sink wrote it, `dropped` when any sink gave it up
- * (overflow, retries exhausted, shutdown, or enqueued after shutdown). `failedAttempts` counts
+ * @internal Counters of the export queue. A document is `queued` until every sink has written or
+ * dropped it, then counted once: `written` when every sink wrote it, `dropped` when any sink gave it
+ * up (overflow, retries exhausted, shutdown, or enqueued after shutdown). `failedAttempts` counts
  * failed `write` calls over all sinks; `sinks` has the same counters per sink.
- *
- * @example
- * import type { QueueStats } from 'tracellm'
- * const idle: QueueStats = { queued: 0, written: 0, dropped: 0, failedAttempts: 0 }
- * idle.dropped   // => 0
- *
  * @category sinks
- * @since 0.1.0
  */
 export interface QueueStats {
   readonly queued: number
@@ -140,16 +126,9 @@ export interface QueueStats {
 }
 
 /**
- * What the queue needs from its owner, so that it never imports core: `report` warns once per key,
- * `runSuppressed` runs a sink call with tracing switched off.
- *
- * @example
- * import type { QueueHooks } from 'tracellm'
- * const hooks: QueueHooks = { report: (key, message) => console.warn(key, message), runSuppressed: (thunk) => thunk() }
- * hooks.runSuppressed(() => 42)   // => 42
- *
+ * @internal What the queue needs from its owner, so that it never imports core: `report` warns once
+ * per key, `runSuppressed` runs a sink call with tracing switched off.
  * @category sinks
- * @since 0.1.0
  */
 export interface QueueHooks {
   readonly report: (key: string, message: string) => void
@@ -157,17 +136,10 @@ export interface QueueHooks {
 }
 
 /**
- * The bounded, batched export pipeline between finished traces and the sinks.
+ * @internal The bounded, batched export pipeline between finished traces and the sinks.
  * `enqueue` never throws and never blocks; `flush` and `shutdown` never reject and are bounded by
  * their timeout; `dispose` removes the process hooks and timers.
- *
- * @example
- * import { createExportQueue, defaultQueueOptions, memorySink } from 'tracellm'
- * const queue = createExportQueue([memorySink()], defaultQueueOptions, { report: () => undefined, runSuppressed: (thunk) => thunk() })
- * queue.stats().queued   // => 0
- *
  * @category sinks
- * @since 0.1.0
  */
 export interface ExportQueue {
   /** Hands over a finished document with its estimated size in bytes. O(1), no I/O, never throws. */
@@ -184,15 +156,10 @@ export interface ExportQueue {
 }
 
 /**
- * The queue defaults (RELIABILITY.md G5–G7): 1000 traces and 64 MiB per sink, batches of 100 after
- * 200 ms, 10 s per attempt, 5 s per flush, retries at 1 s ×1.5 capped at 5 s ±20 %, at most 5 within 30 s.
- *
- * @example
- * import { defaultQueueOptions } from 'tracellm'
- * defaultQueueOptions.retry.maxRetries   // => 5
- *
+ * @internal The queue defaults (RELIABILITY.md G5–G7): 1000 traces and 64 MiB per sink, batches of
+ * 100 after 200 ms, 10 s per attempt, 5 s per flush, retries at 1 s ×1.5 capped at 5 s ±20 %, at
+ * most 5 within 30 s.
  * @category sinks
- * @since 0.1.0
  */
 export const defaultQueueOptions: QueueOptions = Object.freeze({
   maxQueueTraces: 1000,
@@ -205,22 +172,12 @@ export const defaultQueueOptions: QueueOptions = Object.freeze({
 })
 
 /**
- * Builds the export queue for `sinks`. Throws a `TypeError` for an invalid option or sink (a setup
- * mistake, so it surfaces in `configure()`); everything after that reports through `hooks.report`.
- * Process hooks (`beforeExit` flushes, `exit` drains into `writeSync`) are installed on the first
- * `enqueue` and removed by `shutdown()` or `dispose()`.
- *
- * @example
- * import { createExportQueue, defaultQueueOptions, memorySink, type TraceDocument } from 'tracellm'
- * declare const doc: TraceDocument
- * const sink = memorySink()
- * const queue = createExportQueue([sink], defaultQueueOptions, { report: () => undefined, runSuppressed: (thunk) => thunk() })
- * queue.enqueue(doc, 1024)
- * await queue.flush()
- * sink.traces.length   // => 1
- *
+ * @internal Builds the export queue for `sinks`. Throws a `TypeError` for an invalid option or sink
+ * (a setup mistake, so it surfaces in `configure()`); everything after that reports through
+ * `hooks.report`. Process hooks (`beforeExit` flushes when something is pending, `exit` drains into
+ * `writeSync`) are installed on the first `enqueue` and removed by `shutdown()` or `dispose()`.
+ * Waits (schedule delay, retry backoff) are skipped while a flush runs.
  * @category sinks
- * @since 0.1.0
  */
 export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOptions, hooks: QueueHooks): Required<ExportQueue> {
   const settings = validateOptions(options)
