@@ -32,7 +32,7 @@ const tools = new WeakSet<object>()
  * @category combinators
  * @since 0.1.0
  */
-export function traceTool<const O extends ToolOptions = {}>(options?: O): <F extends AnyFunction>(fn: F) => ToolWrapped<F, O> {
+export function traceTool<const O extends ToolOptions>(options?: O): <F extends AnyFunction>(fn: F) => ToolWrapped<F, O> {
   const resolved = resolveToolOptions(options)
   return <F extends AnyFunction>(fn: F): ToolWrapped<F, O> => {
     checkFunction(fn, 'traceTool')

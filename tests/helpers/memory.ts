@@ -28,8 +28,11 @@ export function shape(doc: TraceDocument): string[] {
 /** Records the messages tracellm passes to process.emitWarning (synchronously, unlike the 'warning' event). */
 export function spyWarnings(): { readonly messages: () => string[]; readonly restore: () => void } {
   const spy = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+  let kept: string[] | undefined
+  const read = (): string[] => spy.mock.calls.map((call) => String(call[0]))
   return {
-    messages: () => spy.mock.calls.map((call) => String(call[0])),
-    restore: () => spy.mockRestore(),
+    // mockRestore() also clears the recorded calls: keep them first
+    messages: () => kept ?? read(),
+    restore: () => { kept = read(); spy.mockRestore() },
   }
 }
