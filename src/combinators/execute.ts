@@ -43,7 +43,20 @@ export function execute(plan: Plan, invoke: (ctx: TraceContext | undefined) => u
     plan.running.fail(error)
     throw error
   }
-  if (isThenable(result)) return settle(plan, invoke, result)
+  if (isThenable(result)) {
+    // the common case (no retry, no Left to look for, no flush to wait for) costs one `then`
+    if (plan.retry === undefined && plan.failureOf === undefined && plan.afterEnd === undefined) {
+      const running = plan.running
+      return Promise.resolve(result).then(
+        (value) => succeed(plan, value),
+        (error: unknown) => {
+          running.fail(error)
+          throw error
+        },
+      )
+    }
+    return settle(plan, invoke, result)
+  }
   return succeed(plan, result)
 }
 

@@ -167,8 +167,24 @@ function redactText(redactor: Redactor, text: string): string {
   return guard('redact', () => redactor.text(text), () => '[REDACTED: redaction failed]')
 }
 
-function iso(epochMs: number): string {
-  return new Date(epochMs).toISOString()
+// Date#toISOString costs ~0.6 µs and a trace needs two per step: the part up to the second is
+// formatted once per second and the milliseconds appended, which gives the same string.
+let cachedSecond = Number.NaN
+let cachedPrefix = ''
+
+/** @internal */
+export function iso(epochMs: number): string {
+  const ms = Math.floor(epochMs)
+  const second = Math.floor(ms / 1000)
+  if (second !== cachedSecond) {
+    const formatted = new Date(second * 1000).toISOString()
+    // years beyond 9999 or before 0 have a longer prefix: leave those to Date
+    if (formatted.length !== 24) return new Date(ms).toISOString()
+    cachedSecond = second
+    cachedPrefix = formatted.slice(0, 20)
+  }
+  const milli = ms - second * 1000
+  return `${cachedPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`
 }
 
 function round(ms: number): number {

@@ -77,6 +77,9 @@ export function isRedactedKey(key: string): boolean {
  * @category serialization
  * @since 0.1.0
  */
+const MEMO_CHARS = 2048
+const MEMO_SIZE = 512
+
 export function createRedactor(options: RedactOptions = {}): Redactor {
   const config = validate(options)
   const censor = config.censor
@@ -112,7 +115,23 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
 
   const replaceUser = (): string => censor
 
+  // Strings recur (a step's output is the next step's input; prompts repeat across calls), and
+  // scanning costs more than a lookup: short results are remembered, in a bounded map.
+  const memo = new Map<string, string>()
+
   const redactString = (s: string): string => {
+    if (s.length <= MEMO_CHARS) {
+      const known = memo.get(s)
+      if (known !== undefined) return known
+      const out = scanString(s)
+      if (memo.size >= MEMO_SIZE) memo.clear()
+      memo.set(s, out)
+      return out
+    }
+    return scanString(s)
+  }
+
+  const scanString = (s: string): string => {
     let out = s.length > MAX_SCAN ? `${s.slice(0, MAX_SCAN)}…[truncated ${s.length - MAX_SCAN} chars]` : s
     if (defaults && out.length >= MIN_SECRET) out = replaceSecrets(out, censor, isSecretKey)
     for (const re of userPatterns) {

@@ -368,3 +368,17 @@ describe('createRedactor: option validation', () => {
     expect(mask).not.toHaveBeenCalled()
   })
 })
+
+describe('createRedactor string memo', () => {
+  it('gives the same answer for a repeated string, and keeps each redactor\'s own censor', async () => {
+    const { createRedactor } = await import('../../src/serialization/redact.js')
+    const secret = 'key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789 here'
+    const a = createRedactor({ censor: '[A]' })
+    const b = createRedactor({ censor: '[B]' })
+    expect(a.text(secret)).toBe('key [A] here')
+    expect(a.text(secret)).toBe('key [A] here')
+    expect(b.text(secret)).toBe('key [B] here')
+    for (let i = 0; i < 2000; i++) a.text(`filler ${i}`)   // past the memo's bound: cleared, still right
+    expect(a.text(secret)).toBe('key [A] here')
+  })
+})
