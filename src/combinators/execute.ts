@@ -7,7 +7,7 @@ import { runIn, type TraceContext } from '../core/context.js'
 import { guard } from '../core/guard.js'
 import { isAbortError, retryAfterFirst, type RetryPolicy } from '../core/retry.js'
 import type { FailedAttempt, Running } from '../core/run.js'
-import { streamShapeOf, traceAsyncIterable, traceWebStream, watchNodeStream } from './streams.js'
+import { streamShapeOf, traceAsyncIterable, traceWebStream, watchNodeStream, type StreamEnd } from './streams.js'
 
 /** @internal A `Left` of fp-ts is a failure that is returned, not thrown. */
 export type FailureOf = (value: unknown) => { readonly error: unknown } | undefined
@@ -122,16 +122,9 @@ function succeed(plan: Plan, value: unknown): unknown {
   const { running } = plan
   switch (streamShapeOf(value)) {
     case 'async-iterable':
-      return traceAsyncIterable(value as object, running.ctx, plan.maxChunks, (chunks, failed, error) => {
-        if (failed) running.fail(error)
-        else running.succeed(chunks, 'stream')
-        return afterEnd(plan)
-      })
+      return traceAsyncIterable(value as object, running.ctx, plan.maxChunks, endStream(plan))
     case 'web-stream':
-      return traceWebStream(value as ReadableStream<unknown>, plan.maxChunks, (chunks) => {
-        running.succeed(chunks, 'stream')
-        return afterEnd(plan)
-      })
+      return traceWebStream(value as ReadableStream<unknown>, plan.maxChunks, endStream(plan))
     case 'node-stream':
       watchNodeStream(value as NodeJS.EventEmitter, (failed, error) => {
         if (failed) running.fail(error)
@@ -142,6 +135,14 @@ function succeed(plan: Plan, value: unknown): unknown {
     default:
       running.succeed(value)
       return value
+  }
+}
+
+function endStream(plan: Plan): StreamEnd {
+  return (chunks, failed, error) => {
+    if (failed) plan.running.fail(error)
+    else plan.running.succeed(chunks, 'stream')
+    return afterEnd(plan)
   }
 }
 

@@ -113,21 +113,47 @@ export function traceAsyncIterable<T extends object>(source: T, ctx: TraceContex
 }
 
 /**
- * @internal A web ReadableStream is piped through a TransformStream that sees every chunk and its
- * end; the caller gets the piped stream (same type, backpressure kept). A cancelled stream leaves the
- * step open, and the trace closes it as `incomplete` when it ends.
+ * @internal A web ReadableStream is read through a new ReadableStream with no buffer of its own
+ * (highWaterMark 0: a chunk is pulled from the source only when the caller asks for one). The step
+ * ends when the source is done, errors, or the caller cancels.
  */
 export function traceWebStream(source: ReadableStream<unknown>, maxChunks: number, onEnd: StreamEnd): ReadableStream<unknown> {
   const chunks: unknown[] = []
-  return source.pipeThrough(new TransformStream<unknown, unknown>({
-    transform(chunk, controller) {
-      if (chunks.length < maxChunks) chunks.push(chunk)
-      controller.enqueue(chunk)
+  let reader: ReadableStreamDefaultReader<unknown> | undefined
+  let ended = false
+  const end = async (failed: boolean, error: unknown): Promise<void> => {
+    if (ended) return
+    ended = true
+    try {
+      await onEnd(chunks, failed, error)
+    } catch {
+      // recording is best effort; the stream's own outcome is what the caller sees
+    }
+  }
+  return new ReadableStream<unknown>({
+    async pull(controller) {
+      reader ??= source.getReader()
+      let result: Awaited<ReturnType<ReadableStreamDefaultReader<unknown>["read"]>>
+      try {
+        result = await reader.read()
+      } catch (error) {
+        await end(true, error)
+        controller.error(error)
+        return
+      }
+      if (result.done) {
+        await end(false, undefined)
+        controller.close()
+        return
+      }
+      if (chunks.length < maxChunks) chunks.push(result.value)
+      controller.enqueue(result.value)
     },
-    async flush() {
-      await onEnd(chunks, false, undefined)
+    async cancel(reason) {
+      await end(false, undefined)
+      await (reader ?? source).cancel(reason)
     },
-  }))
+  }, { highWaterMark: 0 })
 }
 
 /**

@@ -221,5 +221,15 @@ function validateConfigure(options: ConfigureOptions): void {
   if (options.maxStepsPerTrace !== undefined && (!Number.isInteger(options.maxStepsPerTrace) || options.maxStepsPerTrace < 1)) {
     throw new TypeError('Expected `maxStepsPerTrace` to be a positive integer.')
   }
-  if (options.queue !== undefined && (typeof options.queue !== 'object' || options.queue === null)) throw new TypeError('Expected `queue` to be an object.')
+  if (options.queue !== undefined) {
+    if (typeof options.queue !== 'object' || options.queue === null) throw new TypeError('Expected `queue` to be an object.')
+    checkKeys(options.queue, Object.keys(defaultQueueOptions), 'queue')
+    if (options.queue.retry !== undefined) checkKeys(options.queue.retry, Object.keys(defaultQueueOptions.retry), 'queue.retry')
+  }
+}
+
+function checkKeys(given: object, known: ReadonlyArray<string>, where: string): void {
+  for (const key of Object.keys(given)) {
+    if (!known.includes(key)) throw new TypeError(`Unknown option \`${where}.${key}\`. Known options: ${known.join(', ')}.`)
+  }
 }

@@ -4,8 +4,8 @@
  * throws. The ReaderTaskEither forms carry the `TraceContext` in their environment, so a pipeline
  * can pass its context explicitly from end to end.
  */
-import type { ReaderTaskEither } from 'fp-ts/ReaderTaskEither'
-import type { TaskEither } from 'fp-ts/TaskEither'
+import type { ReaderTaskEither } from 'fp-ts/lib/ReaderTaskEither.js'
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
 import type { Either } from 'fp-ts/Either'
 import { current, type TraceContext } from '../core/context.js'
 import type { FailureOf } from '../combinators/execute.js'
@@ -31,7 +31,7 @@ const leftOf: FailureOf = (value) => {
  * failed step and is retried like a throw (`maxRetries`); the final result is still the `Left`.
  *
  * @example
- * import * as TE from 'fp-ts/TaskEither'
+ * import * as TE from 'fp-ts/lib/TaskEither.js'
  * import { traceToolTE } from 'tracellm/fp'
  * const fetchDocs = traceToolTE({ name: 'fetch_docs' })((q: string) => TE.right([`doc about ${q}`]))
  * await fetchDocs('RAG')()   // => { _tag: 'Right', right: ['doc about RAG'] }
@@ -52,8 +52,8 @@ export function traceToolTE(options?: ToolOptions): <A extends ReadonlyArray<unk
  * "trace" inside another). A `Left` result gives an error document and is returned, not thrown.
  *
  * @example
- * import * as TE from 'fp-ts/TaskEither'
- * import { pipe } from 'fp-ts/function'
+ * import * as TE from 'fp-ts/lib/TaskEither.js'
+ * import { pipe } from 'fp-ts/lib/function.js'
  * import { traceTE } from 'tracellm/fp'
  * const answer = traceTE({ prompt: 'answer' })((q: string) => pipe(TE.right(q), TE.map((s) => s.length)))
  * await answer('What is RAG?')()   // => { _tag: 'Right', right: 12 }
@@ -74,7 +74,7 @@ export function traceTE(options?: TraceOptions): <A extends ReadonlyArray<unknow
  * `env.trace`, and the tool's own computation sees `env.trace` set to its step.
  *
  * @example
- * import * as RTE from 'fp-ts/ReaderTaskEither'
+ * import * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
  * import { traceRTE, traceToolRTE } from 'tracellm/fp'
  * const retrieve = traceToolRTE({ name: 'retrieve' })((q: string) => RTE.right<{ k: number }, never, string[]>([q]))
  * const run = traceRTE({ prompt: 'rag' })((q: string) => retrieve(q))
@@ -97,7 +97,7 @@ export function traceToolRTE(options?: ToolOptions): <A extends ReadonlyArray<un
  * running code, already has one) and hands the inner computation `{ ...env, trace }`.
  *
  * @example
- * import * as RTE from 'fp-ts/ReaderTaskEither'
+ * import * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
  * import { traceRTE } from 'tracellm/fp'
  * const run = traceRTE({ prompt: 'rag' })((q: string) => RTE.asks((env: { prefix: string }) => env.prefix + q))
  * await run('RAG')({ prefix: '> ' })()   // => { _tag: 'Right', right: '> RAG' }

@@ -468,9 +468,14 @@ interface Config {
   readonly trie: PathNode | undefined
 }
 
+const REDACT_KEYS: ReadonlyArray<string> = ['keys', 'paths', 'patterns', 'censor', 'mask', 'defaults']
+
 function validate(options: RedactOptions): Config {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError('Expected `redact` to be an object.')
+  }
+  for (const key of Object.keys(options)) {
+    if (!REDACT_KEYS.includes(key)) throw new TypeError(`Unknown option \`redact.${key}\`. Known options: ${REDACT_KEYS.join(', ')}.`)
   }
   const { keys = [], paths = [], patterns = [], censor = REDACTED, mask, defaults = true } = options
   if (!Array.isArray(keys) || !keys.every((k) => (typeof k === 'string' && k !== '') || isRegExp(k))) {

@@ -165,3 +165,35 @@ describe('streams', () => {
     expect(sink.traces[0]!.steps[0]).toMatchObject({ output: ['p', 'q'], outputKind: 'stream' })
   })
 })
+
+describe('web streams, cancelled', () => {
+  it('ends the step (and writes a streaming trace) when the caller cancels', async () => {
+    const sink = useMemorySink()
+    let cancelled: unknown
+    const run = trace({ prompt: 'web-cancel' })(() => new ReadableStream<string>({
+      pull(controller) { controller.enqueue('tick') },
+      cancel(reason) { cancelled = reason },
+    }))
+
+    const reader = run().getReader()
+    expect(await reader.read()).toEqual({ done: false, value: 'tick' })
+    await reader.cancel('client went away')
+    await flush()
+
+    expect(cancelled).toBe('client went away')
+    expect(sink.traces).toHaveLength(1)
+    expect(sink.traces[0]).toMatchObject({ prompt: 'web-cancel', output: ['tick'], outputKind: 'stream' })
+  })
+
+  it('records a web stream that errors as an error step', async () => {
+    const sink = useMemorySink()
+    const failure = new Error('upstream broke')
+    const tool = traceTool({ name: 'web' })(() => new ReadableStream<string>({ pull(controller) { controller.error(failure) } }))
+
+    const caught = await trace({ prompt: 'web-error' })(async () => tool().getReader().read())().catch((e: unknown) => e)
+    await flush()
+
+    expect(caught).toBe(failure)
+    expect(sink.traces[0]!.steps[0]).toMatchObject({ status: 'error', error: { message: 'upstream broke' } })
+  })
+})

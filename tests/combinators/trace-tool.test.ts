@@ -166,3 +166,11 @@ describe('traceTool', () => {
     expect(sink.traces[0]!.droppedSteps).toBe(7)
   })
 })
+
+describe('configure option validation', () => {
+  it('rejects unknown keys in queue, queue.retry and redact', () => {
+    expect(() => configure({ queue: { maxQueue: 5 } as never })).toThrow(/Unknown option `queue.maxQueue`/)
+    expect(() => configure({ queue: { retry: { tries: 1 } } as never })).toThrow(/Unknown option `queue.retry.tries`/)
+    expect(() => configure({ redact: { key: ['ssn'] } as never })).toThrow(/Unknown option `redact.key`/)
+  })
+})
