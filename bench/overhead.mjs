@@ -71,22 +71,24 @@ async function measureOverhead(scenario) {
       const ms = await timeRound(fns[variant], iterations, scenario.async, resetFloor)
       if (round >= 0) samples[variant].push((ms * 1e6) / (iterations * scenario.steps))
       if (variant === 'tracellm') await flush()
-      if (variant === 'floor') resetFloor()
+      if (variant === 'floor' || variant === 'snapshot') resetFloor()
     }
   }
 
   const plain = median(samples.plain)
   const floor = median(samples.floor)
   const traced = median(samples.tracellm)
+  const snapshot = median(samples.snapshot)
   const perRoundRatios = samples.tracellm.map((value, index) => (value - samples.plain[index]) / (samples.floor[index] - samples.plain[index]))
   return {
     scenario: scenario.id,
     label: scenario.label,
     stepsPerTrace: scenario.steps,
     iterations,
-    nsPerStep: { plain: round(plain), floor: round(floor), tracellm: round(traced) },
-    overheadNsPerStep: { floor: round(floor - plain), tracellm: round(traced - plain) },
+    nsPerStep: { plain: round(plain), floor: round(floor), snapshot: round(snapshot), tracellm: round(traced) },
+    overheadNsPerStep: { floor: round(floor - plain), snapshot: round(snapshot - plain), tracellm: round(traced - plain) },
     ratio: round((traced - plain) / (floor - plain), 2),
+    ratioToSnapshot: round((traced - plain) / (snapshot - plain), 2),
     ratioRange: [round(Math.min(...perRoundRatios), 2), round(Math.max(...perRoundRatios), 2)],
     samples: Object.fromEntries(VARIANTS.map((variant) => [variant, samples[variant].map((value) => round(value))])),
   }
@@ -251,16 +253,18 @@ function printTables(r) {
   out.push(`median of ${r.rounds} interleaved rounds per variant; capture and redaction on; payloads < 1 KiB; no-op sink`)
   if (r.overhead.length > 0) {
     out.push('', table(
-      ['scenario', 'plain ns/step', 'floor ns/step', 'tracellm ns/step', 'floor overhead', 'tracellm overhead', 'ratio (goal ≤ 2)', 'ratio per round'],
+      ['scenario', 'plain ns/step', 'floor ns/step', 'tracellm ns/step', 'floor overhead', 'snapshot overhead', 'tracellm overhead', 'ratio (goal ≤ 2)', 'ratio per round', 'vs snapshot'],
       r.overhead.map((o) => [
         o.label,
         o.nsPerStep.plain,
         o.nsPerStep.floor,
         o.nsPerStep.tracellm,
         o.overheadNsPerStep.floor,
+        o.overheadNsPerStep.snapshot,
         o.overheadNsPerStep.tracellm,
         `${o.ratio.toFixed(2)}×`,
         `${o.ratioRange[0].toFixed(2)}–${o.ratioRange[1].toFixed(2)}`,
+        `${o.ratioToSnapshot.toFixed(2)}×`,
       ]),
     ))
   }

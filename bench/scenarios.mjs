@@ -2,6 +2,8 @@
 //   plain     the functions unwrapped
 //   floor     a hand-written minimal tracer (RELIABILITY.md G4): per step and per trace one
 //             AsyncLocalStorage.run, two performance.now(), one 16-hex-char nanoid, one array push
+//   snapshot  the floor plus JSON.stringify of the arguments at the start and of the result at the
+//             end: what any tracer that records inputs and outputs pays at least (a reference, no goal)
 //   tracellm  trace + traceTool with the defaults: input and output capture and redaction on
 // Payloads stay under 1 KiB per value: a question string and arrays of three small documents.
 import { AsyncLocalStorage } from 'node:async_hooks'
@@ -9,7 +11,7 @@ import { performance } from 'node:perf_hooks'
 import { customAlphabet } from 'nanoid'
 import { trace, traceTool } from '../dist/index.js'
 
-export const VARIANTS = ['plain', 'floor', 'tracellm']
+export const VARIANTS = ['plain', 'floor', 'snapshot', 'tracellm']
 
 export const QUESTION = 'What is retrieval-augmented generation, and how does reranking help it?'
 
@@ -39,33 +41,35 @@ function isThenable(value) {
   return value !== null && typeof value === 'object' && typeof value.then === 'function'
 }
 
-function floorTrace(fn) {
+function floorTrace(fn, snapshot = false) {
   return function (...args) {
-    const root = { id: hex16(), parentId: null, start: performance.now(), end: 0, steps: [], trace: undefined }
+    const root = { id: hex16(), parentId: null, start: performance.now(), end: 0, steps: [], trace: undefined, input: snapshot ? JSON.stringify(args) : undefined, output: undefined }
     root.trace = root
     floorDone.push(root)
-    return floorStorage.run(root, () => ended(root, fn.apply(this, args)))
+    return floorStorage.run(root, () => ended(root, fn.apply(this, args), snapshot))
   }
 }
 
-function floorTool(fn) {
+function floorTool(fn, snapshot = false) {
   return function (...args) {
     const parent = floorStorage.getStore()
     if (parent === undefined) return fn.apply(this, args)
-    const step = { id: hex16(), parentId: parent.id, start: performance.now(), end: 0, trace: parent.trace }
+    const step = { id: hex16(), parentId: parent.id, start: performance.now(), end: 0, trace: parent.trace, input: snapshot ? JSON.stringify(args) : undefined, output: undefined }
     parent.trace.steps.push(step)
-    return floorStorage.run(step, () => ended(step, fn.apply(this, args)))
+    return floorStorage.run(step, () => ended(step, fn.apply(this, args), snapshot))
   }
 }
 
-function ended(record, result) {
+function ended(record, result, snapshot) {
   if (isThenable(result)) {
     return result.then((value) => {
       record.end = performance.now()
+      if (snapshot) record.output = JSON.stringify(value)
       return value
     })
   }
   record.end = performance.now()
+  if (snapshot) record.output = JSON.stringify(result)
   return result
 }
 
@@ -76,6 +80,7 @@ const identity = (fn) => fn
 function wrappers(variant) {
   if (variant === 'plain') return { root: () => identity, tool: () => identity }
   if (variant === 'floor') return { root: () => floorTrace, tool: () => floorTool }
+  if (variant === 'snapshot') return { root: () => (fn) => floorTrace(fn, true), tool: () => (fn) => floorTool(fn, true) }
   if (variant === 'tracellm') return { root: (options) => trace(options), tool: (options) => traceTool(options) }
   throw new TypeError(`Unknown variant ${variant}`)
 }

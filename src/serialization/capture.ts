@@ -1005,9 +1005,11 @@ function fitLong(s: string, maxChars: number, room: number, exact: boolean): str
     b = jsonBytes(out, true)
   }
   if (n < len) {
-    const note = `…[truncated ${len - n} chars]`
+    // An ASCII marker: one non-Latin-1 character would turn a 64 Ki-char one-byte string into a
+    // two-byte copy, doubling its memory and the cost of every later scan (measured in the bench).
+    const note = `...[truncated ${len - n} chars]`
     out += note
-    b += note.length + 2   // '…' is one UTF-16 unit, three UTF-8 bytes
+    b += note.length
     fitCut = 1
   } else fitCut = 0
   fitBytes = b

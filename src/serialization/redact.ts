@@ -132,7 +132,7 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
   }
 
   const scanString = (s: string): string => {
-    let out = s.length > MAX_SCAN ? `${s.slice(0, MAX_SCAN)}…[truncated ${s.length - MAX_SCAN} chars]` : s
+    let out = s.length > MAX_SCAN ? `${s.slice(0, MAX_SCAN)}...[truncated ${s.length - MAX_SCAN} chars]` : s
     if (defaults && out.length >= MIN_SECRET) out = replaceSecrets(out, censor, isSecretKey)
     for (const re of userPatterns) {
       re.lastIndex = 0
