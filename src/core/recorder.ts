@@ -126,9 +126,9 @@ export function seal(recorder: Recorder, root: RootOutcome): { readonly doc: Tra
 }
 
 function sealStep(open: OpenStep, retries: number, traceEnd: number, redactor: Redactor, epoch: (now: number) => number): StepRecord {
-  const incomplete = open.end === undefined
   const end = open.end ?? traceEnd
-  return {
+  // one literal and plain assignments: conditional spreads allocate a temporary object per field
+  const step: Mutable<StepRecord> = {
     stepId: open.stepId,
     parentStepId: open.parentStepId,
     seq: open.seq,
@@ -138,9 +138,6 @@ function sealStep(open: OpenStep, retries: number, traceEnd: number, redactor: R
     startedAt: iso(epoch(open.start)),
     endedAt: iso(epoch(end)),
     durationMs: round(end - open.start),
-    ...(open.input === undefined ? {} : { input: redactField(redactor, open.input, 'input') }),
-    ...(open.output === undefined ? {} : { output: redactField(redactor, open.output, 'output') }),
-    ...(open.outputKind === undefined ? {} : { outputKind: open.outputKind }),
     error: open.error === null ? null : (redactField(redactor, open.error as unknown as JsonValue, 'error') as unknown as ErrorRecord),
     attempts: open.attempts,
     retries,
@@ -148,12 +145,18 @@ function sealStep(open: OpenStep, retries: number, traceEnd: number, redactor: R
       ? EMPTY
       : open.attemptErrors.map((entry) => ({ attempt: entry.attempt, error: redactField(redactor, entry.error as unknown as JsonValue, 'attemptError') as unknown as ErrorRecord })),
     metadata: open.metadata === undefined ? EMPTY_OBJECT : (redactField(redactor, open.metadata, 'metadata') as StepRecord['metadata']),
-    ...(open.truncated > 0 ? { truncated: open.truncated } : {}),
-    ...(incomplete ? { incomplete: true } : {}),
-    ...(open.model === undefined ? {} : { model: open.model }),
-    ...(open.usage === undefined ? {} : { usage: open.usage }),
   }
+  if (open.input !== undefined) step.input = redactField(redactor, open.input, 'input')
+  if (open.output !== undefined) step.output = redactField(redactor, open.output, 'output')
+  if (open.outputKind !== undefined) step.outputKind = open.outputKind
+  if (open.truncated > 0) step.truncated = open.truncated
+  if (open.end === undefined) step.incomplete = true
+  if (open.model !== undefined) step.model = open.model
+  if (open.usage !== undefined) step.usage = open.usage
+  return step
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 const EMPTY: ReadonlyArray<never> = Object.freeze([])
 const EMPTY_OBJECT: { readonly [key: string]: never } = Object.freeze({})
