@@ -58,29 +58,24 @@ export function traceAsyncIterable<T extends object>(source: T, ctx: TraceContex
         return waiting.then(() => { throw error }, () => { throw error })
       },
     )
+  // runs one iterator call in the step's context; a synchronous throw ends the step and is rethrown as is
+  const call = (method: (it: AsyncIterator<unknown>) => Promise<IteratorResult<unknown>>, finishing: boolean): Promise<IteratorResult<unknown>> => {
+    const it = open()
+    let pending: Promise<IteratorResult<unknown>>
+    try {
+      pending = runIn(ctx, () => method(it))
+    } catch (error) {
+      void end(true, error)
+      throw error
+    }
+    return settle(pending, finishing)
+  }
   const traced: AsyncIterator<unknown> = {
-    next: (...args: [] | [unknown]) => {
-      const it = open()
-      let pending: Promise<IteratorResult<unknown>>
-      try {
-        pending = runIn(ctx, () => it.next(...args))
-      } catch (error) {
-        void end(true, error)
-        throw error
-      }
-      return settle(pending, false)
-    },
+    next: (...args: [] | [unknown]) => call((it) => it.next(...args), false),
     return: (value?: unknown) => {
       const it = open()
       if (typeof it.return !== 'function') return settle({ done: true, value }, true)
-      let pending: Promise<IteratorResult<unknown>>
-      try {
-        pending = runIn(ctx, () => (it.return as (value?: unknown) => Promise<IteratorResult<unknown>>)(value))
-      } catch (error) {
-        void end(true, error)
-        throw error
-      }
-      return settle(pending, true)
+      return call((iterator) => (iterator.return as (value?: unknown) => Promise<IteratorResult<unknown>>)(value), true)
     },
     throw: (error?: unknown) => {
       const it = open()
@@ -88,14 +83,7 @@ export function traceAsyncIterable<T extends object>(source: T, ctx: TraceContex
         const waiting = end(true, error)
         return Promise.resolve(waiting).then(() => Promise.reject(error))
       }
-      let pending: Promise<IteratorResult<unknown>>
-      try {
-        pending = runIn(ctx, () => (it.throw as (error?: unknown) => Promise<IteratorResult<unknown>>)(error))
-      } catch (thrown) {
-        void end(true, thrown)
-        throw thrown
-      }
-      return settle(pending, false)
+      return call((iterator) => (iterator.throw as (error?: unknown) => Promise<IteratorResult<unknown>>)(error), false)
     },
   }
   const proxy: T = new Proxy(source, {

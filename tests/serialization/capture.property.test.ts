@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
-import { Buffer } from 'node:buffer'
 import { capture, captureError, defaultCaptureLimits, type CaptureLimits } from '../../src/serialization/capture.js'
 import { createRedactor } from '../../src/serialization/redact.js'
+import { dirtyStrings, jsonBytes } from '../helpers/json.js'
 
 const OVERHEAD = 256
 
@@ -22,29 +22,6 @@ const anything = fc.anything({
 })
 
 const tight: CaptureLimits = { maxDepth: 4, maxBreadth: 5, maxNodes: 60, maxStringLength: 50, maxFieldBytes: 512, maxKeyLength: 8 }
-
-type WellFormed = string & { isWellFormed(): boolean }
-
-/** Strings (keys included) PostgreSQL jsonb would reject: a NUL or a lone surrogate. */
-function dirtyStrings(value: unknown): string[] {
-  const dirty: string[] = []
-  const visit = (v: unknown): void => {
-    if (typeof v === 'string') {
-      if (v.includes('\u0000') || !(v as WellFormed).isWellFormed()) dirty.push(v)
-    } else if (typeof v === 'object' && v !== null) {
-      for (const [k, child] of Object.entries(v)) {
-        visit(k)
-        visit(child)
-      }
-    }
-  }
-  visit(value)
-  return dirty
-}
-
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value), 'utf8')
-}
 
 /**
  * Escapes in strings of more than 32 characters are only counted past min(1 KiB, maxFieldBytes / 16)

@@ -5,32 +5,10 @@ import vm from 'node:vm'
 import type { JsonValue } from '../../src/document/document.js'
 import { capture, captureError, defaultCaptureLimits, type CaptureLimits, type Captured } from '../../src/serialization/capture.js'
 import { createRedactor } from '../../src/serialization/redact.js'
+import { dirtyStrings, jsonBytes } from '../helpers/json.js'
 
 /** The marker overhead a captured value may exceed its byte budget by. */
 const OVERHEAD = 256
-
-type WellFormed = string & { isWellFormed(): boolean }
-
-/** Strings (keys included) PostgreSQL jsonb would reject: a NUL or a lone surrogate. */
-function dirtyStrings(value: unknown): string[] {
-  const dirty: string[] = []
-  const visit = (v: unknown): void => {
-    if (typeof v === 'string') {
-      if (v.includes('\u0000') || !(v as WellFormed).isWellFormed()) dirty.push(v)
-    } else if (typeof v === 'object' && v !== null) {
-      for (const [k, child] of Object.entries(v)) {
-        visit(k)
-        visit(child)
-      }
-    }
-  }
-  visit(value)
-  return dirty
-}
-
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value), 'utf8')
-}
 
 /** The global rules of RELIABILITY §3: valid JSON that round-trips, and within the byte budget. */
 function expectStorable(result: Captured, limits: CaptureLimits = defaultCaptureLimits): void {
