@@ -141,6 +141,16 @@ export interface ResolvedTrace {
 
 const TOOL_KEYS = ['name', 'kind', 'maxRetries', 'shouldRetry', 'minTimeout', 'factor', 'maxTimeout', 'maxRetryTime', 'captureInput', 'captureOutput', 'mapInput', 'mapOutput', 'metadata', 'model'] as const
 const TRACE_KEYS = ['prompt', 'modelName', 'project', 'environment', 'tags', 'metadata', 'captureInput', 'captureOutput', 'mapInput', 'mapOutput'] as const
+// keys people reach for from other SDKs, with the option that does the job here
+const ALIASES: { readonly [key: string]: string } = {
+  'trace.name': 'prompt',
+  'trace.model': 'modelName',
+  'trace.tag': 'tags',
+  'traceTool.prompt': 'name',
+  'traceTool.retries': 'maxRetries',
+  'traceTool.modelName': 'model',
+  'traceTool.type': 'kind',
+}
 const EMPTY_METADATA: { readonly [key: string]: JsonValue } = Object.freeze({})
 
 /** @internal Validates `traceTool` options and fills in the defaults. */
@@ -203,7 +213,7 @@ function checkObject(options: unknown, who: string, known: ReadonlyArray<string>
   }
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      const hint = known.find((candidate) => candidate.toLowerCase().startsWith(key.toLowerCase().slice(0, 4)))
+      const hint = ALIASES[`${who}.${key}`] ?? known.find((candidate) => candidate.toLowerCase().startsWith(key.toLowerCase().slice(0, 4)))
       throw new TypeError(`Unknown option \`${key}\` for ${who}().${hint === undefined ? '' : ` Did you mean \`${hint}\`?`}`)
     }
   }

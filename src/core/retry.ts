@@ -68,7 +68,15 @@ export async function retryAfterFirst(
   }
 }
 
-/** @internal p-retry's `AbortError` (or anything named so) stops retrying at once. */
+/**
+ * @internal p-retry's `AbortError`, or any error named "AbortError" (a fetch or an AbortSignal that was
+ * aborted: the caller gave up, so trying again would work against it), stops retrying at once.
+ */
 export function isAbortError(error: unknown): boolean {
-  return error instanceof AbortError
+  if (error instanceof AbortError) return true
+  try {
+    return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError'
+  } catch {
+    return false
+  }
 }

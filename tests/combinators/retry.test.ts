@@ -105,6 +105,18 @@ describe('traceTool retries', () => {
     expect(b.calls.count).toBe(1)
   })
 
+  it('does not retry an aborted call (an error named AbortError, as fetch throws)', async () => {
+    useMemorySink()
+    const aborted = new DOMException('The operation was aborted.', 'AbortError')
+    const { calls, body } = flaky(5, () => aborted)
+    const tool = traceTool({ name: 'fetch', maxRetries: 3 })(body)
+
+    const caught = await trace({ prompt: 'p' })(async () => tool())().catch((e: unknown) => e)
+
+    expect(caught).toBe(aborted)
+    expect(calls.count).toBe(1)
+  })
+
   it('treats a throwing shouldRetry as "retry", warning once', async () => {
     jest.useFakeTimers()
     useMemorySink()

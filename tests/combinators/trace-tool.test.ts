@@ -134,6 +134,7 @@ describe('traceTool', () => {
       ['array metadata', { metadata: [] }, /`metadata` to be a plain object/],
       ['unknown key with a hint', { maxRetry: 2 }, /Unknown option `maxRetry`.*`maxRetries`/],
       ['not an object', 'retriever', /options to be an object/],
+      ['a key from another SDK', { retries: 3 }, /Unknown option `retries`.*Did you mean `maxRetries`/],
     ]
     it.each(invalid)('rejects %s with a TypeError before any user code runs', (_label, options, message) => {
       let ran = false
@@ -147,6 +148,7 @@ describe('traceTool', () => {
       expect(() => traceTool()('x' as never)).toThrow(/given a function/)
       expect(() => trace({ tags: 'a' as never })).toThrow(/`tags` to be an array of strings/)
       expect(() => trace({ prompt: 3 as never })).toThrow(/`prompt` to be a non-empty string/)
+      expect(() => trace({ name: 'x' } as never)).toThrow(/Unknown option `name` for trace\(\)\. Did you mean `prompt`\?/)
       expect(() => configure({ sinks: [{}] as never })).toThrow(/`sinks\[0\]` to be a sink/)
       expect(() => configure({ orphanSteps: 'drop' as never })).toThrow(/orphanSteps/)
       expect(() => configure({ capture: { maxDepth: 0 } })).toThrow(/capture.maxDepth/)
