@@ -72,7 +72,8 @@ let runtime: Runtime | undefined
 /**
  * Sets up tracing for the whole process: sinks, project, environment, redaction, capture budgets,
  * serverless flushing. Throws a `TypeError` on an invalid option. A trace already running keeps the
- * setup it started with; the previous export queue is flushed and closed in the background.
+ * capture and redaction settings it started with and is delivered through the new sinks; the previous
+ * export queue is flushed and closed in the background.
  *
  * @example
  * import { configure, memorySink } from 'tracellm'

@@ -5,7 +5,7 @@
  */
 import type { JsonValue, Status } from '../document/document.js'
 import { capture, captureError, type Captured } from '../serialization/capture.js'
-import type { Runtime } from './config.js'
+import { getRuntime, type Runtime } from './config.js'
 import type { TraceContext } from './context.js'
 import { guard } from './guard.js'
 import { createRecorder, seal, type OpenStep, type Recorder, type TraceHeader } from './recorder.js'
@@ -161,7 +161,9 @@ export function startRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<
         bytes: (input?.bytes ?? 0) + (output?.bytes ?? 0),
         truncated: (input?.truncated ?? 0) + (output?.truncated ?? 0),
       })
-      runtime.queue.enqueue(doc, bytes)
+      // configure() retired this trace's setup while it ran: deliver through the one in force now
+      const queue = runtime.shutDown && runtime !== getRuntime() ? getRuntime().queue : runtime.queue
+      queue.enqueue(doc, bytes)
     }, () => undefined)
   }
   return {

@@ -46,3 +46,23 @@ describe('flushOnReturn', () => {
     expect(isServerless({})).toBe(false)
   })
 })
+
+describe('configure() while a trace runs', () => {
+  it('delivers the running trace through the new setup instead of dropping it', async () => {
+    const before = memorySink()
+    configure({ sinks: [before] })
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    const pending = trace({ prompt: 'spans-configure' })(async () => { await gate; return 1 })()
+
+    const after = memorySink()
+    configure({ sinks: [after] })
+    release()
+    expect(await pending).toBe(1)
+    const { flush } = await import('../../src/index.js')
+    await flush()
+
+    expect(before.traces).toHaveLength(0)
+    expect(after.traces.map((doc) => doc.prompt)).toEqual(['spans-configure'])
+  })
+})
