@@ -6,6 +6,8 @@
 import type { Reader } from 'fp-ts/Reader'
 import type { JsonValue } from '../document/document.js'
 import type { TraceContext } from '../core/context.js'
+import type { RetryPolicy } from '../core/retry.js'
+import type { StepSpec } from '../core/run.js'
 import { capture } from '../serialization/capture.js'
 
 /**
@@ -108,21 +110,9 @@ export type Retrying<F extends AnyFunction> =
 export type ToolWrapped<F extends AnyFunction, O> = O extends { readonly maxRetries: infer N } ? ([N] extends [0 | undefined] ? Traced<F> : Retrying<F>) : Traced<F>
 
 /** @internal */
-export interface ResolvedTool {
+export interface ResolvedTool extends Omit<StepSpec, 'name'>, RetryPolicy {
   readonly name: string | undefined
-  readonly kind: string
-  readonly maxRetries: number
   readonly shouldRetry: ((error: unknown) => boolean) | undefined
-  readonly minTimeout: number
-  readonly factor: number
-  readonly maxTimeout: number
-  readonly maxRetryTime: number
-  readonly captureInput: boolean
-  readonly captureOutput: boolean
-  readonly mapInput: ((args: ReadonlyArray<unknown>) => unknown) | undefined
-  readonly mapOutput: ((value: unknown) => unknown) | undefined
-  readonly metadata: { readonly [key: string]: JsonValue } | undefined
-  readonly model: string | undefined
 }
 
 /** @internal */

@@ -50,16 +50,7 @@ export type ToolRun = (parent: TraceContext | undefined, args: unknown[], invoke
 /** @internal */
 export function toolRunner(resolved: ResolvedTool, fnName: string, failureOf: FailureOf | undefined): ToolRun {
   const name = resolved.name ?? (fnName === '' ? 'tool' : fnName)
-  const spec: StepSpec = {
-    name,
-    kind: resolved.kind,
-    captureInput: resolved.captureInput,
-    captureOutput: resolved.captureOutput,
-    mapInput: resolved.mapInput,
-    mapOutput: resolved.mapOutput,
-    metadata: resolved.metadata,
-    model: resolved.model,
-  }
+  const spec: StepSpec = { ...resolved, name }
   const retry = resolved.maxRetries > 0 ? resolved : undefined
   const run: ToolRun = (parent, args, invoke) => {
     if (parent === undefined) return orphan(args, invoke)
