@@ -50,12 +50,6 @@ export function runSuppressed<T>(thunk: () => T): T {
   return storage.run(SUPPRESSED, thunk)
 }
 
-/** @internal The raw slot: a context, `undefined` (no trace), or suppressed. */
-export function currentSlot(): { readonly ctx: TraceContext | undefined; readonly suppressed: boolean } {
-  const slot = storage.getStore()
-  return slot === SUPPRESSED ? { ctx: undefined, suppressed: true } : { ctx: slot, suppressed: false }
-}
-
 /** @internal */
 export function current(): TraceContext | undefined {
   const slot = storage.getStore()

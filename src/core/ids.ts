@@ -39,13 +39,3 @@ export function sequentialIds(): IdSource {
     stepId: () => (++next).toString(16).padStart(16, '0') as StepId,
   }
 }
-
-/** @internal */
-export function isTraceId(value: unknown): value is TraceId {
-  return typeof value === 'string' && /^[0-9a-f]{32}$/.test(value) && value !== ZERO32
-}
-
-/** @internal */
-export function isStepId(value: unknown): value is StepId {
-  return typeof value === 'string' && /^[0-9a-f]{16}$/.test(value) && value !== ZERO16
-}
