@@ -70,7 +70,7 @@ async function measureOverhead(scenario) {
       await settle()
       const ms = await timeRound(fns[variant], iterations, scenario.async, resetFloor)
       if (round >= 0) samples[variant].push((ms * 1e6) / (iterations * scenario.steps))
-      if (variant === 'tracellm') await flush()
+      if (variant === 'tracellm' || variant === 'uncaptured') await flush()
       if (variant === 'floor' || variant === 'snapshot') resetFloor()
     }
   }
@@ -79,14 +79,16 @@ async function measureOverhead(scenario) {
   const floor = median(samples.floor)
   const traced = median(samples.tracellm)
   const snapshot = median(samples.snapshot)
+  const uncaptured = median(samples.uncaptured)
   const perRoundRatios = samples.tracellm.map((value, index) => (value - samples.plain[index]) / (samples.floor[index] - samples.plain[index]))
   return {
     scenario: scenario.id,
     label: scenario.label,
     stepsPerTrace: scenario.steps,
     iterations,
-    nsPerStep: { plain: round(plain), floor: round(floor), snapshot: round(snapshot), tracellm: round(traced) },
-    overheadNsPerStep: { floor: round(floor - plain), snapshot: round(snapshot - plain), tracellm: round(traced - plain) },
+    nsPerStep: { plain: round(plain), floor: round(floor), snapshot: round(snapshot), uncaptured: round(uncaptured), tracellm: round(traced) },
+    overheadNsPerStep: { floor: round(floor - plain), snapshot: round(snapshot - plain), uncaptured: round(uncaptured - plain), tracellm: round(traced - plain) },
+    ratioUncaptured: round((uncaptured - plain) / (floor - plain), 2),
     ratio: round((traced - plain) / (floor - plain), 2),
     ratioToSnapshot: round((traced - plain) / (snapshot - plain), 2),
     ratioRange: [round(Math.min(...perRoundRatios), 2), round(Math.max(...perRoundRatios), 2)],
@@ -253,7 +255,7 @@ function printTables(r) {
   out.push(`median of ${r.rounds} interleaved rounds per variant; capture and redaction on; payloads < 1 KiB; no-op sink`)
   if (r.overhead.length > 0) {
     out.push('', table(
-      ['scenario', 'plain ns/step', 'floor ns/step', 'tracellm ns/step', 'floor overhead', 'snapshot overhead', 'tracellm overhead', 'ratio (goal ≤ 2)', 'ratio per round', 'vs snapshot'],
+      ['scenario', 'plain ns/step', 'floor ns/step', 'tracellm ns/step', 'floor overhead', 'snapshot overhead', 'tracellm overhead', 'ratio (goal ≤ 2)', 'ratio per round', 'vs snapshot', 'capture off: ratio'],
       r.overhead.map((o) => [
         o.label,
         o.nsPerStep.plain,
@@ -265,6 +267,7 @@ function printTables(r) {
         `${o.ratio.toFixed(2)}×`,
         `${o.ratioRange[0].toFixed(2)}–${o.ratioRange[1].toFixed(2)}`,
         `${o.ratioToSnapshot.toFixed(2)}×`,
+        `${o.ratioUncaptured.toFixed(2)}×`,
       ]),
     ))
   }

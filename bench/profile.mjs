@@ -19,11 +19,12 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const distUrl = pathToFileURL(join(root, 'dist')).href
 /** Source maps of dist/ files, by path; null when a file has none. */
 const maps = new Map()
-const options = { scenario: 'async', seconds: 5, top: 25, save: undefined }
+const options = { scenario: 'async', seconds: 5, top: 25, save: undefined, variant: 'tracellm' }
 for (const arg of process.argv.slice(2)) {
   if (arg.startsWith('--seconds=')) options.seconds = Number(arg.slice(10))
   else if (arg.startsWith('--top=')) options.top = Number(arg.slice(6))
   else if (arg.startsWith('--save=')) options.save = arg.slice(7)
+  else if (arg.startsWith('--variant=')) options.variant = arg.slice(10)
   else if (!arg.startsWith('--')) options.scenario = arg
   else throw new Error(`unknown argument ${arg}`)
 }
@@ -54,7 +55,7 @@ report(profile, elapsed, calls)
 function buildWorkload(id) {
   const scenario = SCENARIOS.find((candidate) => candidate.id === id)
   if (scenario !== undefined) {
-    const fn = scenario.build('tracellm')
+    const fn = scenario.build(options.variant)
     return { label: scenario.label, steps: scenario.steps, batch: 1000, run: (n) => timeRound(fn, n, scenario.async) }
   }
   if (id === 'big-string' || id === 'big-object') {

@@ -4,6 +4,8 @@
 //             AsyncLocalStorage.run, two performance.now(), one 16-hex-char nanoid, one array push
 //   snapshot  the floor plus JSON.stringify of the arguments at the start and of the result at the
 //             end: what any tracer that records inputs and outputs pays at least (a reference, no goal)
+//   uncaptured  tracellm with captureInput/captureOutput off: the machinery alone (ids, clock,
+//             records, sealing, redaction of names, the queue), without the payloads
 //   tracellm  trace + traceTool with the defaults: input and output capture and redaction on
 // Payloads stay under 1 KiB per value: a question string and arrays of three small documents.
 import { AsyncLocalStorage } from 'node:async_hooks'
@@ -11,7 +13,7 @@ import { performance } from 'node:perf_hooks'
 import { customAlphabet } from 'nanoid'
 import { trace, traceTool } from '../dist/index.js'
 
-export const VARIANTS = ['plain', 'floor', 'snapshot', 'tracellm']
+export const VARIANTS = ['plain', 'floor', 'snapshot', 'tracellm', 'uncaptured']
 
 export const QUESTION = 'What is retrieval-augmented generation, and how does reranking help it?'
 
@@ -82,6 +84,10 @@ function wrappers(variant) {
   if (variant === 'floor') return { root: () => floorTrace, tool: () => floorTool }
   if (variant === 'snapshot') return { root: () => (fn) => floorTrace(fn, true), tool: () => (fn) => floorTool(fn, true) }
   if (variant === 'tracellm') return { root: (options) => trace(options), tool: (options) => traceTool(options) }
+  if (variant === 'uncaptured') {
+    const off = { captureInput: false, captureOutput: false }
+    return { root: (options) => trace({ ...options, ...off }), tool: (options) => traceTool({ ...options, ...off }) }
+  }
   throw new TypeError(`Unknown variant ${variant}`)
 }
 
