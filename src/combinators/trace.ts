@@ -91,6 +91,7 @@ export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[]
     mapInput: resolved.mapInput,
     mapOutput: resolved.mapOutput,
   }, args)
+  if (running === undefined) return invoke(undefined)
   return execute({
     running,
     name: prompt,

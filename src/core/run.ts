@@ -51,6 +51,15 @@ export const unrecorded: Running = {
  * trace already ended (a call from a detached promise), or the trace hit `maxStepsPerTrace`.
  */
 export function startStep(parent: TraceContext, spec: StepSpec, args: ReadonlyArray<unknown>): Running | undefined {
+  // a bug in tracing must not fail the user's call: the call then runs unrecorded
+  try {
+    return openStep(parent, spec, args)
+  } catch (error) {
+    return internalError(error)
+  }
+}
+
+function openStep(parent: TraceContext, spec: StepSpec, args: ReadonlyArray<unknown>): Running | undefined {
   const recorder = parent.recorder
   if (recorder.sealed) return undefined
   const runtime = recorder.runtime
@@ -98,6 +107,14 @@ class RunningStep implements Running {
   ) {}
 
   succeed(value: unknown, outputKind?: 'stream'): void {
+    try {
+      this.record(value, outputKind)
+    } catch (error) {
+      internalError(error)
+    }
+  }
+
+  private record(value: unknown, outputKind: 'stream' | undefined): void {
     const { step, recorder, spec } = this
     if (step.end !== undefined || recorder.sealed) return
     const runtime = recorder.runtime
@@ -116,14 +133,14 @@ class RunningStep implements Running {
     if (step.end !== undefined || recorder.sealed) return
     step.end = recorder.runtime.clock.now()
     step.status = 'error'
-    step.error = captureError(error, recorder.runtime.capture)
+    step.error = guard('internal', () => captureError(error, recorder.runtime.capture), () => ({ type: 'Unknown', message: '[capture failed]' }))
   }
 
   retried(attempts: number, failures: ReadonlyArray<FailedAttempt>): void {
     const { step, recorder } = this
     if (recorder.sealed) return
     step.attempts = attempts
-    step.attemptErrors = failures.map(({ attempt, error }) => ({ attempt, error: captureError(error, recorder.runtime.capture) }))
+    step.attemptErrors = guard('internal', () => failures.map(({ attempt, error }) => ({ attempt, error: captureError(error, recorder.runtime.capture) })), () => [])
   }
 }
 
@@ -143,7 +160,20 @@ export interface RunningRoot extends Running {
 }
 
 /** @internal Opens a root trace with the runtime in force now; that runtime stays with it to the end. */
-export function startRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>): RunningRoot {
+export function startRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>): RunningRoot | undefined {
+  try {
+    return openRoot(runtime, spec, args)
+  } catch (error) {
+    return internalError(error)
+  }
+}
+
+// inline try/catch rather than guard(): no closure allocated per traced call
+function internalError(error: unknown): undefined {
+  return guard('internal', () => { throw error }, () => undefined)
+}
+
+function openRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>): RunningRoot {
   const start = runtime.clock.now()
   const recorder = createRecorder(runtime, spec.header, start)
   const input = spec.captureInput ? captureInput(runtime, spec, args) : undefined
@@ -168,10 +198,10 @@ export function startRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<
   }
   return {
     ctx,
-    succeed: (value, outputKind) => {
+    succeed: (value, outputKind) => guard('seal', () => {
       const output = spec.captureOutput ? captureOutput(runtime, spec.mapOutput, value) : undefined
       finish('success', output, spec.captureOutput ? (outputKind ?? (value === undefined ? 'undefined' : undefined)) : undefined, undefined, false)
-    },
+    }, () => undefined),
     // a failed root has no output: the field is left out rather than recorded as null
     fail: (error) => finish('error', undefined, undefined, error, true),
     retried: () => undefined,

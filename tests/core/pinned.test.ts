@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { configure, flush, memorySink, toWire, fromWire, trace, traceTool } from '../../src/index.js'
 import { sequentialIds } from '../../src/core/ids.js'
+import { spyWarnings } from '../helpers/memory.js'
+import { resetWarnings } from '../../src/core/guard.js'
 
 describe('a document with the clock and ids pinned', () => {
   it('is exactly predictable, and survives the wire format both ways', async () => {
@@ -31,5 +33,30 @@ describe('a document with the clock and ids pinned', () => {
       sdk: { name: 'tracellm', version: '0.1.0' },
     })
     expect(fromWire(JSON.parse(JSON.stringify(toWire(doc))))).toEqual(JSON.parse(JSON.stringify(doc)))
+  })
+})
+
+describe('a bug inside tracing', () => {
+  it('never fails the traced call: the call runs unrecorded, with one warning', async () => {
+    const sink = memorySink()
+    const broken = {
+      traceId: () => '0'.repeat(31) + '1' as never,
+      stepId: (): never => { throw new Error('id source broke') },
+    }
+    configure({ sinks: [sink], ids: broken })
+    resetWarnings()
+    const warnings = spyWarnings()
+    const tool = traceTool({ name: 'tool' })((n: number) => n * 2)
+    try {
+      expect(trace({ prompt: 'p' })((n: number) => tool(n) + 1)(2)).toBe(5)
+      configure({ sinks: [sink], ids: { traceId: (): never => { throw new Error('broke too') }, stepId: broken.stepId } })
+      expect(await trace({ prompt: 'q' })(async () => 'still fine')()).toBe('still fine')
+      await flush()
+    } finally {
+      warnings.restore()
+    }
+
+    expect(sink.traces.map((doc) => [doc.prompt, doc.steps.length])).toEqual([['p', 0]])
+    expect(warnings.messages().filter((m) => m.includes('id source broke'))).toHaveLength(1)
   })
 })
