@@ -7,6 +7,7 @@ import { runIn, type TraceContext } from '../core/context.js'
 import { guard } from '../core/guard.js'
 import { isAbortError, retryAfterFirst, type RetryPolicy } from '../core/retry.js'
 import type { FailedAttempt, Running } from '../core/run.js'
+import { defaultCaptureLimits } from '../serialization/capture.js'
 import { streamShapeOf, traceAsyncIterable, traceWebStream, watchNodeStream, type StreamEnd } from './streams.js'
 
 /** @internal A `Left` of fp-ts is a failure that is returned, not thrown. */
@@ -14,12 +15,10 @@ export type FailureOf = (value: unknown) => { readonly error: unknown } | undefi
 
 /** @internal */
 export interface Plan {
-  readonly running: Running
   readonly name: string
   readonly retry: RetryPolicy | undefined
   readonly shouldRetry: ((error: unknown) => boolean) | undefined
   readonly failureOf: FailureOf | undefined
-  readonly maxChunks: number
   /** Awaited before an asynchronous result is handed back (serverless `flushOnReturn`). */
   readonly afterEnd: (() => Promise<void>) | undefined
 }
@@ -31,57 +30,58 @@ interface Failure {
   readonly value: unknown
 }
 
-/** @internal Runs `invoke` under the plan. Returns exactly what the caller of the unwrapped function would get. */
-export function execute(plan: Plan, invoke: (ctx: TraceContext | undefined) => unknown): unknown {
-  const ctx = plan.running.ctx
+/**
+ * @internal Runs `invoke` for one call: `plan` is fixed per wrapper (no allocation per call), `running`
+ * is this call's step. Returns exactly what the caller of the unwrapped function would get.
+ */
+export function execute(plan: Plan, running: Running, invoke: (ctx: TraceContext | undefined) => unknown): unknown {
+  const ctx = running.ctx
   let result: unknown
   try {
     result = runIn(ctx, () => invoke(ctx))
   } catch (error) {
     const failure: Failure = { error, returned: false, value: undefined }
-    if (canRetry(plan, error)) return retry(plan, invoke, failure)
-    plan.running.fail(error)
+    if (canRetry(plan, error)) return retry(plan, running, invoke, failure)
+    running.fail(error)
     throw error
   }
   if (isThenable(result)) {
     // the common case (no retry, no Left to look for, no flush to wait for) costs one `then`
     if (plan.retry === undefined && plan.failureOf === undefined && plan.afterEnd === undefined) {
-      const running = plan.running
       return Promise.resolve(result).then(
-        (value) => succeed(plan, value),
+        (value) => succeed(plan, running, value),
         (error: unknown) => {
           running.fail(error)
           throw error
         },
       )
     }
-    return settle(plan, invoke, result)
+    return settle(plan, running, invoke, result)
   }
-  return succeed(plan, result)
+  return succeed(plan, running, result)
 }
 
-async function settle(plan: Plan, invoke: (ctx: TraceContext | undefined) => unknown, pending: PromiseLike<unknown>): Promise<unknown> {
+async function settle(plan: Plan, running: Running, invoke: (ctx: TraceContext | undefined) => unknown, pending: PromiseLike<unknown>): Promise<unknown> {
   let value: unknown
   try {
     value = await pending
   } catch (error) {
-    return fail(plan, invoke, { error, returned: false, value: undefined })
+    return fail(plan, running, invoke, { error, returned: false, value: undefined })
   }
   const left = plan.failureOf?.(value)
-  if (left !== undefined) return fail(plan, invoke, { error: left.error, returned: true, value })
-  return plan.afterEnd === undefined ? succeed(plan, value) : succeedAsync(plan, value)
+  if (left !== undefined) return fail(plan, running, invoke, { error: left.error, returned: true, value })
+  return plan.afterEnd === undefined ? succeed(plan, running, value) : succeedAsync(plan, running, value)
 }
 
-async function fail(plan: Plan, invoke: (ctx: TraceContext | undefined) => unknown, failure: Failure): Promise<unknown> {
-  if (canRetry(plan, failure.error)) return retry(plan, invoke, failure)
-  plan.running.fail(failure.error)
+async function fail(plan: Plan, running: Running, invoke: (ctx: TraceContext | undefined) => unknown, failure: Failure): Promise<unknown> {
+  if (canRetry(plan, failure.error)) return retry(plan, running, invoke, failure)
+  running.fail(failure.error)
   await afterEnd(plan)
   if (failure.returned) return failure.value
   throw failure.error
 }
 
-async function retry(plan: Plan, invoke: (ctx: TraceContext | undefined) => unknown, first: Failure): Promise<unknown> {
-  const { running } = plan
+async function retry(plan: Plan, running: Running, invoke: (ctx: TraceContext | undefined) => unknown, first: Failure): Promise<unknown> {
   const failures: FailedAttempt[] = [{ attempt: 1, error: first.error }]
   let attempts = 1
   const outcome = await retryAfterFirst(
@@ -107,7 +107,7 @@ async function retry(plan: Plan, invoke: (ctx: TraceContext | undefined) => unkn
   )
   if (outcome.ok) {
     running.retried(attempts, failures)
-    return plan.afterEnd === undefined ? succeed(plan, outcome.value) : succeedAsync(plan, outcome.value)
+    return plan.afterEnd === undefined ? succeed(plan, running, outcome.value) : succeedAsync(plan, running, outcome.value)
   }
   const last = outcome.failure as Failure
   // the failures followed by another attempt: all but the last one
@@ -118,13 +118,12 @@ async function retry(plan: Plan, invoke: (ctx: TraceContext | undefined) => unkn
   throw last.error
 }
 
-function succeed(plan: Plan, value: unknown): unknown {
-  const { running } = plan
+function succeed(plan: Plan, running: Running, value: unknown): unknown {
   switch (streamShapeOf(value)) {
     case 'async-iterable':
-      return traceAsyncIterable(value as object, running.ctx, plan.maxChunks, endStream(plan))
+      return traceAsyncIterable(value as object, running.ctx, maxChunks(running), endStream(plan, running))
     case 'web-stream':
-      return traceWebStream(value as ReadableStream<unknown>, plan.maxChunks, endStream(plan))
+      return traceWebStream(value as ReadableStream<unknown>, maxChunks(running), endStream(plan, running))
     case 'node-stream':
       watchNodeStream(value as NodeJS.EventEmitter, (failed, error) => {
         if (failed) running.fail(error)
@@ -138,16 +137,21 @@ function succeed(plan: Plan, value: unknown): unknown {
   }
 }
 
-function endStream(plan: Plan): StreamEnd {
+function endStream(plan: Plan, running: Running): StreamEnd {
   return (chunks, failed, error) => {
-    if (failed) plan.running.fail(error)
-    else plan.running.succeed(chunks, 'stream')
+    if (failed) running.fail(error)
+    else running.succeed(chunks, 'stream')
     return afterEnd(plan)
   }
 }
 
-async function succeedAsync(plan: Plan, value: unknown): Promise<unknown> {
-  const handed = succeed(plan, value)
+/** A stream keeps at most maxBreadth chunks, the capture budget of its trace. */
+function maxChunks(running: Running): number {
+  return running.ctx?.recorder.runtime.capture.maxBreadth ?? defaultCaptureLimits.maxBreadth
+}
+
+async function succeedAsync(plan: Plan, running: Running, value: unknown): Promise<unknown> {
+  const handed = succeed(plan, running, value)
   // a stream's step ends later: only a finished step waits for its trace to be written
   if (handed === value && streamShapeOf(value) === undefined) await afterEnd(plan)
   return handed

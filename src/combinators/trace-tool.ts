@@ -6,7 +6,7 @@ import { isSuppressed, type TraceContext } from '../core/context.js'
 import { warnOnce } from '../core/guard.js'
 import { startStep, unrecorded, type StepSpec } from '../core/run.js'
 import { execute, type FailureOf, type Plan } from './execute.js'
-import { checkFunction, resolveToolOptions, type AnyFunction, type ResolvedTool, type ToolOptions, type ToolWrapped } from './options.js'
+import { checkFunction, resolveToolOptions, type AnyFunction, type ResolvedTool, type ResolvedTrace, type ToolOptions, type ToolWrapped } from './options.js'
 import { runRoot } from './trace.js'
 import { wrap } from './wrap.js'
 
@@ -52,30 +52,24 @@ export function toolRunner(resolved: ResolvedTool, fnName: string, failureOf: Fa
   const name = resolved.name ?? (fnName === '' ? 'tool' : fnName)
   const spec: StepSpec = { ...resolved, name }
   const retry = resolved.maxRetries > 0 ? resolved : undefined
+  const plan: Plan = { name, retry, shouldRetry: resolved.shouldRetry, failureOf, afterEnd: undefined }
+  // with orphanSteps: 'trace', an orphan call is a trace named after the tool, holding that one step
+  const asTrace: ResolvedTrace = { prompt: name, modelName: resolved.model, project: undefined, environment: undefined, tags: [], metadata: {}, captureInput: resolved.captureInput, captureOutput: resolved.captureOutput, mapInput: resolved.mapInput, mapOutput: resolved.mapOutput }
   const run: ToolRun = (parent, args, invoke) => {
     if (parent === undefined) return orphan(args, invoke)
     const running = startStep(parent, spec, args)
     if (running === undefined) return invoke(parent)
-    return execute(plan(running, parent.recorder.runtime.capture.maxBreadth), invoke)
+    return execute(plan, running, invoke)
   }
-  const plan = (running: Plan['running'], maxChunks: number): Plan => ({
-    running,
-    name,
-    retry,
-    shouldRetry: resolved.shouldRetry,
-    failureOf,
-    maxChunks,
-    afterEnd: undefined,
-  })
   const orphan = (args: unknown[], invoke: (ctx: TraceContext | undefined) => unknown): unknown => {
     if (isSuppressed()) return invoke(undefined)
     const runtime = getRuntime()
     if (runtime.orphanSteps === 'trace' && !runtime.shutDown) {
-      return runRoot({ prompt: name, modelName: resolved.model, project: undefined, environment: undefined, tags: [], metadata: {}, captureInput: resolved.captureInput, captureOutput: resolved.captureOutput, mapInput: resolved.mapInput, mapOutput: resolved.mapOutput }, name, args, (root) => run(root, args, invoke), failureOf)
+      return runRoot(asTrace, name, args, (root) => run(root, args, invoke), failureOf)
     }
     warnOnce(`orphan:${name}`, `tracellm: traceTool "${name}" was called outside any trace, so the call was not recorded. Wrap the function that calls it in trace(...), or configure({ orphanSteps: 'trace' }) to record such calls as traces of their own.`)
     if (retry === undefined && failureOf === undefined) return invoke(undefined)
-    return execute(plan(unrecorded, runtime.capture.maxBreadth), invoke)
+    return execute(plan, unrecorded, invoke)
   }
   return run
 }

@@ -6,7 +6,7 @@ import { getRuntime } from '../core/config.js'
 import { isSuppressed, type TraceContext } from '../core/context.js'
 import { warnOnce } from '../core/guard.js'
 import { startRoot, startStep, type StepSpec } from '../core/run.js'
-import { execute, type FailureOf } from './execute.js'
+import { execute, type FailureOf, type Plan } from './execute.js'
 import { checkFunction, resolveTraceOptions, type AnyFunction, type ResolvedTrace, type TraceOptions, type Traced } from './options.js'
 import { wrap } from './wrap.js'
 
@@ -59,11 +59,12 @@ export function traceRunner(resolved: ResolvedTrace, fnName: string, failureOf: 
     metadata: resolved.tags.length === 0 ? resolved.metadata : { ...resolved.metadata, tags: resolved.tags },
     model: resolved.modelName,
   }
+  const nestedPlan: Plan = { name: prompt, retry: undefined, shouldRetry: undefined, failureOf, afterEnd: undefined }
   return (parent, args, invoke) => {
     if (parent !== undefined) {
       const running = startStep(parent, nested, args)
       if (running === undefined) return invoke(parent)
-      return execute({ running, name: prompt, retry: undefined, shouldRetry: undefined, failureOf, maxChunks: parent.recorder.runtime.capture.maxBreadth, afterEnd: undefined }, invoke)
+      return execute(nestedPlan, running, invoke)
     }
     if (isSuppressed()) return invoke(undefined)
     return runRoot(resolved, prompt, args, invoke, failureOf)
@@ -92,13 +93,6 @@ export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[]
     mapOutput: resolved.mapOutput,
   }, args)
   if (running === undefined) return invoke(undefined)
-  return execute({
-    running,
-    name: prompt,
-    retry: undefined,
-    shouldRetry: undefined,
-    failureOf,
-    maxChunks: runtime.capture.maxBreadth,
-    afterEnd: runtime.flushOnReturn ? running.written : undefined,
-  }, invoke)
+  const afterEnd = runtime.flushOnReturn ? running.written : undefined
+  return execute({ name: prompt, retry: undefined, shouldRetry: undefined, failureOf, afterEnd }, running, invoke)
 }

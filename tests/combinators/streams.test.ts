@@ -185,6 +185,22 @@ describe('web streams, cancelled', () => {
     expect(sink.traces[0]).toMatchObject({ prompt: 'web-cancel', output: ['tick'], outputKind: 'stream' })
   })
 
+  it('pulls from a web stream only when the caller reads', async () => {
+    useMemorySink()
+    let pulls = 0
+    const tool = traceTool({ name: 'web' })(() => new ReadableStream<number>({ pull(controller) { controller.enqueue(++pulls) } }, { highWaterMark: 0 }))
+
+    await trace({ prompt: 'web-lazy' })(async () => {
+      const reader = tool().getReader()
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(pulls).toBe(0)
+      expect(await reader.read()).toEqual({ done: false, value: 1 })
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(pulls).toBe(1)
+      await reader.cancel()
+    })()
+  })
+
   it('records a web stream that errors as an error step', async () => {
     const sink = useMemorySink()
     const failure = new Error('upstream broke')
