@@ -11,5 +11,7 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }],
   },
   setupFilesAfterEnv: ['<rootDir>/tests/helpers/setup.ts'],
+  globalSetup: '<rootDir>/tests/helpers/pg-global-setup.ts',
+  globalTeardown: '<rootDir>/tests/helpers/pg-global-teardown.ts',
   testTimeout: 20000,
 }

@@ -16,8 +16,17 @@ export type { ConfigureOptions } from './core/config.js'
 // sinks
 export { memorySink } from './sinks/memory.js'
 export { jsonlSink } from './sinks/jsonl.js'
+export { sqliteSink } from './sinks/sqlite.js'
+export type { SqliteSink, SqliteSinkOptions } from './sinks/sqlite.js'
+export { postgresSink } from './sinks/postgres.js'
+export type { PostgresSink, PostgresSinkOptions } from './sinks/postgres.js'
 export { consoleSink, renderTree } from './sinks/console.js'
 export type { FlushReport, QueueOptions, Sink } from './export/queue.js'
+
+// store
+export { openStore } from './store/open-store.js'
+export type { OpenStoreOptions } from './store/open-store.js'
+export type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary } from './store/types.js'
 
 // models
 export { toWire, fromWire } from './document/wire.js'

@@ -6,11 +6,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
-import { configure, currentTrace, flush, jsonlSink, memorySink, renderTree, trace, traceTool, type TraceDocument } from '../index.js'
+import { configure, currentTrace, flush, memorySink, renderTree, sqliteSink, trace, traceTool, type TraceDocument } from '../index.js'
 
 /** Options of `runDemo`. */
 export interface DemoOptions {
-  /** The JSON Lines file the trace is appended to. @default '.tracellm/traces.jsonl' */
+  /** The SQLite store the trace is written to. @default TRACELLM_DB, else '.tracellm/traces.db' */
   readonly path?: string
   /** Where the tree and the summary are printed. @default process.stdout */
   readonly out?: NodeJS.WritableStream
@@ -20,14 +20,14 @@ export interface DemoOptions {
  * Runs the demo pipeline once and returns its trace document. It answers one question with
  * `retrieve` (a concurrent fan-out of three `search_shard` calls), `rerank`, a flaky
  * `fetch_citations` tool that fails once and succeeds on its retry, and `generate` (kind "llm",
- * model "fake-llm-1"). It `configure`s the process with a JSONL sink at `path` plus a memory sink
+ * model "fake-llm-1"). It `configure`s the process with a SQLite sink at `path` plus a memory sink
  * (replacing any earlier setup), awaits `flush()`, prints the trace as a tree (coloured when `out`
- * is a TTY and `NO_COLOR` is unset) and a line with the trace id and the file. Rejects if the
- * trace did not reach the memory sink.
+ * is a TTY and `NO_COLOR` is unset), the trace id and the store, and the commands that show it again.
+ * Rejects if the trace did not reach the memory sink or the store.
  *
  * @example
  * import { runDemo } from './demo.js'
- * const doc = await runDemo({ path: '/tmp/tracellm-demo.jsonl', out: process.stderr })
+ * const doc = await runDemo({ path: '/tmp/tracellm-demo.db', out: process.stderr })
  * doc.steps.map((step) => step.name)
  * // => ['retrieve', 'search_shard', 'search_shard', 'search_shard', 'rerank', 'fetch_citations', 'generate']
  *
@@ -35,16 +35,18 @@ export interface DemoOptions {
  * @since 0.1.0
  */
 export async function runDemo(options: DemoOptions = {}): Promise<TraceDocument> {
-  const path = options.path ?? DEFAULT_PATH
+  const path = options.path ?? (process.env.TRACELLM_DB || DEFAULT_PATH)
   const out = options.out ?? process.stdout
   const memory = memorySink({ limit: 10 })
-  configure({ sinks: [jsonlSink({ path }), memory] })
+  const store = sqliteSink({ path })
+  configure({ sinks: [store, memory] })
 
   const answerQuestion = buildPipeline()
   const { answer, traceId } = await answerQuestion(QUESTION)
   const report = await flush()
+  store.close()
   const doc = memory.traces.find((candidate) => candidate.traceId === traceId)
-  if (doc === undefined) {
+  if (doc === undefined || report.dropped > 0) {
     throw new Error(`The demo trace ${traceId ?? '(no id)'} was not written (flushed ${report.flushed}, dropped ${report.dropped}, timed out: ${String(report.timedOut)}).`)
   }
 
@@ -52,6 +54,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<TraceDocument>
   out.write(`question: ${QUESTION}\nanswer:   ${answer.text}\n\n`)
   out.write(`${renderTree(doc, { colors })}\n\n`)
   out.write(`trace ${doc.traceId} written to ${path}\n`)
+  const db = path === DEFAULT_PATH ? '' : ` --db ${JSON.stringify(path)}`
+  out.write(`see it again:  npx tracellm list${db}\n               npx tracellm show ${doc.traceId.slice(0, 8)}${db}\n`)
   return doc
 }
 
@@ -75,7 +79,7 @@ interface Answer {
   readonly sources: ReadonlyArray<string>
 }
 
-const DEFAULT_PATH = '.tracellm/traces.jsonl'
+const DEFAULT_PATH = '.tracellm/traces.db'
 const QUESTION = 'What is retrieval-augmented generation and why does it reduce hallucinations?'
 
 /** Three shards of a tiny knowledge base; `search_shard` scores them by keyword overlap. */

@@ -6,7 +6,7 @@ import type { Sink, QueueOptions, FlushReport } from '../export/queue.js'
 import { createExportQueue, defaultQueueOptions, type ExportQueue } from '../export/queue.js'
 import { defaultCaptureLimits, type CaptureLimits } from '../serialization/capture.js'
 import { createRedactor, type RedactOptions, type Redactor } from '../serialization/redact.js'
-import { jsonlSink } from '../sinks/jsonl.js'
+import { sqliteSink } from '../sinks/sqlite.js'
 import { runSuppressed } from './context.js'
 import { setWarningFilter, warnOnce } from './guard.js'
 import { randomIds, type IdSource } from './ids.js'
@@ -17,7 +17,7 @@ import { randomIds, type IdSource } from './ids.js'
  * @category configuration
  */
 export interface ConfigureOptions {
-  /** Where finished traces go. @default [jsonlSink({ path: '.tracellm/traces.jsonl' })], none when TRACELLM_DISABLED=1 */
+  /** Where finished traces go. @default [sqliteSink({ path: TRACELLM_DB ?? '.tracellm/traces.db' })], none when TRACELLM_DISABLED=1 */
   readonly sinks?: ReadonlyArray<Sink>
   /** @default TRACELLM_PROJECT, else "default" */
   readonly project?: string
@@ -171,7 +171,7 @@ function buildRuntime(options: ConfigureOptions): Runtime {
 
 function defaultSinks(): ReadonlyArray<Sink> {
   if (isTruthy(process.env.TRACELLM_DISABLED)) return []
-  return [jsonlSink({ path: nonEmpty(process.env.TRACELLM_JSONL) ?? '.tracellm/traces.jsonl' })]
+  return [sqliteSink({ path: nonEmpty(process.env.TRACELLM_DB) ?? '.tracellm/traces.db' })]
 }
 
 /** @internal */

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { runDemo } from '../../src/cli/demo.js'
+import { openStore } from '../../src/store/open-store.js'
 import { shape } from '../helpers/memory.js'
 
 /** A writable that keeps what it is given, as text. */
@@ -26,7 +27,7 @@ describe('runDemo', () => {
 
   beforeEach(() => {
     directory = mkdtempSync(join(tmpdir(), 'tracellm-demo-'))
-    path = join(directory, 'traces.jsonl')
+    path = join(directory, 'traces.db')
   })
 
   afterEach(() => {
@@ -76,14 +77,15 @@ describe('runDemo', () => {
     expect(lastStart).toBeLessThanOrEqual(firstEnd)
   })
 
-  it('appends one JSONL line holding the same trace', async () => {
+  it('writes the same trace to the SQLite store', async () => {
     const doc = await runDemo({ path, out: collect().stream })
 
-    const lines = readFileSync(path, 'utf8').split('\n').filter((line) => line !== '')
-    expect(lines).toHaveLength(1)
-    const stored = JSON.parse(lines[0] as string) as { trace_id: string; steps: unknown[] }
-    expect(stored.trace_id).toBe(doc.traceId)
-    expect(stored.steps).toHaveLength(7)
+    const store = await openStore(path)
+    const page = await store.list()
+    const stored = await store.get(doc.traceId)
+    await store.close()
+    expect(page.items.map((item) => item.traceId)).toEqual([doc.traceId])
+    expect(stored).toEqual(doc)
   })
 
   it('prints the tree, then the trace id and the file', async () => {
@@ -95,6 +97,10 @@ describe('runDemo', () => {
     expect(lines.some((line) => line.startsWith('answer_question') && line.includes(doc.traceId.slice(0, 8)))).toBe(true)
     expect(lines.some((line) => line.includes('fetch_citations') && line.includes('retries 1'))).toBe(true)
     expect(lines.filter((line) => line.includes('search_shard'))).toHaveLength(3)
-    expect(lines.at(-1)).toBe(`trace ${doc.traceId} written to ${path}`)
+    expect(lines.slice(-3)).toEqual([
+      `trace ${doc.traceId} written to ${path}`,
+      `see it again:  npx tracellm list --db ${JSON.stringify(path)}`,
+      `               npx tracellm show ${doc.traceId.slice(0, 8)} --db ${JSON.stringify(path)}`,
+    ])
   })
 })

@@ -1,0 +1,605 @@
+/**
+ * The `tracellm` command: a commander program whose commands call the public API (`openStore`,
+ * `toWire`, `runDemo`) and print. `main` never calls `process.exit` and never throws: it resolves
+ * with the exit code, so tests run it in-process and `tracellm.ts` only wires it to the process.
+ *
+ * Exit codes: 0 success; 1 a failure at run time (no store, unknown or ambiguous id, a failed query,
+ * a refused prune); 2 a usage error (unknown command or option, a missing or invalid flag value).
+ * Every error is one line on stderr, `tracellm: <message>`, never a stack trace.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { createInterface } from 'node:readline/promises'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { openStore, toWire, type ListQuery, type TraceDocument, type TraceStore } from '../index.js'
+import { runDemo } from './demo.js'
+import { formatCount, formatLocalTime, maskSecrets, progressBar, renderList, renderShow, renderStats, wantsColors, type ProgressBar } from './render.js'
+
+/** @internal A stream `main` writes to: `process.stdout`, or a test's collector. */
+export interface OutputStream {
+  write(chunk: string): unknown
+  readonly isTTY?: boolean
+  readonly columns?: number
+  /** True once the reader went away (a closed pipe). */
+  readonly destroyed?: boolean
+  once?(event: 'drain' | 'close', listener: () => void): unknown
+  off?(event: 'drain' | 'close', listener: () => void): unknown
+}
+
+/** @internal A stream `prune` may ask for confirmation on. */
+export interface InputStream extends NodeJS.ReadableStream {
+  readonly isTTY?: boolean
+}
+
+/** @internal Everything `main` touches outside itself. */
+export interface CliIo {
+  readonly stdout: OutputStream
+  readonly stderr: OutputStream
+  /** Read for `TRACELLM_DB` and `NO_COLOR`. */
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Whether stdout is a terminal (colours). @default stdout.isTTY */
+  readonly isTTY?: boolean
+  /** Where `prune` asks for confirmation when it is a terminal and `--yes` is not given. */
+  readonly stdin?: InputStream
+}
+
+/**
+ * @internal Runs the `tracellm` command line `argv` (without `node` and the script) and resolves with
+ * the exit code: 0, 1 (a failure at run time) or 2 (a usage error). It never rejects and never exits
+ * the process; every error is one line `tracellm: <message>` on `io.stderr`.
+ *
+ * @example
+ * import { main } from './program.js'
+ * const code = await main(['--version'], { stdout: process.stdout, stderr: process.stderr, env: {} })
+ * code   // => 0
+ */
+export async function main(argv: ReadonlyArray<string>, io: CliIo): Promise<number> {
+  const state: RunState = { secrets: [] }
+  try {
+    const program = buildProgram(io, state)
+    await program.parseAsync([...argv], { from: 'user' })
+    return 0
+  } catch (error) {
+    try {
+      return report(error, io, state)
+    } catch {
+      return 1
+    }
+  }
+}
+
+// --- the program ---
+
+const DEFAULT_DB = '.tracellm/traces.db'
+const DEFAULT_LIMIT = 20
+const MAX_LIMIT = 500
+const EXPORT_PAGE = 500
+/** Fewer traces than this export or prune without a progress bar: it would only flash. */
+const PROGRESS_THRESHOLD = 50
+
+interface RunState {
+  /** Passwords of the `--db` URL: removed from every error message. */
+  secrets: string[]
+}
+
+/** A failure at run time: printed as it is, exit code 1. */
+class CliError extends Error {
+  override readonly name = 'CliError'
+}
+
+/** stdout was closed by its reader: stop without a message. */
+class OutputClosed extends Error {
+  override readonly name = 'OutputClosed'
+}
+
+/** A usage mistake found after parsing (a flag combination): exit code 2. */
+class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+interface GlobalOptions {
+  readonly db?: string
+}
+
+interface FilterOptions {
+  readonly project?: string
+  readonly env?: string
+  readonly environment?: string
+  readonly prompt?: string
+  readonly status?: 'success' | 'error'
+  readonly model?: string
+  readonly since?: string
+  readonly until?: string
+  readonly search?: string
+}
+
+function buildProgram(io: CliIo, state: RunState): Command {
+  const program = new Command('tracellm')
+  program
+    .description('Read the traces tracellm recorded: list, show, export, prune and stats.')
+    .version(readVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('--db <pathOrUrl>', `the trace store: a SQLite file or a postgres:// URL (default: $TRACELLM_DB, else ${DEFAULT_DB})`)
+    .configureOutput({
+      writeOut: (text) => { io.stdout.write(text) },
+      writeErr: (text) => { io.stderr.write(text) },
+      // errors are printed once, on one line, by `report`
+      outputError: () => undefined,
+    })
+    .configureHelp({ showGlobalOptions: true })
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .helpCommand('help [command]', 'show help for a command')
+    .addHelpText('after', '\nExamples:\n  npx tracellm demo\n  npx tracellm list --status error --since 1d\n  npx tracellm show 0af76519\n  npx tracellm export --since 7d --out traces.jsonl\n')
+
+  const dbOf = (command: Command): string => {
+    const db = resolveDb((command.optsWithGlobals() as GlobalOptions).db, io.env)
+    state.secrets.push(...passwordsOf(db))
+    return db
+  }
+
+  program
+    .command('demo')
+    .description('run a small traced RAG pipeline (no network, no API key) and store its trace')
+    .action(async (_options: unknown, command: Command) => {
+      const db = dbOf(command)
+      if (isPostgresUrl(db)) throw new UsageError('`demo` writes to a SQLite file: pass --db <path>')
+      await runDemo({ path: db, out: io.stdout as NodeJS.WritableStream })
+    })
+
+  addFilters(
+    program
+      .command('list')
+      .description('list traces, newest first')
+      .addOption(new Option('--limit <n>', `how many traces (1-${MAX_LIMIT})`).argParser(parseLimit).default(DEFAULT_LIMIT))
+      .option('--cursor <cursor>', 'continue after the page that printed this cursor')
+      .option('--json', 'print {"items": [...], "nextCursor": ...} as JSON'),
+  ).action(async (options: FilterOptions & { readonly limit: number; readonly cursor?: string; readonly json?: boolean }, command: Command) => {
+    const db = dbOf(command)
+    if (options.cursor !== undefined && !/^[A-Za-z0-9_-]{1,200}$/.test(options.cursor)) {
+      throw new UsageError('--cursor: expected the cursor a previous `tracellm list` printed')
+    }
+    const query: ListQuery = { ...toFilters(options), limit: options.limit, ...(options.cursor === undefined ? {} : { cursor: options.cursor }) }
+    await withStore(db, async (store) => {
+      const page = await store.list(query)
+      if (options.json === true) {
+        await write(io.stdout, `${JSON.stringify({ items: page.items, nextCursor: page.nextCursor }, null, 2)}\n`)
+        return
+      }
+      if (page.items.length === 0) {
+        const filtered = Object.keys(toFilters(options)).length > 0 || options.cursor !== undefined
+        await write(io.stdout, filtered ? 'No traces match these filters.\n' : `No traces yet in ${displayDb(db)}. Run \`npx tracellm demo\` to record one.\n`)
+        return
+      }
+      await write(io.stdout, `${renderList(page.items, { colors: colorsFor(io) })}\n`)
+      if (page.nextCursor !== null) {
+        await write(io.stdout, `\nmore: ${nextPageCommand(command, options, page.nextCursor)}\n`)
+      }
+    })
+  })
+
+  program
+    .command('show')
+    .description('show one trace: its header and the tree of its steps with a waterfall')
+    .argument('<id>', 'a trace id, or a unique prefix of at least 4 characters (as `list` shows)', parseId)
+    .option('--json', 'print the whole document as stored (snake_case JSON)')
+    .option('--full', 'print inputs and outputs in full instead of one abbreviated line each')
+    .action(async (id: string, options: { readonly json?: boolean; readonly full?: boolean }, command: Command) => {
+      const db = dbOf(command)
+      await withStore(db, async (store) => {
+        const doc = await getTrace(store, await resolveId(store, id, db), db)
+        if (options.json === true) {
+          await write(io.stdout, `${JSON.stringify(toWire(doc), null, 2)}\n`)
+          return
+        }
+        const columns = typeof io.stdout.columns === 'number' && io.stdout.columns > 0 ? io.stdout.columns : 100
+        await write(io.stdout, `${renderShow(doc, { colors: colorsFor(io), columns, full: options.full === true })}\n`)
+      })
+    })
+
+  addFilters(
+    program
+      .command('export')
+      .description('write traces as stored (snake_case JSON): the given ids, or every trace matching the filters')
+      .argument('[ids...]', 'trace ids or unique prefixes (default: every trace matching the filters)')
+      .addOption(new Option('--format <format>', 'one JSON array, or one document per line').choices(['json', 'jsonl']).default('jsonl'))
+      .option('--out <file>', 'write to this file (created with mode 0600) instead of stdout'),
+  ).action(async (ids: ReadonlyArray<string>, options: FilterOptions & { readonly format: 'json' | 'jsonl'; readonly out?: string }, command: Command) => {
+    const db = dbOf(command)
+    const filters = toFilters(options)
+    if (ids.length > 0 && Object.keys(filters).length > 0) throw new UsageError('give trace ids or filters, not both')
+    const wanted = ids.map((id) => parseIdValue(id))
+    await withStore(db, async (store) => {
+      // resolve every id before writing anything, so a typo fails without a partial file
+      const resolved: string[] = []
+      for (const id of wanted) {
+        const full = await resolveId(store, id, db)
+        if (!resolved.includes(full)) resolved.push(full)
+      }
+      const total = resolved.length > 0 ? resolved.length : await store.count(filters)
+      const target = options.out === undefined ? undefined : await openExportFile(options.out)
+      const sink: OutputStream = target?.stream ?? io.stdout
+      const progress = total > PROGRESS_THRESHOLD && io.stderr.isTTY === true ? progressBar(io.stderr, total, 'export') : undefined
+      let count = 0
+      try {
+        const emit = async (doc: TraceDocument): Promise<void> => {
+          const json = JSON.stringify(toWire(doc))
+          await write(sink, options.format === 'jsonl' ? `${json}\n` : `${count === 0 ? '[\n' : ',\n'}${json}`)
+          count++
+          progress?.update(count)
+        }
+        if (resolved.length > 0) {
+          for (const id of resolved) await emit(await getTrace(store, id, db))
+        } else {
+          for await (const doc of everyTrace(store, filters)) await emit(doc)
+        }
+        if (options.format === 'json') await write(sink, count === 0 ? '[]\n' : '\n]\n')
+      } finally {
+        progress?.finish()
+        await target?.close()
+      }
+      if (options.out !== undefined) {
+        await write(io.stdout, `exported ${formatCount(count)} ${count === 1 ? 'trace' : 'traces'} to ${options.out}\n`)
+      }
+    })
+  })
+
+  program
+    .command('prune')
+    .description('delete traces started before a point in time, with their steps')
+    .addOption(new Option('--older-than <when>', 'a duration such as 30d, 12h, 90m (that long ago) or an ISO date').argParser(parseWhen).makeOptionMandatory())
+    .option('--dry-run', 'only count the traces that would be deleted')
+    .option('-y, --yes', 'delete without asking for confirmation')
+    .action(async (options: { readonly olderThan: string; readonly dryRun?: boolean; readonly yes?: boolean }, command: Command) => {
+      const db = dbOf(command)
+      const before = options.olderThan
+      const when = `started before ${formatLocalTime(before)}`
+      await withStore(db, async (store) => {
+        const matching = await store.count({ until: before })
+        const noun = (n: number): string => `${formatCount(n)} ${n === 1 ? 'trace' : 'traces'}`
+        if (matching === 0) {
+          await write(io.stdout, `Nothing to prune: no traces ${when}.\n`)
+          return
+        }
+        if (options.dryRun === true) {
+          await write(io.stdout, `Would delete ${noun(matching)} ${when}.\n`)
+          return
+        }
+        if (options.yes !== true) {
+          if (io.stdin?.isTTY !== true) throw new CliError(`refusing to delete ${noun(matching)} ${when} without --yes`)
+          if (!(await confirm(io, `Delete ${noun(matching)} ${when}? [y/N] `))) {
+            await write(io.stdout, 'Nothing deleted.\n')
+            return
+          }
+        }
+        const progress: ProgressBar | undefined = matching > PROGRESS_THRESHOLD && io.stderr.isTTY === true ? progressBar(io.stderr, matching, 'prune') : undefined
+        let result: { readonly deleted: number }
+        try {
+          result = await store.prune({ olderThan: before, ...(progress === undefined ? {} : { onProgress: (deleted: number) => progress.update(deleted) }) })
+        } finally {
+          progress?.finish()
+        }
+        await write(io.stdout, `Deleted ${noun(result.deleted)} ${when}.\n`)
+      })
+    })
+
+  program
+    .command('stats')
+    .description('totals of the store: traces, steps, errors, retries, tokens, time range, projects')
+    .option('--json', 'print the totals as JSON')
+    .action(async (options: { readonly json?: boolean }, command: Command) => {
+      const db = dbOf(command)
+      await withStore(db, async (store) => {
+        const stats = await store.stats()
+        await write(io.stdout, options.json === true ? `${JSON.stringify(stats, null, 2)}\n` : `${renderStats(stats, { colors: colorsFor(io) })}\n`)
+      })
+    })
+
+  return program
+}
+
+/** The filters `list` and `export` share; they map one to one onto `ListQuery`. */
+function addFilters(command: Command): Command {
+  return command
+    .option('--project <name>', 'only this project')
+    .option('--env <name>', 'only this environment')
+    .addOption(new Option('--environment <name>', 'only this environment').hideHelp())
+    .option('--prompt <name>', "only traces with this prompt (the trace's name)")
+    .addOption(new Option('--status <status>', 'only successful or failed traces').choices(['success', 'error']))
+    .option('--model <name>', 'only traces of this model')
+    .addOption(new Option('--since <when>', 'started at or after: a duration such as 7d, 12h, 30m (that long ago) or an ISO date').argParser(parseWhen))
+    .addOption(new Option('--until <when>', 'started before: a duration or an ISO date').argParser(parseWhen))
+    .option('--search <text>', 'case-insensitive text anywhere in the trace (prompt, inputs, outputs, errors, metadata)')
+}
+
+function toFilters(options: FilterOptions): ListQuery {
+  const environment = options.environment ?? options.env
+  return {
+    ...(options.project === undefined ? {} : { project: options.project }),
+    ...(environment === undefined ? {} : { environment }),
+    ...(options.prompt === undefined ? {} : { prompt: options.prompt }),
+    ...(options.status === undefined ? {} : { status: options.status }),
+    ...(options.model === undefined ? {} : { modelName: options.model }),
+    ...(options.since === undefined ? {} : { since: options.since }),
+    ...(options.until === undefined ? {} : { until: options.until }),
+    ...(options.search === undefined || options.search === '' ? {} : { text: options.search }),
+  }
+}
+
+// --- the store ---
+
+async function withStore(db: string, use: (store: TraceStore) => Promise<void>): Promise<void> {
+  if (!isPostgresUrl(db) && !existsSync(resolve(db))) {
+    throw new CliError(`no trace store at ${db}; run \`npx tracellm demo\` or trace something first`)
+  }
+  let store: TraceStore
+  try {
+    store = await openStore(db)
+  } catch (error) {
+    const message = messageOf(error).replace(/^tracellm:\s*/, '')
+    // the postgres backend names the (masked) URL itself; better-sqlite3 says only "file is not a database"
+    throw new CliError(maskSecrets(message).includes(displayDb(db)) ? message : `cannot open the trace store ${displayDb(db)}: ${message}`)
+  }
+  try {
+    await use(store)
+  } finally {
+    await store.close().catch(() => undefined)
+  }
+}
+
+/** A full trace id for `id` (a full id, or a prefix that matches exactly one trace). */
+async function resolveId(store: TraceStore, id: string, db: string): Promise<string> {
+  if (id.length === 32) return id
+  const page = await store.list({ idPrefix: id, limit: 2 })
+  const [first, second] = page.items
+  if (first === undefined) throw new CliError(`no trace with an id starting with ${id} in ${displayDb(db)}`)
+  if (second !== undefined) {
+    const more = page.nextCursor === null ? '' : ', …'
+    throw new CliError(`ambiguous id ${id}: matches ${[first, second].map((item) => `${item.traceId} (${formatLocalTime(item.startedAt)})`).join(', ')}${more}; give more characters`)
+  }
+  return first.traceId
+}
+
+async function getTrace(store: TraceStore, traceId: string, db: string): Promise<TraceDocument> {
+  const doc = await store.get(traceId)
+  if (doc === undefined) throw new CliError(`no trace with id ${traceId} in ${displayDb(db)}`)
+  return doc
+}
+
+/** Every trace matching `filters`, newest first, a page of summaries at a time. */
+async function* everyTrace(store: TraceStore, filters: ListQuery): AsyncGenerator<TraceDocument> {
+  let cursor: string | null = null
+  do {
+    const page: Awaited<ReturnType<TraceStore['list']>> = await store.list({ ...filters, limit: EXPORT_PAGE, ...(cursor === null ? {} : { cursor }) })
+    for (const item of page.items) {
+      // pruned between the page and now: skip it
+      const doc = await store.get(item.traceId)
+      if (doc !== undefined) yield doc
+    }
+    cursor = page.nextCursor
+  } while (cursor !== null)
+}
+
+/** `--db`, else `TRACELLM_DB`, else `.tracellm/traces.db`. */
+function resolveDb(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  if (flag !== undefined) {
+    if (flag.trim() === '') throw new UsageError('--db: expected a SQLite file path or a postgres:// URL')
+    return flag
+  }
+  const fromEnv = env.TRACELLM_DB
+  return fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv : DEFAULT_DB
+}
+
+function isPostgresUrl(text: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(text)
+}
+
+/** The store as it may be printed: a URL's password masked. */
+function displayDb(db: string): string {
+  return maskSecrets(db)
+}
+
+/** The password of a URL, as written and decoded: both are kept out of every message. */
+function passwordsOf(db: string): string[] {
+  if (!isPostgresUrl(db)) return []
+  try {
+    const password = new URL(db).password
+    if (password === '') return []
+    let decoded = password
+    try {
+      decoded = decodeURIComponent(password)
+    } catch {
+      // a malformed escape: the raw form is enough
+    }
+    return [password, decoded]
+  } catch {
+    return []
+  }
+}
+
+// --- flags ---
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+
+/** `7d` (that long ago) or an ISO date → an ISO instant, fixed when the command line is read. */
+function parseWhen(value: string): string {
+  const text = value.trim()
+  const duration = DURATION.exec(text)
+  if (duration !== null) return new Date(Date.now() - Number(duration[1]) * (UNIT_MS[duration[2] as string] as number)).toISOString()
+  const date = new Date(text)
+  if (ISO_DATE.test(text) && !Number.isNaN(date.getTime())) return date.toISOString()
+  throw new InvalidArgumentError('Expected a duration such as 30m, 12h, 7d or 2w, or an ISO date such as 2026-11-24 or 2026-11-24T10:00:00Z.')
+}
+
+function parseLimit(value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
+    throw new InvalidArgumentError(`Expected an integer from 1 to ${MAX_LIMIT}.`)
+  }
+  return n
+}
+
+function parseId(value: string): string {
+  try {
+    return parseIdValue(value)
+  } catch (error) {
+    throw new InvalidArgumentError(messageOf(error))
+  }
+}
+
+function parseIdValue(value: string): string {
+  const id = value.trim().toLowerCase()
+  if (!/^[0-9a-f]{4,32}$/.test(id)) {
+    throw new UsageError(`expected a trace id (32 hex characters) or a unique prefix of at least 4, got ${JSON.stringify(value.slice(0, 40))}`)
+  }
+  return id
+}
+
+/** The `list` command that fetches the next page: the same filters and limit, plus `--cursor`. */
+function nextPageCommand(command: Command, options: FilterOptions & { readonly limit: number }, cursor: string): string {
+  const args = ['npx', 'tracellm', 'list']
+  const globals = command.optsWithGlobals() as GlobalOptions
+  if (globals.db !== undefined) args.push('--db', displayDb(globals.db))
+  const flags: Array<[string, string | undefined]> = [
+    ['--project', options.project],
+    ['--env', options.environment ?? options.env],
+    ['--prompt', options.prompt],
+    ['--status', options.status],
+    ['--model', options.model],
+    ['--since', options.since],
+    ['--until', options.until],
+    ['--search', options.search],
+  ]
+  for (const [flag, value] of flags) if (value !== undefined) args.push(flag, value)
+  if (options.limit !== DEFAULT_LIMIT) args.push('--limit', String(options.limit))
+  args.push('--cursor', cursor)
+  return args.map(shellQuote).join(' ')
+}
+
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
+}
+
+// --- output ---
+
+function colorsFor(io: CliIo): boolean {
+  return wantsColors(io.isTTY ?? io.stdout.isTTY, io.env)
+}
+
+/**
+ * Writes and waits for `drain` when the stream asks to, so a large export never piles up in memory.
+ * A stream closed by its reader (`tracellm export | head`) ends the command quietly.
+ */
+async function write(stream: OutputStream, text: string): Promise<void> {
+  if (isClosed(stream)) throw new OutputClosed()
+  const ok = stream.write(text)
+  if (ok === false && typeof stream.once === 'function') {
+    await new Promise<void>((resolveWait) => {
+      const done = (): void => {
+        stream.off?.('drain', done)
+        stream.off?.('close', done)
+        resolveWait()
+      }
+      stream.once?.('drain', done)
+      stream.once?.('close', done)
+    })
+  }
+  if (isClosed(stream)) throw new OutputClosed()
+}
+
+function isClosed(stream: OutputStream): boolean {
+  return stream.destroyed === true
+}
+
+interface ExportFile {
+  readonly stream: OutputStream
+  close(): Promise<void>
+}
+
+/** The `--out` file, mode 0600 (traces hold prompts and personal data), truncated if it exists. */
+async function openExportFile(path: string): Promise<ExportFile> {
+  let handle: FileHandle
+  try {
+    handle = await open(path, 'w', 0o600)
+    await handle.chmod(0o600)
+  } catch (error) {
+    throw new CliError(`cannot write ${path}: ${messageOf(error)}`)
+  }
+  let pending: Promise<unknown> = Promise.resolve()
+  let failure: unknown
+  return {
+    stream: {
+      write: (chunk: string) => {
+        pending = pending.then(() => handle.write(chunk)).catch((error: unknown) => { failure ??= error })
+        return true
+      },
+    },
+    close: async () => {
+      await pending
+      await handle.close()
+      if (failure !== undefined) throw new CliError(`cannot write ${path}: ${messageOf(failure)}`)
+    },
+  }
+}
+
+async function confirm(io: CliIo, question: string): Promise<boolean> {
+  const input = io.stdin
+  if (input === undefined) return false
+  const reader = createInterface({ input, output: io.stderr as NodeJS.WritableStream, terminal: false })
+  try {
+    const answer = await reader.question(question)
+    return /^(y|yes)$/i.test(answer.trim())
+  } finally {
+    reader.close()
+  }
+}
+
+// --- errors ---
+
+function report(error: unknown, io: CliIo, state: RunState): number {
+  if (error instanceof CommanderError) {
+    // --help and --version: printed already
+    if (error.exitCode === 0) return 0
+    // the help commander prints when no command is given
+    if (error.code === 'commander.help' || error.code === 'commander.helpDisplayed') return 2
+    io.stderr.write(`tracellm: ${oneLine(error.message.replace(/^error: /, ''), state)}\n`)
+    return 2
+  }
+  if (error instanceof OutputClosed) return 0
+  const usage = error instanceof UsageError
+  io.stderr.write(`tracellm: ${oneLine(messageOf(error), state)}\n`)
+  return usage ? 2 : 1
+}
+
+function oneLine(message: string, state: RunState): string {
+  let text = maskSecrets(message).replace(/^tracellm:\s*/, '')
+  for (const secret of state.secrets) if (secret.length >= 3) text = text.split(secret).join('***')
+  return text.replace(/\s*\n\s*/g, ' ').trim()
+}
+
+function messageOf(error: unknown): string {
+  try {
+    if (error instanceof Error) return error.message || error.name
+    return String(error)
+  } catch {
+    return 'unknown error'
+  }
+}
+
+function readVersion(): string {
+  try {
+    const text = readPackageJson()
+    const version: unknown = (JSON.parse(text) as { version?: unknown }).version
+    return typeof version === 'string' ? version : '0.0.0'
+  } catch {
+    return '0.0.0'
+  }
+}
+
+/** package.json is two folders up from both src/cli/ (tests) and dist/cli/ (the bin). */
+function readPackageJson(): string {
+  return readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
+}

@@ -1,0 +1,557 @@
+/**
+ * What `tracellm` prints: the trace table, the step tree with its terminal waterfall, the store
+ * statistics and the progress bar. Pure functions of their input (the progress bar only writes to the
+ * stream it is given), so tests observe exactly what a terminal would show. Text that comes from a
+ * trace is attacker-controlled (LLM output, user input): it is always put on one line with control
+ * characters replaced, so a stored trace cannot send escape sequences to the terminal, and colours are
+ * added only by the functions here, only when asked.
+ */
+import type { ErrorRecord, JsonValue, StepRecord, StoreStats, TraceDocument, TraceSummary } from '../index.js'
+
+// --- colours ---
+
+/** @internal ANSI styling, or none. */
+export interface Paint {
+  readonly bold: (text: string) => string
+  readonly dim: (text: string) => string
+  readonly red: (text: string) => string
+  readonly green: (text: string) => string
+  readonly yellow: (text: string) => string
+  readonly cyan: (text: string) => string
+}
+
+const same = (text: string): string => text
+
+/** @internal */
+export const plain: Paint = { bold: same, dim: same, red: same, green: same, yellow: same, cyan: same }
+
+/** @internal */
+export const ansi: Paint = {
+  bold: (text) => `\u001b[1m${text}\u001b[22m`,
+  dim: (text) => `\u001b[2m${text}\u001b[22m`,
+  red: (text) => `\u001b[31m${text}\u001b[39m`,
+  green: (text) => `\u001b[32m${text}\u001b[39m`,
+  yellow: (text) => `\u001b[33m${text}\u001b[39m`,
+  cyan: (text) => `\u001b[36m${text}\u001b[39m`,
+}
+
+/** @internal The painter for `colors`. */
+export function painter(colors: boolean): Paint {
+  return colors ? ansi : plain
+}
+
+/**
+ * @internal Colours go to a terminal only: when the stream is a TTY (or `isTTY` says so) and
+ * `NO_COLOR` is unset or empty (https://no-color.org).
+ */
+export function wantsColors(isTTY: boolean | undefined, env: Readonly<Record<string, string | undefined>>): boolean {
+  const noColor = env.NO_COLOR
+  return isTTY === true && (noColor === undefined || noColor === '')
+}
+
+// --- small formats ---
+
+/** @internal The first 8 hex characters of a trace id: what `list` shows and `show` accepts. */
+export function shortId(traceId: string): string {
+  return clean(String(traceId)).slice(0, 8)
+}
+
+/** @internal An ISO instant as local `YYYY-MM-DD HH:MM:SS`; the input itself when it is not a date. */
+export function formatLocalTime(iso: string | null | undefined): string {
+  if (iso === null || iso === undefined) return '-'
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return clean(String(iso))
+  const two = (n: number): string => String(n).padStart(2, '0')
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`
+}
+
+/** @internal `0.4 ms`, `12.3 ms`, `1.24 s`, `2m 03s`, `1h 02m`. */
+export function formatDuration(ms: number): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return '? ms'
+  if (ms < 1000) return `${ms.toFixed(1)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`
+  const seconds = Math.round(ms / 1000)
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`
+  const minutes = Math.round(seconds / 60)
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`
+}
+
+/** @internal `1234567` → `1,234,567`. */
+export function formatCount(n: number): string {
+  return typeof n === 'number' && Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '?'
+}
+
+/** @internal `in+out` tokens, or `-` when the trace made no model call that reported usage. */
+export function formatTokens(input: number, output: number): string {
+  return (input || 0) === 0 && (output || 0) === 0 ? '-' : `${formatCount(input)}+${formatCount(output)}`
+}
+
+/** @internal `Type: message` of a captured error, on one line. */
+export function errorText(error: ErrorRecord | null | undefined): string {
+  if (error === null || error === undefined || typeof error !== 'object') return ''
+  const type = clean(String(error.type ?? ''))
+  const message = clean(String(error.message ?? ''))
+  return message === '' ? type : type === '' ? message : `${type}: ${message}`
+}
+
+/**
+ * @internal One line of at most `max` columns: the value as compact JSON (strings too, quoted, so
+ * `"42"` and `42` differ), control characters replaced, cut with `…`.
+ */
+export function abbreviate(value: JsonValue | undefined, max: number = 80): string {
+  return truncate(clean(toJson(value)), max)
+}
+
+/**
+ * @internal Text from a trace on one line: tabs and newlines become spaces; every other control
+ * character (C0, DEL, C1 such as the 8-bit CSI, and the Unicode line separators) becomes U+FFFD.
+ */
+export function clean(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return String(text).replace(/[\t\n\r\f\v]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '\uFFFD')
+}
+
+/** @internal Cuts `text` to at most `max` terminal columns, ending in `…` when cut. */
+export function truncate(text: string, max: number): string {
+  if (displayWidth(text) <= max) return text
+  if (max <= 0) return ''
+  let out = ''
+  let width = 0
+  for (const char of text) {
+    const w = charWidth(char.codePointAt(0) as number)
+    if (width + w > max - 1) break
+    out += char
+    width += w
+  }
+  return `${out}…`
+}
+
+/** @internal Terminal columns `text` takes (wide East Asian characters and emoji count 2, combining marks 0). */
+export function displayWidth(text: string): number {
+  let width = 0
+  for (const char of text) width += charWidth(char.codePointAt(0) as number)
+  return width
+}
+
+/** @internal Pads `text` with spaces to `width` columns, on the right (`left`) or on the left (`right`). */
+export function pad(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+  const room = Math.max(0, width - displayWidth(text))
+  return align === 'left' ? text + ' '.repeat(room) : ' '.repeat(room) + text
+}
+
+/** @internal Masks the password of a URL (`postgres://user:***@host/db`), wherever one appears in `text`. */
+export function maskSecrets(text: string): string {
+  return String(text).replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi, '$1***@')
+}
+
+// --- tables ---
+
+/** @internal One column of `renderTable`. */
+export interface Column {
+  readonly header: string
+  readonly align?: 'left' | 'right'
+  /** Cells are cut to this many columns. */
+  readonly max?: number
+}
+
+/** @internal One cell: its text, and how to paint it once padded. */
+export interface Cell {
+  readonly text: string
+  readonly paint?: (text: string) => string
+}
+
+/** @internal Aligned columns separated by two spaces, a dimmed header, no trailing spaces. */
+export function renderTable(columns: ReadonlyArray<Column>, rows: ReadonlyArray<ReadonlyArray<Cell | string>>, paint: Paint): string {
+  const cells = rows.map((row) => columns.map((column, index) => {
+    const cell = row[index] ?? ''
+    const given = typeof cell === 'string' ? { text: cell } : cell
+    return { text: truncate(clean(given.text), column.max ?? Number.MAX_SAFE_INTEGER), paint: given.paint }
+  }))
+  const widths = columns.map((column, index) => Math.max(displayWidth(column.header), ...cells.map((row) => displayWidth(row[index]?.text ?? ''))))
+  const line = (parts: ReadonlyArray<{ readonly text: string; readonly paint?: ((text: string) => string) | undefined }>): string => {
+    let out = ''
+    parts.forEach((part, index) => {
+      const column = columns[index] as Column
+      const last = index === parts.length - 1
+      const padded = last && column.align !== 'right' ? part.text : pad(part.text, widths[index] as number, column.align ?? 'left')
+      out += (index === 0 ? '' : '  ') + (part.paint === undefined ? padded : part.paint(padded))
+    })
+    return out.trimEnd()
+  }
+  return [line(columns.map((column) => ({ text: column.header, paint: paint.dim }))), ...cells.map(line)].join('\n')
+}
+
+/** @internal The `list` table: newest first, as the store returns the page. */
+export function renderList(items: ReadonlyArray<TraceSummary>, options: { readonly colors?: boolean } = {}): string {
+  const paint = painter(options.colors === true)
+  const columns: Column[] = [
+    { header: 'time' },
+    { header: 'id' },
+    { header: 'prompt', max: 40 },
+    { header: 'status' },
+    { header: 'duration', align: 'right' },
+    { header: 'steps', align: 'right' },
+    { header: 'retries', align: 'right' },
+    { header: 'tokens', align: 'right' },
+  ]
+  const rows = items.map((item): Cell[] => [
+    { text: formatLocalTime(item.startedAt) },
+    { text: shortId(item.traceId), paint: paint.cyan },
+    { text: item.prompt, paint: paint.bold },
+    item.status === 'error' ? { text: '✗ error', paint: paint.red } : { text: '✓ success', paint: paint.green },
+    { text: formatDuration(item.durationMs) },
+    { text: formatCount(item.stepCount) },
+    item.retryCount > 0 ? { text: formatCount(item.retryCount), paint: paint.yellow } : { text: '0' },
+    { text: formatTokens(item.inputTokens, item.outputTokens) },
+  ])
+  return renderTable(columns, rows, paint)
+}
+
+/** @internal What `stats` prints. */
+export function renderStats(stats: StoreStats, options: { readonly colors?: boolean } = {}): string {
+  const paint = painter(options.colors === true)
+  const label = (text: string): string => paint.dim(pad(text, 9))
+  const lines = [
+    `${label('traces')}${formatCount(stats.traces)}`,
+    `${label('steps')}${formatCount(stats.steps)}`,
+    `${label('errors')}${stats.errors > 0 ? paint.red(formatCount(stats.errors)) : '0'}${stats.traces > 0 ? paint.dim(`  (${percent(stats.errors, stats.traces)} of traces)`) : ''}`,
+    `${label('retries')}${formatCount(stats.retries)}`,
+    `${label('tokens')}${formatCount(stats.inputTokens)} in / ${formatCount(stats.outputTokens)} out`,
+    `${label('oldest')}${formatLocalTime(stats.oldest)}`,
+    `${label('newest')}${formatLocalTime(stats.newest)}`,
+  ]
+  if (stats.projects.length > 0) {
+    lines.push(paint.dim('projects'))
+    const width = Math.min(40, Math.max(...stats.projects.map((entry) => displayWidth(truncate(clean(entry.project), 40)))))
+    for (const entry of stats.projects) lines.push(`  ${pad(truncate(clean(entry.project), 40), width)}  ${formatCount(entry.traces)}`)
+  }
+  return lines.join('\n')
+}
+
+function percent(part: number, whole: number): string {
+  const value = (100 * part) / whole
+  return `${value < 10 && value > 0 ? value.toFixed(1) : Math.round(value)}%`
+}
+
+// --- show: the header, the step tree and the waterfall ---
+
+/** @internal Options of `renderShow`. */
+export interface ShowOptions {
+  readonly colors?: boolean
+  /** Terminal width; the waterfall takes what the labels leave. @default 100 */
+  readonly columns?: number
+  /** Inputs and outputs as indented JSON instead of one abbreviated line each. */
+  readonly full?: boolean
+}
+
+/** The narrowest waterfall worth drawing; below it the bars are left out. */
+const MIN_BAR_WIDTH = 10
+const MAX_NAME_WIDTH = 40
+const MAX_KIND_WIDTH = 12
+const DURATION_WIDTH = 9
+/** Deeper steps are drawn at this depth, so a pathological chain costs linear, not quadratic, output. */
+const MAX_INDENT_DEPTH = 16
+const IO_WIDTH = 80
+
+/**
+ * @internal A trace for the terminal: a header (prompt, status, id, project and environment, start,
+ * duration, retries, tokens, model, input, output, error), then one line per step, nested under its
+ * parent (`parentStepId`) in `seq` order, with kind, ✓/✗, duration and a waterfall bar placed at the
+ * step's start and as long as its duration, relative to the whole trace; under each step its input and
+ * output (one line each, unless `full`), retries with each failed attempt, and its error.
+ */
+export function renderShow(doc: TraceDocument, options: ShowOptions = {}): string {
+  const paint = painter(options.colors === true)
+  const columns = Math.max(40, Math.floor(options.columns ?? 100))
+  return [renderHeader(doc, paint, options.full === true, Math.max(20, Math.min(IO_WIDTH, columns - 12))), '', renderSteps(doc, paint, columns, options.full === true)].join('\n')
+}
+
+function renderHeader(doc: TraceDocument, paint: Paint, full: boolean, ioWidth: number): string {
+  const status = doc.status === 'error' ? paint.red('✗ error') : paint.green('✓ success')
+  const lines = [`${paint.bold(truncate(clean(doc.prompt), 100))}  ${status}  ${paint.dim(formatDuration(doc.durationMs))}`]
+  const field = (label: string, value: string): void => {
+    lines.push(`  ${paint.dim(pad(label, 10))}${value}`)
+  }
+  field('id', clean(String(doc.traceId)))
+  field('project', `${truncate(clean(doc.project), 60)} ${paint.dim('/')} ${truncate(clean(doc.environment), 60)}`)
+  field('started', `${formatLocalTime(doc.startedAt)}  ${paint.dim(clean(String(doc.startedAt)))}`)
+  field('duration', formatDuration(doc.durationMs))
+  field('retries', doc.retryCount > 0 ? paint.yellow(`↻ ${formatCount(doc.retryCount)}`) : '0')
+  field('tokens', `${formatCount(doc.usage?.inputTokens ?? 0)} in / ${formatCount(doc.usage?.outputTokens ?? 0)} out`)
+  if (doc.modelName !== undefined) field('model', truncate(clean(doc.modelName), 60))
+  if (doc.tags !== undefined && doc.tags.length > 0) field('tags', truncate(doc.tags.map(clean).join(', '), ioWidth))
+  if (full) {
+    for (const line of ioLines('input', doc)) lines.push(`  ${paint.dim(line.label)}${line.text}`)
+    for (const line of ioLines('output', doc)) lines.push(`  ${paint.dim(line.label)}${line.text}`)
+  } else {
+    if ('input' in doc) field('input', abbreviate(doc.input, ioWidth))
+    if ('output' in doc || doc.outputKind !== undefined) field('output', outputText(doc, ioWidth))
+  }
+  if (doc.error !== null && doc.error !== undefined) field('error', paint.red(`✗ ${truncate(errorText(doc.error), 200)}`))
+  if (doc.droppedSteps) field('dropped', paint.yellow(`${formatCount(doc.droppedSteps)} steps not recorded (maxStepsPerTrace)`))
+  if (doc.truncated) field('truncated', paint.yellow(`${formatCount(doc.truncated)} values cut short`))
+  return lines.join('\n')
+}
+
+function renderSteps(doc: TraceDocument, paint: Paint, columns: number, full: boolean): string {
+  const ordered = [...doc.steps].sort((a, b) => a.seq - b.seq)
+  if (ordered.length === 0) return paint.dim('(no steps)')
+  const placed = layout(ordered)
+  const labels = placed.map((item) => `${item.prefix}${item.last ? '└─ ' : '├─ '}${truncate(clean(item.step.name), MAX_NAME_WIDTH)}`)
+  const kinds = placed.map((item) => truncate(clean(item.step.kind), MAX_KIND_WIDTH))
+  const labelWidth = Math.max(5, ...labels.map(displayWidth))
+  const kindWidth = Math.max(...kinds.map(displayWidth))
+  // label  kind  ✓  duration  bar
+  const fixed = labelWidth + 2 + kindWidth + 2 + 1 + 1 + DURATION_WIDTH + 2
+  const barWidth = columns - fixed >= MIN_BAR_WIDTH ? columns - fixed : 0
+  const timeline = timelineOf(doc)
+
+  const lines: string[] = []
+  const scale = barWidth === 0 ? '' : `  ${paint.dim(scaleLine(timeline.total, barWidth))}`
+  lines.push(`${paint.dim(pad(`steps (${ordered.length})`, fixed - 2))}${scale}`.trimEnd())
+  placed.forEach((item, index) => {
+    const step = item.step
+    const mark = step.status === 'error' ? paint.red('✗') : paint.green('✓')
+    let line = `${paint.bold(pad(labels[index] as string, labelWidth))}  ${paint.dim(pad(kinds[index] as string, kindWidth))}  ${mark} ${pad(formatDuration(step.durationMs), DURATION_WIDTH, 'right')}`
+    if (barWidth > 0) {
+      const offset = Date.parse(step.startedAt) - timeline.start
+      const bar = waterfallBar(offset, step.durationMs, timeline.total, barWidth)
+      const colour = step.status === 'error' ? paint.red : step.retries > 0 ? paint.yellow : paint.cyan
+      line += `  ${colour(bar).trimEnd()}`
+    }
+    lines.push(line.trimEnd())
+    const detail = `${item.childPrefix}${item.hasChildren ? '│  ' : '   '}`
+    const ioWidth = Math.max(20, Math.min(IO_WIDTH, columns - displayWidth(detail) - 5))
+    for (const text of stepDetails(step, paint, full, ioWidth)) lines.push(`${paint.dim(detail)}${text}`.trimEnd())
+  })
+  return lines.join('\n')
+}
+
+function stepDetails(step: StepRecord, paint: Paint, full: boolean, ioWidth: number): string[] {
+  const lines: string[] = []
+  if (full) {
+    for (const line of [...ioLines('in', step), ...ioLines('out', step)]) lines.push(`${paint.dim(line.label)}${line.text}`)
+  } else {
+    if ('input' in step) lines.push(`${paint.dim('in ')}  ${abbreviate(step.input, ioWidth)}`)
+    if ('output' in step || step.outputKind !== undefined) lines.push(`${paint.dim('out')}  ${outputText(step, ioWidth)}`)
+  }
+  const usage = step.usage === undefined ? '' : `tokens ${formatCount(step.usage.inputTokens)} in / ${formatCount(step.usage.outputTokens)} out`
+  const model = step.model === undefined ? '' : `model ${truncate(clean(step.model), 40)}`
+  if (model !== '' || usage !== '') lines.push(paint.dim([model, usage].filter(Boolean).join('  ')))
+  if (step.retries > 0) {
+    const retries = `↻ ${formatCount(step.retries)} ${step.retries === 1 ? 'retry' : 'retries'}`
+    lines.push(paint.yellow(`${retries} (${formatCount(step.attempts)} attempts)`))
+    for (const failed of step.attemptErrors ?? []) {
+      lines.push(paint.yellow(`  attempt ${formatCount(failed.attempt)}: ${truncate(errorText(failed.error), 120)}`))
+    }
+  }
+  if (step.status === 'error' || step.error !== null) {
+    lines.push(paint.red(`✗ ${truncate(errorText(step.error) || 'failed', 160)}`))
+  }
+  if (step.incomplete === true) lines.push(paint.yellow('⋯ incomplete: the trace ended before this step did'))
+  if (step.truncated) lines.push(paint.dim(`${formatCount(step.truncated)} values cut short`))
+  return lines
+}
+
+/** `in`/`out` (or `input`/`output`) with the whole value as indented JSON, one terminal line per JSON line. */
+function ioLines(label: 'in' | 'out' | 'input' | 'output', record: TraceDocument | StepRecord): Array<{ readonly label: string; readonly text: string }> {
+  const key = label === 'in' || label === 'input' ? 'input' : 'output'
+  if (!(key in record) && !(key === 'output' && record.outputKind !== undefined)) return []
+  const name = pad(label, label.length > 3 ? 10 : 5)
+  const prefix = record.outputKind === 'stream' && key === 'output' ? '(stream) ' : ''
+  const text = key === 'output' && record.outputKind === 'undefined' ? 'undefined' : toJson(record[key], 2)
+  return `${prefix}${text}`.split('\n').map((line, index) => ({ label: index === 0 ? name : ' '.repeat(name.length), text: clean(line) }))
+}
+
+function outputText(record: TraceDocument | StepRecord, max: number): string {
+  if (record.outputKind === 'undefined') return 'undefined'
+  if (record.outputKind === 'stream') return truncate(`(stream) ${abbreviate(record.output, max)}`, max)
+  return abbreviate(record.output, max)
+}
+
+interface Timeline {
+  /** Epoch ms of the trace's start. */
+  readonly start: number
+  /** Milliseconds the waterfall spans: the trace, or further when a step outlived it. */
+  readonly total: number
+}
+
+function timelineOf(doc: TraceDocument): Timeline {
+  const start = Date.parse(doc.startedAt)
+  let total = Number.isFinite(doc.durationMs) ? doc.durationMs : 0
+  if (Number.isFinite(start)) {
+    for (const step of doc.steps) {
+      const end = Date.parse(step.startedAt) - start + (Number.isFinite(step.durationMs) ? step.durationMs : 0)
+      if (Number.isFinite(end) && end > total) total = end
+    }
+  }
+  return { start: Number.isFinite(start) ? start : 0, total: total > 0 ? total : 1 }
+}
+
+/**
+ * @internal One waterfall bar, exactly `width` columns: spaces before the step's start, `█` for its
+ * duration (at least one column, so an instant step still shows), spaces after. Offsets before the
+ * trace, past its end, and non-finite values are clamped into the bar.
+ */
+export function waterfallBar(offsetMs: number, durationMs: number, totalMs: number, width: number): string {
+  const columns = Math.max(1, Math.floor(width))
+  const total = Number.isFinite(totalMs) && totalMs > 0 ? totalMs : 1
+  const offset = Number.isFinite(offsetMs) ? Math.min(Math.max(offsetMs, 0), total) : 0
+  const duration = Number.isFinite(durationMs) ? Math.max(durationMs, 0) : 0
+  let from = Math.floor((offset / total) * columns)
+  let to = Math.round(((offset + duration) / total) * columns)
+  if (from >= columns) from = columns - 1
+  if (to > columns) to = columns
+  if (to <= from) to = from + 1
+  return ' '.repeat(from) + '█'.repeat(to - from) + ' '.repeat(columns - to)
+}
+
+/** `0 ms` at the left of the waterfall, the total at its right. */
+function scaleLine(totalMs: number, width: number): string {
+  const left = '0'
+  const right = formatDuration(totalMs)
+  return left + ' '.repeat(Math.max(1, width - left.length - right.length)) + right
+}
+
+interface Placed {
+  readonly step: StepRecord
+  readonly prefix: string
+  readonly last: boolean
+  /** The prefix of this step's children (and of its detail lines). */
+  readonly childPrefix: string
+  readonly hasChildren: boolean
+}
+
+/**
+ * Depth-first order with tree prefixes, as the console sink draws it: iterative, each step placed
+ * once even if parents form a cycle, and a step whose parent is missing shown at the top level.
+ */
+function layout(ordered: ReadonlyArray<StepRecord>): Placed[] {
+  const ids = new Set<string>(ordered.map((step) => step.stepId))
+  const children = new Map<string, StepRecord[]>()
+  const tops: StepRecord[] = []
+  for (const step of ordered) {
+    const parent = step.parentStepId
+    if (parent === null || parent === undefined || parent === step.stepId || !ids.has(parent)) {
+      tops.push(step)
+      continue
+    }
+    const siblings = children.get(parent)
+    if (siblings === undefined) children.set(parent, [step])
+    else siblings.push(step)
+  }
+  // steps caught in a parent cycle are unreachable from the roots: the first of each goes to the top level
+  const reached = new Set<StepRecord>()
+  const reach = (top: StepRecord): void => {
+    const queue = [top]
+    reached.add(top)
+    for (let step = queue.pop(); step !== undefined; step = queue.pop()) {
+      for (const kid of children.get(step.stepId) ?? []) {
+        if (reached.has(kid)) continue
+        reached.add(kid)
+        queue.push(kid)
+      }
+    }
+  }
+  for (const top of tops) reach(top)
+  for (const step of ordered) {
+    if (reached.has(step)) continue
+    tops.push(step)
+    reach(step)
+  }
+
+  const topSet = new Set<StepRecord>(tops)
+  const placed: Placed[] = []
+  const seen = new Set<StepRecord>()
+  const stack: Array<{ readonly step: StepRecord; readonly prefix: string; readonly last: boolean; readonly depth: number }> = []
+  for (let index = tops.length - 1; index >= 0; index--) {
+    stack.push({ step: tops[index] as StepRecord, prefix: '', last: index === tops.length - 1, depth: 0 })
+  }
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    seen.add(item.step)
+    const kids = (children.get(item.step.stepId) ?? []).filter((kid) => !seen.has(kid) && !topSet.has(kid))
+    const childPrefix = item.depth >= MAX_INDENT_DEPTH ? item.prefix : `${item.prefix}${item.last ? '   ' : '│  '}`
+    placed.push({ step: item.step, prefix: item.prefix, last: item.last, childPrefix, hasChildren: kids.length > 0 })
+    for (let index = kids.length - 1; index >= 0; index--) {
+      stack.push({ step: kids[index] as StepRecord, prefix: childPrefix, last: index === kids.length - 1, depth: item.depth + 1 })
+    }
+  }
+  return placed
+}
+
+// --- progress ---
+
+/** @internal Where a progress bar draws: a writable with an optional terminal width. */
+export interface ProgressStream {
+  write(chunk: string): unknown
+  readonly columns?: number
+}
+
+/** @internal A progress bar on one terminal line. */
+export interface ProgressBar {
+  /** Redraws with `done` of the total (only when the drawing changes). */
+  update(done: number): void
+  /** Draws the final state and ends the line. Idempotent. */
+  finish(): void
+}
+
+/**
+ * @internal Draws `label [██████······]  120/500  24%` on `stream`, redrawn in place with `\r`. The
+ * caller decides whether to draw at all (stderr is a TTY): this function always draws.
+ */
+export function progressBar(stream: ProgressStream, total: number, label: string): ProgressBar {
+  const width = 24
+  let drawn = ''
+  let finished = false
+  let current = 0
+  const draw = (): void => {
+    const fraction = total > 0 ? Math.min(1, Math.max(0, current / total)) : 1
+    const filled = Math.round(fraction * width)
+    const text = `${label} [${'█'.repeat(filled)}${'·'.repeat(width - filled)}] ${formatCount(Math.min(current, total))}/${formatCount(total)} ${Math.floor(fraction * 100)}%`
+    if (text === drawn) return
+    drawn = text
+    stream.write(`\r${text}\u001b[K`)
+  }
+  return {
+    update: (done) => {
+      if (finished) return
+      current = done
+      draw()
+    },
+    finish: () => {
+      if (finished) return
+      draw()
+      finished = true
+      stream.write('\n')
+    },
+  }
+}
+
+// --- private ---
+
+function toJson(value: JsonValue | undefined, indent?: number): string {
+  if (value === undefined) return 'undefined'
+  try {
+    return JSON.stringify(value, null, indent) ?? 'undefined'
+  } catch {
+    return '(unprintable)'
+  }
+}
+
+function charWidth(code: number): number {
+  if (code < 0x20 || (code >= 0x7f && code < 0xa0)) return 0
+  if ((code >= 0x0300 && code <= 0x036f) || (code >= 0x200b && code <= 0x200f) || (code >= 0xfe00 && code <= 0xfe0f) || (code >= 0x1ab0 && code <= 0x1aff) || (code >= 0x20d0 && code <= 0x20ff)) return 0
+  if (
+    (code >= 0x1100 && code <= 0x115f) ||
+    (code >= 0x2e80 && code <= 0xa4cf && code !== 0x303f) ||
+    (code >= 0xac00 && code <= 0xd7a3) ||
+    (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe30 && code <= 0xfe4f) ||
+    (code >= 0xff00 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6) ||
+    (code >= 0x1f300 && code <= 0x1f64f) ||
+    (code >= 0x1f900 && code <= 0x1f9ff) ||
+    (code >= 0x20000 && code <= 0x3fffd)
+  ) return 2
+  return 1
+}

@@ -1,0 +1,492 @@
+/**
+ * The embedded default: a SQLite file (better-sqlite3) that is both a sink and a readable store.
+ * better-sqlite3 is synchronous, so writes run in short transactions with a turn of the event loop
+ * between them, and the process `exit` hook can still write the queue (`writeSync`).
+ */
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import type BetterSqlite3 from 'better-sqlite3'
+import type { TraceDocument, TraceId } from '../document/document.js'
+import { toStepRows, toStoredJson, toTraceRow } from '../document/rows.js'
+import { fromWire } from '../document/wire.js'
+import type { Sink } from '../export/queue.js'
+import { encodeCursor, isTraceId, normalizeQuery, toInstant, type NormalQuery } from '../store/query.js'
+import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary } from '../store/types.js'
+
+/** Options of `sqliteSink()`. @category sinks */
+export interface SqliteSinkOptions {
+  /** The database file, relative to the working directory at creation. Its folder is created (mode 0700), the file with mode 0600. */
+  readonly path: string
+  /** How long a write waits for another process holding the write lock (`busy_timeout`). @default 5000 */
+  readonly busyTimeoutMs?: number
+  /** Caps the file size (`max_page_count`); a write past it fails like a full disk and is retried, then dropped and counted. @default no cap */
+  readonly maxDatabaseBytes?: number
+}
+
+/** The sink `sqliteSink()` builds: a `Sink` that can also write synchronously and be closed. @category sinks */
+export interface SqliteSink extends Sink {
+  writeSync(batch: ReadonlyArray<TraceDocument>): void
+  close(): void
+  toString(): string
+}
+
+/**
+ * Builds the embedded default sink: every document becomes a row of `traces` (indexed columns plus
+ * the whole snake_case document as JSON) and one row per step in `steps`, written in short
+ * transactions (a few milliseconds each, with a turn of the event loop between them), idempotently
+ * (a retried batch never duplicates). Nothing is opened until the first write, and better-sqlite3
+ * itself loads only then. When the file cannot be created (a read-only or missing directory, as on
+ * serverless file systems) the sink warns once and persists nothing; it never throws into the
+ * program. `writeSync` lets the process `exit` hook write what is still queued after `process.exit()`.
+ *
+ * @example
+ * import { configure, sqliteSink } from 'tracellm'
+ * const sink = sqliteSink({ path: '.tracellm/traces.db' })
+ * configure({ sinks: [sink] })
+ * String(sink)   // => 'sqliteSink(.tracellm/traces.db)'
+ *
+ * @category sinks
+ * @since 0.1.0
+ */
+export function sqliteSink(options: SqliteSinkOptions): SqliteSink {
+  const settings = checkOptions(options)
+  const label = `sqliteSink(${settings.given})`
+  let db: Database | undefined
+  let unavailable = false
+  let closed = false
+
+  const open = (): Database | undefined => {
+    if (db !== undefined || unavailable || closed) return db
+    try {
+      db = openDatabase(settings.file, { create: true, busyTimeoutMs: settings.busyTimeoutMs, maxDatabaseBytes: settings.maxDatabaseBytes })
+    } catch (error) {
+      unavailable = true
+      warn(`tracellm: traces will not be persisted: cannot open the SQLite store ${settings.given}: ${describe(error)}`)
+    }
+    return db
+  }
+
+  return {
+    name: 'sqlite',
+    write: async (batch) => {
+      const target = open()
+      if (target === undefined || batch.length === 0) return
+      await target.insertSliced(batch)
+    },
+    writeSync: (batch) => {
+      const target = open()
+      if (target === undefined || batch.length === 0) return
+      target.insertAll(batch)
+    },
+    close: () => {
+      closed = true
+      db?.close()
+      db = undefined
+    },
+    toString: () => label,
+    [Symbol.for('nodejs.util.inspect.custom')]: () => label,
+  }
+}
+
+/**
+ * @internal Opens the SQLite store at `path` for reading and pruning. Rejects when there is no file
+ * there, unless `create` is set.
+ */
+export async function openSqliteStore(path: string, options: { readonly create?: boolean } = {}): Promise<TraceStore> {
+  const file = resolve(path)
+  if (options.create !== true && !existsSync(file)) throw new Error(`No trace store at ${path}.`)
+  const db = openDatabase(file, { create: options.create === true, busyTimeoutMs: DEFAULT_BUSY_TIMEOUT_MS, maxDatabaseBytes: undefined })
+  let closed = false
+  const live = (): Database => {
+    if (closed) throw new Error('The trace store is closed.')
+    return db
+  }
+  return {
+    kind: 'sqlite',
+    get: async (traceId) => live().get(traceId),
+    list: async (query) => live().list(normalizeQuery(query)),
+    count: async (query) => live().count(normalizeQuery(query)),
+    stats: async () => live().stats(),
+    prune: async (pruneOptions) => live().prune(pruneOptions),
+    close: async () => {
+      if (closed) return
+      closed = true
+      db.close()
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The database
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000
+/** Longest a write transaction runs before the event loop gets a turn. */
+const SLICE_MS = 4
+const PRUNE_CHUNK = 500
+const FILE_MODE = 0o600
+const DIRECTORY_MODE = 0o700
+const OPTION_KEYS = new Set(['path', 'busyTimeoutMs', 'maxDatabaseBytes'])
+
+/**
+ * Versioned migrations: `PRAGMA user_version` is the number applied. Append only; never edit one that
+ * has shipped.
+ */
+const MIGRATIONS: ReadonlyArray<string> = [
+  `CREATE TABLE traces (
+     trace_id TEXT PRIMARY KEY,
+     project TEXT NOT NULL,
+     environment TEXT NOT NULL,
+     prompt TEXT NOT NULL,
+     model_name TEXT,
+     status TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     ended_at TEXT NOT NULL,
+     duration_ms REAL NOT NULL,
+     retry_count INTEGER NOT NULL,
+     step_count INTEGER NOT NULL,
+     error_count INTEGER NOT NULL,
+     input_tokens INTEGER NOT NULL,
+     output_tokens INTEGER NOT NULL,
+     tags TEXT NOT NULL,
+     document TEXT NOT NULL CHECK (json_valid(document))
+   ) WITHOUT ROWID;
+   CREATE INDEX traces_started ON traces (started_at DESC, trace_id DESC);
+   CREATE INDEX traces_project ON traces (project, environment, started_at DESC);
+   CREATE INDEX traces_prompt ON traces (prompt, started_at DESC);
+   CREATE INDEX traces_status ON traces (status, started_at DESC);
+   CREATE INDEX traces_model ON traces (model_name, started_at DESC);
+   CREATE INDEX traces_duration ON traces (duration_ms);
+   CREATE INDEX traces_retries ON traces (retry_count);
+   CREATE TABLE steps (
+     trace_id TEXT NOT NULL REFERENCES traces (trace_id) ON DELETE CASCADE,
+     step_id TEXT NOT NULL,
+     parent_step_id TEXT,
+     seq INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     status TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     duration_ms REAL NOT NULL,
+     attempts INTEGER NOT NULL,
+     retries INTEGER NOT NULL,
+     model TEXT,
+     input_tokens INTEGER,
+     output_tokens INTEGER,
+     PRIMARY KEY (trace_id, step_id)
+   ) WITHOUT ROWID;
+   CREATE INDEX steps_name ON steps (name, status);
+   CREATE INDEX steps_kind ON steps (kind, status);`,
+]
+
+const SUMMARY_COLUMNS = 'trace_id, project, environment, prompt, model_name, status, started_at, ended_at, duration_ms, retry_count, step_count, error_count, input_tokens, output_tokens, tags'
+
+interface Database {
+  insertSliced(batch: ReadonlyArray<TraceDocument>): Promise<void>
+  insertAll(batch: ReadonlyArray<TraceDocument>): void
+  get(traceId: string): TraceDocument | undefined
+  list(query: NormalQuery): TracePage
+  count(query: NormalQuery): number
+  stats(): StoreStats
+  prune(options: PruneOptions): Promise<{ readonly deleted: number }>
+  close(): void
+}
+
+interface OpenOptions {
+  readonly create: boolean
+  readonly busyTimeoutMs: number
+  readonly maxDatabaseBytes: number | undefined
+}
+
+interface SummaryRow {
+  trace_id: string
+  project: string
+  environment: string
+  prompt: string
+  model_name: string | null
+  status: 'success' | 'error'
+  started_at: string
+  ended_at: string
+  duration_ms: number
+  retry_count: number
+  step_count: number
+  error_count: number
+  input_tokens: number
+  output_tokens: number
+  tags: string
+}
+
+function openDatabase(file: string, options: OpenOptions): Database {
+  const Driver = loadDriver()
+  if (options.create) prepareFile(file)
+  const db = new Driver(file, { fileMustExist: !options.create })
+  try {
+    db.pragma(`busy_timeout = ${Math.floor(options.busyTimeoutMs)}`)
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.pragma('foreign_keys = ON')
+    migrate(db)
+    if (options.maxDatabaseBytes !== undefined) {
+      const pageSize = db.pragma('page_size', { simple: true }) as number
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize))}`)
+    }
+    return wrap(db)
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
+function wrap(db: BetterSqlite3.Database): Database {
+  const insertTrace = db.prepare(
+    'INSERT INTO traces (trace_id, project, environment, prompt, model_name, status, started_at, ended_at, duration_ms, retry_count, step_count, error_count, input_tokens, output_tokens, tags, document) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id) DO NOTHING',
+  )
+  const insertStep = db.prepare(
+    'INSERT INTO steps (trace_id, step_id, parent_step_id, seq, name, kind, status, started_at, duration_ms, attempts, retries, model, input_tokens, output_tokens) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id, step_id) DO NOTHING',
+  )
+  const getDocument = db.prepare<[string], { document: string }>('SELECT document FROM traces WHERE trace_id = ?')
+
+  const insertOne = (doc: TraceDocument): void => {
+    const row = toTraceRow(doc)
+    const result = insertTrace.run(
+      row.traceId, row.project, row.environment, row.prompt, row.modelName, row.status, row.startedAt, row.endedAt,
+      row.durationMs, row.retryCount, row.stepCount, row.errorCount, row.inputTokens, row.outputTokens,
+      JSON.stringify(row.tags), toStoredJson(doc),
+    )
+    // a retried batch: the trace (and so its steps) is already there
+    if (result.changes === 0) return
+    for (const step of toStepRows(doc)) {
+      insertStep.run(
+        step.traceId, step.stepId, step.parentStepId, step.seq, step.name, step.kind, step.status, step.startedAt,
+        step.durationMs, step.attempts, step.retries, step.model, step.inputTokens, step.outputTokens,
+      )
+    }
+  }
+
+  // Inserts from `from` until the batch ends or the slice's time is up; returns where it stopped.
+  const insertSlice = db.transaction((batch: ReadonlyArray<TraceDocument>, from: number): number => {
+    const started = performance.now()
+    let index = from
+    while (index < batch.length) {
+      insertOne(batch[index] as TraceDocument)
+      index++
+      if (performance.now() - started >= SLICE_MS) break
+    }
+    return index
+  })
+  const insertEvery = db.transaction((batch: ReadonlyArray<TraceDocument>): void => {
+    for (const doc of batch) insertOne(doc)
+  })
+
+  return {
+    insertSliced: async (batch) => {
+      let index = 0
+      for (;;) {
+        index = insertSlice(batch, index)
+        if (index >= batch.length) return
+        await nextTurn()
+      }
+    },
+    insertAll: (batch) => {
+      insertEvery(batch)
+    },
+    get: (traceId) => {
+      if (!isTraceId(traceId)) return undefined
+      const row = getDocument.get(traceId)
+      return row === undefined ? undefined : fromWire(JSON.parse(row.document))
+    },
+    list: (query) => {
+      const where = whereClause(query, true)
+      const rows = db.prepare<unknown[], SummaryRow>(
+        'SELECT ' + SUMMARY_COLUMNS + ' FROM traces' + where.sql + ' ORDER BY started_at DESC, trace_id DESC LIMIT ?',
+      ).all(...where.params, query.limit + 1)
+      const items = rows.slice(0, query.limit).map(toSummary)
+      const last = items[items.length - 1]
+      return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor({ startedAt: last.startedAt, traceId: last.traceId }) : null }
+    },
+    count: (query) => {
+      const where = whereClause(query, false)
+      return (db.prepare<unknown[], { n: number }>('SELECT count(*) AS n FROM traces' + where.sql).get(...where.params) as { n: number }).n
+    },
+    stats: () => {
+      const totals = db.prepare<[], { traces: number; steps: number | null; errors: number | null; oldest: string | null; newest: string | null; retries: number | null; input_tokens: number | null; output_tokens: number | null }>(
+        "SELECT count(*) AS traces, sum(step_count) AS steps, sum(status = 'error') AS errors, min(started_at) AS oldest, max(started_at) AS newest, " +
+          'sum(retry_count) AS retries, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens FROM traces',
+      ).get()
+      const projects = db.prepare<[], { project: string; traces: number }>(
+        'SELECT project, count(*) AS traces FROM traces GROUP BY project ORDER BY traces DESC, project LIMIT 100',
+      ).all()
+      return {
+        traces: totals?.traces ?? 0,
+        steps: totals?.steps ?? 0,
+        errors: totals?.errors ?? 0,
+        oldest: totals?.oldest ?? null,
+        newest: totals?.newest ?? null,
+        retries: totals?.retries ?? 0,
+        inputTokens: totals?.input_tokens ?? 0,
+        outputTokens: totals?.output_tokens ?? 0,
+        projects,
+      }
+    },
+    prune: async (options) => {
+      const before = checkPrune(options)
+      const total = (db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM traces WHERE started_at < ?').get(before) as { n: number }).n
+      const deleteChunk = db.prepare<[string, number]>('DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM traces WHERE started_at < ? LIMIT ?)')
+      let deleted = 0
+      while (deleted < total) {
+        const changes = deleteChunk.run(before, PRUNE_CHUNK).changes
+        if (changes === 0) break
+        deleted += changes
+        options.onProgress?.(deleted, total)
+        await nextTurn()
+      }
+      return { deleted }
+    },
+    close: () => {
+      if (db.open) db.close()
+    },
+  }
+}
+
+/** Filters as SQL over bound parameters; with `paged`, also the keyset condition of the cursor. */
+function whereClause(query: NormalQuery, paged: boolean): { readonly sql: string; readonly params: unknown[] } {
+  const conditions: string[] = []
+  const params: unknown[] = []
+  const equal = (column: string, value: string | undefined): void => {
+    if (value === undefined) return
+    conditions.push(column + ' = ?')
+    params.push(value)
+  }
+  equal('project', query.project)
+  equal('environment', query.environment)
+  equal('prompt', query.prompt)
+  equal('status', query.status)
+  equal('model_name', query.modelName)
+  if (query.since !== undefined) {
+    conditions.push('started_at >= ?')
+    params.push(query.since)
+  }
+  if (query.until !== undefined) {
+    conditions.push('started_at < ?')
+    params.push(query.until)
+  }
+  if (query.idPattern !== undefined) {
+    conditions.push('trace_id LIKE ?')
+    params.push(query.idPattern)
+  }
+  if (query.textPattern !== undefined) {
+    conditions.push("document LIKE ? ESCAPE '\\'")
+    params.push(query.textPattern)
+  }
+  if (paged && query.after !== undefined) {
+    conditions.push('(started_at < ? OR (started_at = ? AND trace_id < ?))')
+    params.push(query.after.startedAt, query.after.startedAt, query.after.traceId)
+  }
+  return { sql: conditions.length === 0 ? '' : ' WHERE ' + conditions.join(' AND '), params }
+}
+
+function toSummary(row: SummaryRow): TraceSummary {
+  return {
+    traceId: row.trace_id as TraceId,
+    project: row.project,
+    environment: row.environment,
+    prompt: row.prompt,
+    modelName: row.model_name,
+    status: row.status,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    durationMs: row.duration_ms,
+    retryCount: row.retry_count,
+    stepCount: row.step_count,
+    errorCount: row.error_count,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    tags: parseTags(row.tags),
+  }
+}
+
+function parseTags(text: string): ReadonlyArray<string> {
+  try {
+    const tags: unknown = JSON.parse(text)
+    return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : []
+  } catch {
+    return []
+  }
+}
+
+function migrate(db: BetterSqlite3.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current > MIGRATIONS.length) {
+    throw new Error(`The trace store has schema version ${current}, newer than this tracellm knows (${MIGRATIONS.length}); upgrade tracellm.`)
+  }
+  if (current === MIGRATIONS.length) return
+  // BEGIN IMMEDIATE: two processes opening a new file at once apply each migration once
+  db.transaction(() => {
+    const applied = db.pragma('user_version', { simple: true }) as number
+    for (let version = applied; version < MIGRATIONS.length; version++) {
+      db.exec(MIGRATIONS[version] as string)
+      db.pragma(`user_version = ${version + 1}`)
+    }
+  }).immediate()
+}
+
+function prepareFile(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: DIRECTORY_MODE })
+  if (existsSync(file)) return
+  // created here with 0600 (traces hold prompts and personal data); SQLite gives its WAL and shared
+  // memory files the same mode as the database file
+  closeSync(openSync(file, 'a', FILE_MODE))
+  chmodSync(file, FILE_MODE)
+}
+
+let driver: typeof BetterSqlite3 | undefined
+
+/** better-sqlite3 is native: loaded on first use, so `import 'tracellm'` works where it cannot load. */
+function loadDriver(): typeof BetterSqlite3 {
+  driver ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3
+  return driver
+}
+
+function checkOptions(options: SqliteSinkOptions): { readonly given: string; readonly file: string; readonly busyTimeoutMs: number; readonly maxDatabaseBytes: number | undefined } {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Expected `sqliteSink` options to be an object with a `path`.')
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw new TypeError(`Unknown \`sqliteSink\` option \`${key}\`.`)
+  }
+  const given: unknown = options.path
+  if (typeof given !== 'string' || given.trim() === '') throw new TypeError('Expected `path` to be a non-empty string.')
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS
+  if (typeof busyTimeoutMs !== 'number' || !Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new TypeError(`Expected \`busyTimeoutMs\` to be a non-negative integer, got ${String(busyTimeoutMs)}.`)
+  }
+  const maxDatabaseBytes = options.maxDatabaseBytes
+  if (maxDatabaseBytes !== undefined && (typeof maxDatabaseBytes !== 'number' || !Number.isInteger(maxDatabaseBytes) || maxDatabaseBytes < 4096)) {
+    throw new TypeError(`Expected \`maxDatabaseBytes\` to be an integer of at least 4096, got ${String(maxDatabaseBytes)}.`)
+  }
+  return { given, file: resolve(given), busyTimeoutMs, maxDatabaseBytes }
+}
+
+function checkPrune(options: PruneOptions): string {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Expected `prune` options to be an object with `olderThan`.')
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError('Expected `onProgress` to be a function.')
+  return toInstant(options.olderThan, 'olderThan')
+}
+
+function warn(message: string): void {
+  try {
+    process.emitWarning(message, { type: 'TracellmWarning', code: 'TRACELLM_SQLITE_UNAVAILABLE' })
+  } catch {
+    // a throwing warning listener must not reach the program
+  }
+}
+
+function describe(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error)
+  } catch {
+    return 'unknown error'
+  }
+}

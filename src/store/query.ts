@@ -1,0 +1,140 @@
+/**
+ * Validation of store queries, shared by both backends: durations (`7d`), instants, keyset cursors,
+ * LIKE patterns. Every mistake becomes a `TypeError` with a message fit for a CLI's one-line error.
+ */
+import type { ListQuery } from './types.js'
+
+/** @internal A validated `ListQuery`: instants as ISO strings, `text` as an escaped LIKE pattern. */
+export interface NormalQuery {
+  readonly project: string | undefined
+  readonly environment: string | undefined
+  readonly prompt: string | undefined
+  readonly status: 'success' | 'error' | undefined
+  readonly modelName: string | undefined
+  readonly since: string | undefined
+  readonly until: string | undefined
+  /** `%text%` with `\`, `%` and `_` escaped by `\` (use `ESCAPE '\'`). */
+  readonly textPattern: string | undefined
+  /** `prefix%` (hex only, so nothing to escape). */
+  readonly idPattern: string | undefined
+  readonly limit: number
+  readonly after: Cursor | undefined
+}
+
+/** @internal Where the previous page ended. */
+export interface Cursor {
+  readonly startedAt: string
+  readonly traceId: string
+}
+
+/** @internal */
+export const DEFAULT_LIMIT = 50
+/** @internal */
+export const MAX_LIMIT = 500
+
+const QUERY_KEYS = new Set(['project', 'environment', 'prompt', 'status', 'modelName', 'since', 'until', 'text', 'idPrefix', 'limit', 'cursor'])
+const HEX = /^[0-9a-f]{1,32}$/
+const TRACE_ID = /^[0-9a-f]{32}$/
+
+/** @internal Checks a `ListQuery`; throws a `TypeError` naming the bad field. */
+export function normalizeQuery(query: ListQuery | undefined, now: Date = new Date()): NormalQuery {
+  if (query === undefined || query === null) query = {}
+  if (typeof query !== 'object') throw new TypeError('Expected the query to be an object.')
+  for (const key of Object.keys(query)) {
+    if (!QUERY_KEYS.has(key)) throw new TypeError(`Unknown query option \`${key}\`.`)
+  }
+  const status = query.status
+  if (status !== undefined && status !== 'success' && status !== 'error') {
+    throw new TypeError(`Expected \`status\` to be "success" or "error", got ${JSON.stringify(status)}.`)
+  }
+  const limit = query.limit ?? DEFAULT_LIMIT
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new TypeError(`Expected \`limit\` to be an integer from 1 to ${MAX_LIMIT}, got ${String(limit)}.`)
+  }
+  const text = optionalString(query.text, 'text')
+  const idPrefix = optionalString(query.idPrefix, 'idPrefix')
+  if (idPrefix !== undefined && !HEX.test(idPrefix)) {
+    throw new TypeError('Expected `idPrefix` to be 1 to 32 lowercase hex characters.')
+  }
+  return {
+    project: optionalString(query.project, 'project'),
+    environment: optionalString(query.environment, 'environment'),
+    prompt: optionalString(query.prompt, 'prompt'),
+    status,
+    modelName: optionalString(query.modelName, 'modelName'),
+    since: query.since === undefined ? undefined : toInstant(query.since, 'since', now),
+    until: query.until === undefined ? undefined : toInstant(query.until, 'until', now),
+    textPattern: text === undefined || text === '' ? undefined : `%${escapeLike(text)}%`,
+    idPattern: idPrefix === undefined ? undefined : `${idPrefix}%`,
+    limit,
+    after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+  }
+}
+
+/** @internal Checks a trace id before it reaches a query. */
+export function isTraceId(value: unknown): value is string {
+  return typeof value === 'string' && TRACE_ID.test(value)
+}
+
+/**
+ * @internal An instant as an ISO string: a Date, an ISO date string, or a duration (`90s`, `30m`,
+ * `12h`, `7d`, `2w`) meaning that long before `now`.
+ */
+export function toInstant(value: unknown, field: string, now: Date = new Date()): string {
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new TypeError(`Expected \`${field}\` to be a valid date.`)
+    return value.toISOString()
+  }
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new TypeError(`Expected \`${field}\` to be a Date, an ISO date or a duration such as "7d".`)
+  }
+  const ms = parseDuration(value)
+  if (ms !== undefined) return new Date(now.getTime() - ms).toISOString()
+  if (!ISO_DATE.test(value)) throw new TypeError(`Expected \`${field}\` to be an ISO date or a duration such as "7d", got ${JSON.stringify(value)}.`)
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) throw new TypeError(`Expected \`${field}\` to be a valid date, got ${JSON.stringify(value)}.`)
+  return date.toISOString()
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+
+/** @internal `"7d"` → milliseconds; `undefined` when `text` is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text.trim())
+  if (match === null) return undefined
+  return Number(match[1]) * (UNIT_MS[match[2] as string] as number)
+}
+
+/** @internal Escapes `\`, `%` and `_` for `LIKE … ESCAPE '\'`. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}
+
+/** @internal The cursor after the last item of a page. */
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.startedAt, cursor.traceId]), 'utf8').toString('base64url')
+}
+
+/** @internal Reads a cursor back; throws a `TypeError` for anything `encodeCursor` did not make. */
+export function decodeCursor(text: unknown): Cursor {
+  if (typeof text !== 'string' || text.length > 200) throw new TypeError('Expected `cursor` to be the `nextCursor` of a previous page.')
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'))
+  } catch {
+    throw new TypeError('Expected `cursor` to be the `nextCursor` of a previous page.')
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || !ISO_DATE.test(parsed[0]) || !isTraceId(parsed[1])) {
+    throw new TypeError('Expected `cursor` to be the `nextCursor` of a previous page.')
+  }
+  return { startedAt: parsed[0], traceId: parsed[1] }
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string') throw new TypeError(`Expected \`${field}\` to be a string.`)
+  if (value.length > 10_000) throw new TypeError(`Expected \`${field}\` to be at most 10000 characters.`)
+  return value
+}

@@ -1,0 +1,42 @@
+// Several processes, one database (RELIABILITY.md G9): four children of the built package start at
+// once, each racing to apply the migrations and then writing 1000 traces through configure(), trace()
+// and shutdown(). Every trace arrives exactly once and the migrations run once.
+import { expect, it } from '@jest/globals'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describePostgres, sql, usePostgresDatabase } from '../helpers/postgres.js'
+
+const fixture = fileURLToPath(new URL('../fixtures/pg-writer.mjs', import.meta.url))
+const database = usePostgresDatabase()
+
+function runWriter(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fixture], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    const killer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('writer did not exit: ' + stderr)) }, 60_000)
+    child.on('error', reject)
+    child.on('exit', (code) => { clearTimeout(killer); resolve({ code, stdout, stderr }) })
+  })
+}
+
+describePostgres('postgresSink from several processes', () => {
+  it('stores 4 × 1000 traces written at once by 4 processes, each once, migrating once', async () => {
+    const url = database.url()
+    const schema = 'shared'
+
+    const results = await Promise.all([1, 2, 3, 4].map((n) => runWriter({ PG_URL: url, PG_SCHEMA: schema, WRITER: 'w' + n, TRACE_COUNT: '1000' })))
+
+    for (const result of results) {
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' })
+      expect(JSON.parse(result.stdout)).toEqual({ flushed: 1000, dropped: 0, timedOut: false })
+    }
+    const [counts] = await sql(url, 'SELECT count(*)::int AS traces, count(DISTINCT trace_id)::int AS distinct_traces, (SELECT count(*)::int FROM shared.steps) AS steps FROM shared.traces')
+    expect(counts).toEqual({ traces: 4000, distinct_traces: 4000, steps: 4000 })
+    const perWriter = await sql(url, "SELECT tags->>0 AS writer, count(*)::int AS n FROM shared.traces GROUP BY 1 ORDER BY 1")
+    expect(perWriter).toEqual([1, 2, 3, 4].map((n) => ({ writer: 'w' + n, n: 1000 })))
+    expect(await sql(url, 'SELECT version FROM shared.tracellm_migrations')).toEqual([{ version: 1 }])
+  }, 90_000)
+})

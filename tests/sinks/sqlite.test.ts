@@ -1,0 +1,328 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { inspect } from 'node:util'
+import Database from 'better-sqlite3'
+import type { TraceDocument } from '../../src/document/document.js'
+import { configure, flush, trace, traceTool } from '../../src/index.js'
+import { openSqliteStore, sqliteSink } from '../../src/sinks/sqlite.js'
+import { openStore } from '../../src/store/open-store.js'
+import { runSinkContract } from '../contracts/sink.contract.js'
+import { runStoreContract } from '../contracts/store.contract.js'
+import { makeDocument, makeDocuments, makeStep, stepIdOf } from '../helpers/documents.js'
+import { spyWarnings } from '../helpers/memory.js'
+
+let dirs: string[] = []
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tracellm-sqlite-'))
+  dirs.push(dir)
+  return dir
+}
+
+afterEach(async () => {
+  configure({ sinks: [] })
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })))
+  dirs = []
+})
+
+/** Reads rows straight from the file, as another tool would. */
+function query<T>(file: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(file, { readonly: true })
+  try {
+    return db.prepare(sql).all(...params) as T[]
+  } finally {
+    db.close()
+  }
+}
+
+runSinkContract('sqliteSink', async () => {
+  const file = join(await tempDir(), 'nested', 'traces.db')
+  const sink = sqliteSink({ path: file })
+  return {
+    sink,
+    readBack: () => readInOrder(file),
+    cleanup: () => sink.close(),
+  }
+})
+
+/**
+ * Documents in the order they were written: the contract's documents share one start time and get
+ * increasing ids, and the store lists newest first, then by id descending.
+ */
+async function readInOrder(file: string): Promise<TraceDocument[]> {
+  if (!existsSync(file)) return []
+  const store = await openSqliteStore(file)
+  try {
+    const page = await store.list({ limit: 500 })
+    const docs = await Promise.all([...page.items].reverse().map((item) => store.get(item.traceId)))
+    return docs as TraceDocument[]
+  } finally {
+    await store.close()
+  }
+}
+
+runStoreContract('sqlite', async () => {
+  const file = join(await tempDir(), 'traces.db')
+  const sink = sqliteSink({ path: file })
+  const store = await openStore(file, { create: true })
+  return {
+    sink,
+    store,
+    cleanup: async () => {
+      await store.close()
+      sink.close()
+    },
+  }
+})
+
+describe('sqliteSink', () => {
+  let dir: string
+  let file: string
+
+  beforeEach(async () => {
+    dir = await tempDir()
+    file = join(dir, 'traces.db')
+  })
+
+  it('creates the file with mode 0600 in WAL mode, at schema version 1', async () => {
+    const sink = sqliteSink({ path: file })
+
+    await sink.write([makeDocument()])
+    sink.close()
+
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    const db = new Database(file, { readonly: true })
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    db.close()
+  })
+
+  it('writes one traces row with the indexed columns and one steps row per step', async () => {
+    const sink = sqliteSink({ path: file })
+    const doc = makeDocument({
+      modelName: 'gpt-4o',
+      retryCount: 1,
+      usage: { inputTokens: 3, outputTokens: 4 },
+      steps: [
+        makeStep({ attempts: 2, retries: 1 }),
+        makeStep({ stepId: stepIdOf(2), parentStepId: stepIdOf(1), seq: 1, name: 'generate', kind: 'llm', model: 'gpt-4o', usage: { inputTokens: 3, outputTokens: 4 } }),
+      ],
+    })
+
+    await sink.write([doc])
+    sink.close()
+
+    expect(query(file, 'SELECT trace_id, prompt, model_name, status, retry_count, step_count, input_tokens, output_tokens, json_valid(document) AS valid FROM traces')).toEqual([
+      { trace_id: doc.traceId, prompt: 'answer', model_name: 'gpt-4o', status: 'success', retry_count: 1, step_count: 2, input_tokens: 3, output_tokens: 4, valid: 1 },
+    ])
+    expect(query(file, 'SELECT step_id, parent_step_id, seq, name, kind, attempts, retries, model, input_tokens FROM steps ORDER BY seq')).toEqual([
+      { step_id: stepIdOf(1), parent_step_id: null, seq: 0, name: 'search', kind: 'tool', attempts: 2, retries: 1, model: null, input_tokens: null },
+      { step_id: stepIdOf(2), parent_step_id: stepIdOf(1), seq: 1, name: 'generate', kind: 'llm', attempts: 1, retries: 0, model: 'gpt-4o', input_tokens: 3 },
+    ])
+  })
+
+  it('stores the snake_case document', async () => {
+    const sink = sqliteSink({ path: file })
+    const doc = makeDocument()
+
+    await sink.write([doc])
+    sink.close()
+
+    const [row] = query<{ document: string }>(file, 'SELECT document FROM traces')
+    expect(JSON.parse(row!.document)).toMatchObject({ schema_version: 1, trace_id: doc.traceId, started_at: doc.startedAt, steps: [{ step_id: stepIdOf(1) }] })
+  })
+
+  it('gives the event loop a turn between transactions of a large batch', async () => {
+    const sink = sqliteSink({ path: file })
+    const big = makeDocuments(3000, { steps: Array.from({ length: 5 }, (_, seq) => makeStep({ stepId: stepIdOf(seq + 1), seq })) })
+    let turns = 0
+    let writing = true
+    const tick = (): void => {
+      turns++
+      if (writing) setImmediate(tick)
+    }
+    setImmediate(tick)
+
+    await sink.write(big)
+    writing = false
+    sink.close()
+
+    expect(turns).toBeGreaterThan(1)
+    expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM traces')[0]?.n).toBe(3000)
+  })
+
+  it('writes synchronously with writeSync', () => {
+    const sink = sqliteSink({ path: file })
+
+    sink.writeSync(makeDocuments(3))
+    sink.close()
+
+    expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM traces')[0]?.n).toBe(3)
+  })
+
+  it('does not open the file before the first write', () => {
+    const sink = sqliteSink({ path: file })
+
+    expect(String(sink)).toBe(`sqliteSink(${file})`)
+    expect(inspect(sink)).toBe(`sqliteSink(${file})`)
+    return expect(stat(file)).rejects.toThrow(/ENOENT/)
+  })
+
+  it.each([
+    ['a missing path', {}, /path/],
+    ['an empty path', { path: ' ' }, /path/],
+    ['a negative busy timeout', { path: 'x.db', busyTimeoutMs: -1 }, /busyTimeoutMs/],
+    ['a tiny size cap', { path: 'x.db', maxDatabaseBytes: 10 }, /maxDatabaseBytes/],
+    ['an unknown option', { path: 'x.db', file: 'y.db' }, /file/],
+  ])('rejects %s with a TypeError', (_label, options, message) => {
+    expect(() => sqliteSink(options as never)).toThrow(TypeError)
+    expect(() => sqliteSink(options as never)).toThrow(message)
+  })
+
+  it.each([
+    ['a directory that cannot be created (a file is in the way)', async (): Promise<string> => {
+      const blocker = join(dir, 'blocker')
+      await writeFile(blocker, 'not a directory')
+      return join(blocker, 'traces.db')
+    }],
+    // (a read-only file system fails the same way, with EROFS; as root, tests cannot make one)
+    ['a path that is a directory', async (): Promise<string> => dir],
+  ])('warns once and persists nothing on %s, without failing the traced calls', async (_label, makePath) => {
+    const path = await makePath()
+    const warnings = spyWarnings()
+    try {
+      configure({ sinks: [sqliteSink({ path })], queue: { scheduleDelayMs: 0 } })
+      const run = trace({ prompt: 'serverless' })((n: number) => n * 2)
+
+      expect(run(1)).toBe(2)
+      await flush()
+      expect(run(2)).toBe(4)
+      await flush()
+    } finally {
+      warnings.restore()
+    }
+
+    const messages = warnings.messages().filter((message) => message.includes('SQLite'))
+    expect(messages).toHaveLength(1)
+    expect(messages[0]).toMatch(/will not be persisted/)
+  })
+
+  it('rejects a write while another connection holds the write lock, and writes once it is released', async () => {
+    const sink = sqliteSink({ path: file, busyTimeoutMs: 50 })
+    await sink.write([makeDocument()])
+    const other = new Database(file)
+    other.exec('BEGIN IMMEDIATE')
+
+    await expect(sink.write([makeDocument()])).rejects.toMatchObject({ code: 'SQLITE_BUSY' })
+    other.exec('COMMIT')
+    other.close()
+    await sink.write([makeDocument()])
+    sink.close()
+
+    expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM traces')[0]?.n).toBe(2)
+  })
+
+  it('on a full disk keeps the database readable and, through the queue, retries then drops and counts the batch', async () => {
+    const sink = sqliteSink({ path: file, maxDatabaseBytes: 256 * 1024 })
+    await sink.write(makeDocuments(5))
+    const huge = makeDocuments(20, { metadata: { blob: 'x'.repeat(60_000) } })
+
+    await expect(sink.write(huge)).rejects.toMatchObject({ code: 'SQLITE_FULL' })
+    configure({ sinks: [sink], queue: { scheduleDelayMs: 0, retry: { maxRetries: 1, initialDelayMs: 1, maxDelayMs: 1 } } })
+    const warnings = spyWarnings()
+    let report
+    try {
+      const run = trace({ prompt: 'big' })(() => 'x'.repeat(60_000))
+      for (let i = 0; i < 20; i++) run()
+      report = await flush()
+    } finally {
+      warnings.restore()
+    }
+
+    expect(report.dropped).toBeGreaterThan(0)
+    expect(report.flushed + report.dropped).toBe(20)
+    const store = await openStore(file)
+    expect(await store.count({ prompt: 'doc-0' })).toBe(1)
+    expect((await store.stats()).traces).toBe(5 + report.flushed)
+    await store.close()
+    sink.close()
+  })
+})
+
+describe('the default sink', () => {
+  const saved = process.env.TRACELLM_DB
+
+  afterEach(() => {
+    if (saved === undefined) delete process.env.TRACELLM_DB
+    else process.env.TRACELLM_DB = saved
+  })
+
+  it('is a SQLite store at TRACELLM_DB when configure() is given no sinks', async () => {
+    const file = join(await tempDir(), 'default.db')
+    process.env.TRACELLM_DB = file
+    configure({ queue: { scheduleDelayMs: 0 } })
+
+    const step = traceTool({ name: 'step' })((n: number) => n + 1)
+    trace({ prompt: 'defaults' })((n: number) => step(n))(1)
+    await flush()
+    configure({ sinks: [] })
+
+    const store = await openStore(file)
+    const page = await store.list()
+    expect(page.items.map((item) => [item.prompt, item.stepCount])).toEqual([['defaults', 1]])
+    await store.close()
+  })
+})
+
+describe('openSqliteStore', () => {
+  it('rejects a path with no store, without creating a file', async () => {
+    const file = join(await tempDir(), 'none.db')
+
+    await expect(openSqliteStore(file)).rejects.toThrow(`No trace store at ${file}.`)
+    await expect(stat(file)).rejects.toThrow(/ENOENT/)
+  })
+
+  it('refuses a store written by a newer schema', async () => {
+    const file = join(await tempDir(), 'future.db')
+    const db = new Database(file)
+    db.pragma('user_version = 99')
+    db.close()
+
+    await expect(openSqliteStore(file)).rejects.toThrow(/schema version 99/)
+  })
+})
+
+describe('process exit', () => {
+  const fixture = fileURLToPath(new URL('../fixtures/sqlite-exit.mjs', import.meta.url))
+
+  function runChild(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [fixture], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+      const killer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`child did not exit: ${stderr}`)) }, 15_000)
+      child.on('error', reject)
+      child.on('exit', (code) => { clearTimeout(killer); resolve({ code, stderr }) })
+    })
+  }
+
+  it.each([
+    ['process.exit() right after the traces, with nothing flushed', 'exit', 3],
+    ['a natural exit without flush()', 'natural', 0],
+  ])('leaves every trace in SQLite on %s (built package, child process)', async (_label, mode, exitCode) => {
+    const file = join(await tempDir(), 'exit.db')
+
+    const { code, stderr } = await runChild({ TRACELLM_DB: file, EXIT_MODE: mode, TRACES: '50' })
+
+    expect({ code, stderr }).toEqual({ code: exitCode, stderr: '' })
+    const rows = query<{ prompt: string; step_count: number }>(file, 'SELECT prompt, step_count FROM traces')
+    expect(rows).toHaveLength(50)
+    expect(rows.every((row) => row.prompt === 'exiting' && row.step_count === 1)).toBe(true)
+    expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM steps')[0]?.n).toBe(50)
+  })
+})
