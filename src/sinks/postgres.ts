@@ -762,20 +762,11 @@ function whereClause(query: NormalQuery, paged: boolean): { readonly sql: string
   if (query.since !== undefined) conditions.push('started_at >= ' + next(query.since, '::timestamptz'))
   if (query.until !== undefined) conditions.push('started_at < ' + next(query.until, '::timestamptz'))
   if (query.idPattern !== undefined) conditions.push('trace_id LIKE ' + next(query.idPattern))
-  if (query.textPattern !== undefined) conditions.push("document::text ILIKE " + next(documentPattern(query.textPattern)) + " ESCAPE E'\\\\'")
+  if (query.textPattern !== undefined) conditions.push("document::text ILIKE " + next(query.textPattern) + " ESCAPE E'\\\\'")
   if (paged && query.after !== undefined) {
     conditions.push('(started_at, trace_id) < (' + next(query.after.startedAt, '::timestamptz') + ', ' + next(query.after.traceId) + ')')
   }
   return { sql: conditions.length === 0 ? '' : ' WHERE ' + conditions.join(' AND '), params }
-}
-
-/**
- * The stored document is searched as JSON text, where a `"` or `\` of the data is escaped: escape the
- * searched text the same way, so `back\slash` finds exactly that and `"` does not match every key.
- */
-function documentPattern(textPattern: string): string {
-  const text = textPattern.slice(1, -1).replace(/\\([\\%_])/g, '$1')
-  return '%' + escapeLike(JSON.stringify(wellFormed(text)).slice(1, -1)) + '%'
 }
 
 function toSummary(row: Record<string, string | null>): TraceSummary {

@@ -223,14 +223,14 @@ function openDatabase(file: string, options: OpenOptions): Database {
   if (options.create) prepareFile(file)
   const db = new Driver(file, { fileMustExist: !options.create })
   try {
-    db.pragma(`busy_timeout = ${Math.floor(options.busyTimeoutMs)}`)
+    setPragma(db, 'busy_timeout', options.busyTimeoutMs)
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
     migrate(db)
     if (options.maxDatabaseBytes !== undefined) {
       const pageSize = db.pragma('page_size', { simple: true }) as number
-      db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize))}`)
+      setPragma(db, 'max_page_count', Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize)))
     }
     return wrap(db)
   } catch (error) {
@@ -429,9 +429,15 @@ function migrate(db: BetterSqlite3.Database): void {
     const applied = db.pragma('user_version', { simple: true }) as number
     for (let version = applied; version < MIGRATIONS.length; version++) {
       db.exec(MIGRATIONS[version] as string)
-      db.pragma(`user_version = ${version + 1}`)
+      setPragma(db, 'user_version', version + 1)
     }
   }).immediate()
+}
+
+/** PRAGMA values cannot be bound parameters: only a checked integer is ever written into one. */
+function setPragma(db: BetterSqlite3.Database, name: 'busy_timeout' | 'max_page_count' | 'user_version', value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError('Expected PRAGMA ' + name + ' to be a non-negative integer.')
+  db.pragma(name + ' = ' + String(value))
 }
 
 function prepareFile(file: string): void {

@@ -2,6 +2,7 @@
  * Validation of store queries, shared by both backends: durations (`7d`), instants, keyset cursors,
  * LIKE patterns. Every mistake becomes a `TypeError` with a message fit for a CLI's one-line error.
  */
+import { wellFormed } from '../document/rows.js'
 import type { ListQuery } from './types.js'
 
 /** @internal A validated `ListQuery`: instants as ISO strings, `text` as an escaped LIKE pattern. */
@@ -13,7 +14,10 @@ export interface NormalQuery {
   readonly modelName: string | undefined
   readonly since: string | undefined
   readonly until: string | undefined
-  /** `%text%` with `\`, `%` and `_` escaped by `\` (use `ESCAPE '\'`). */
+  /**
+   * `%text%` for `LIKE … ESCAPE '\'` over the stored JSON text: the text escaped as JSON escapes it
+   * (so `"` or `\` match only data holding them, never every key), then `\`, `%` and `_` escaped.
+   */
   readonly textPattern: string | undefined
   /** `prefix%` (hex only, so nothing to escape). */
   readonly idPattern: string | undefined
@@ -64,7 +68,7 @@ export function normalizeQuery(query: ListQuery | undefined, now: Date = new Dat
     modelName: optionalString(query.modelName, 'modelName'),
     since: query.since === undefined ? undefined : toInstant(query.since, 'since', now),
     until: query.until === undefined ? undefined : toInstant(query.until, 'until', now),
-    textPattern: text === undefined || text === '' ? undefined : `%${escapeLike(text)}%`,
+    textPattern: text === undefined || text === '' ? undefined : `%${escapeLike(JSON.stringify(wellFormed(text)).slice(1, -1))}%`,
     idPattern: idPrefix === undefined ? undefined : `${idPrefix}%`,
     limit,
     after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),

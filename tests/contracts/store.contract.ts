@@ -225,6 +225,16 @@ export function runStoreContract(name: string, makeHarness: () => Promise<StoreH
         expect(await store.count({ text: '\\' })).toBe(0)
       })
 
+      it('matches quotes and backslashes only where the data holds them, not in the JSON around it', async () => {
+        const quoted = doc({ input: ['say "hi"'] })
+        const slashed = doc({ output: { path: 'C:\\temp' } })
+        await write(quoted, slashed, doc())
+
+        expect(ids((await store.list({ text: '"hi"' })).items)).toEqual([quoted.traceId])
+        expect(ids((await store.list({ text: '"' })).items)).toEqual([quoted.traceId])
+        expect(ids((await store.list({ text: ':\\t' })).items)).toEqual([slashed.traceId])
+      })
+
       it('finds traces by id prefix', async () => {
         const a = makeDocument({ traceId: 'abcdef00000000000000000000000001' as TraceDocument['traceId'] })
         const b = makeDocument({ traceId: 'abcdef00000000000000000000000002' as TraceDocument['traceId'] })
