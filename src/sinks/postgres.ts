@@ -9,7 +9,7 @@ import type { TraceDocument, TraceId } from '../document/document.js'
 import { toStepRows, toStoredJson, toTraceRow, wellFormed } from '../document/rows.js'
 import { fromWire } from '../document/wire.js'
 import type { Sink } from '../export/queue.js'
-import { encodeCursor, escapeLike, isTraceId, normalizeQuery, toInstant, type NormalQuery } from '../store/query.js'
+import { encodeCursor, isTraceId, normalizeQuery, toInstant, type NormalQuery } from '../store/query.js'
 import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary } from '../store/types.js'
 
 /** Options of `postgresSink()`. @category sinks */
