@@ -28,6 +28,15 @@ export { openStore } from './store/open-store.js'
 export type { OpenStoreOptions } from './store/open-store.js'
 export type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary } from './store/types.js'
 
+// replay
+export { replay, ReplayedError, ReplayMismatchError } from './replay/replay.js'
+export type { ReplayOptions, ReplayResult } from './replay/replay.js'
+export { expectReplayToMatch } from './replay/testing.js'
+export { toTree, MalformedTraceError } from './replay/tree.js'
+export type { MalformedTraceReason, TraceTree, TreeNode } from './replay/tree.js'
+export { diffTraces, renderDiff } from './replay/diff.js'
+export type { DiffChange, DiffOptions, DiffStatus, DiffSummary, JsonChange, OmittedChanges, RenderDiffOptions, StepDiff, TraceDiff, TraceLevelDiff } from './replay/diff.js'
+
 // models
 export { toWire, fromWire } from './document/wire.js'
 export type { AttemptError, ErrorRecord, JsonValue, Status, StepId, StepRecord, TraceDocument, TraceId, Usage } from './document/document.js'

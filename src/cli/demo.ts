@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
-import { configure, currentTrace, flush, memorySink, renderTree, sqliteSink, trace, traceTool, type TraceDocument } from '../index.js'
+import { configure, flush, memorySink, renderTree, sqliteSink, trace, traceTool, type TraceDocument } from '../index.js'
 
 /** Options of `runDemo`. */
 export interface DemoOptions {
@@ -42,12 +42,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<TraceDocument>
   configure({ sinks: [store, memory] })
 
   const answerQuestion = buildPipeline()
-  const { answer, traceId } = await answerQuestion(QUESTION)
+  const answer = await answerQuestion(QUESTION)
   const report = await flush()
   store.close()
-  const doc = memory.traces.find((candidate) => candidate.traceId === traceId)
+  const doc = memory.traces.at(-1)
   if (doc === undefined || report.dropped > 0) {
-    throw new Error(`The demo trace ${traceId ?? '(no id)'} was not written (flushed ${report.flushed}, dropped ${report.dropped}, timed out: ${String(report.timedOut)}).`)
+    throw new Error(`The demo trace was not written (flushed ${report.flushed}, dropped ${report.dropped}, timed out: ${String(report.timedOut)}).`)
   }
 
   const colors = (out as { readonly isTTY?: boolean }).isTTY === true && !process.env.NO_COLOR
@@ -74,7 +74,8 @@ interface Hit {
   readonly score: number
 }
 
-interface Answer {
+/** @internal */
+export interface Answer {
   readonly text: string
   readonly sources: ReadonlyArray<string>
 }
@@ -103,9 +104,13 @@ const SHARDS: ReadonlyArray<ReadonlyArray<Doc>> = [
 
 const STOP_WORDS = new Set(['a', 'an', 'and', 'are', 'as', 'by', 'does', 'each', 'for', 'how', 'in', 'is', 'it', 'its', 'of', 'on', 'or', 'the', 'to', 'what', 'why', 'with'])
 
-/** The traced pipeline. Built per run, so the flaky tool fails on the first attempt of every run. */
-function buildPipeline(): (question: string) => Promise<{ readonly answer: Answer; readonly traceId: string | undefined }> {
+/**
+ * @internal The demo's traced pipeline, built fresh (the flaky tool fails on the first attempt of
+ * every pipeline). `onToolBody` is told each time a tool body really runs (replay tests count them).
+ */
+export function buildPipeline(onToolBody: (name: string) => void = () => undefined): (question: string) => Promise<Answer> {
   const searchShard = traceTool({ name: 'search_shard', kind: 'retriever' })(async (question: string, shard: number): Promise<Hit[]> => {
+    onToolBody('search_shard')
     // simulated network latency, different per shard, so the three calls visibly overlap
     await sleep(3 + 2 * shard)
     const terms = keywords(question)
@@ -117,11 +122,13 @@ function buildPipeline(): (question: string) => Promise<{ readonly answer: Answe
   })
 
   const retrieve = traceTool({ name: 'retrieve', kind: 'retriever' })(async (question: string): Promise<Hit[]> => {
+    onToolBody('retrieve')
     const perShard = await Promise.all(SHARDS.map((_, shard) => searchShard(question, shard)))
     return perShard.flat().sort(byScore).slice(0, 4)
   })
 
   const rerank = traceTool({ name: 'rerank', kind: 'reranker' })((question: string, hits: ReadonlyArray<Hit>): Hit[] => {
+    onToolBody('rerank')
     // a title that shares a keyword with the question counts double
     const terms = keywords(question)
     return hits
@@ -133,12 +140,14 @@ function buildPipeline(): (question: string) => Promise<{ readonly answer: Answe
   let citationCalls = 0
   // minTimeout 50 ms instead of the 500 ms default keeps the demo quick: one retry waits 50 ms
   const fetchCitations = traceTool({ name: 'fetch_citations', maxRetries: 2, minTimeout: 50 })(async (ids: ReadonlyArray<string>): Promise<string[]> => {
+    onToolBody('fetch_citations')
     citationCalls++
     if (citationCalls === 1) throw new Error('citation service unavailable (simulated, first attempt only)')
     return ids.map((id, index) => `[${index + 1}] kb://${id}`)
   })
 
   const generate = traceTool({ name: 'generate', kind: 'llm', model: 'fake-llm-1' })(async (question: string, hits: ReadonlyArray<Hit>, citations: ReadonlyArray<string>): Promise<Answer> => {
+    onToolBody('generate')
     await sleep(2)
     const sentences = hits.slice(0, 2).map((hit, index) => `${firstSentence(hit.text)} [${index + 1}]`)
     const text = sentences.length === 0 ? `I found nothing about "${question}".` : sentences.join(' ')
@@ -150,7 +159,7 @@ function buildPipeline(): (question: string) => Promise<{ readonly answer: Answe
     const ranked = rerank(question, hits)
     const citations = await fetchCitations(ranked.map((hit) => hit.id))
     const answer = await generate(question, ranked, citations)
-    return { answer, traceId: currentTrace()?.traceId }
+    return answer
   })
 }
 

@@ -1,20 +1,24 @@
 /**
  * The `tracellm` command: a commander program whose commands call the public API (`openStore`,
- * `toWire`, `runDemo`) and print. `main` never calls `process.exit` and never throws: it resolves
- * with the exit code, so tests run it in-process and `tracellm.ts` only wires it to the process.
+ * `toWire`, `replay`, `diffTraces`, `runDemo`) and print. `main` never calls `process.exit` and never
+ * throws: it resolves with the exit code, so tests run it in-process and `tracellm.ts` only wires it
+ * to the process.
  *
  * Exit codes: 0 success; 1 a failure at run time (no store, unknown or ambiguous id, a failed query,
- * a refused prune); 2 a usage error (unknown command or option, a missing or invalid flag value).
+ * a refused prune) or a verdict of "different" (`replay` that does not match its record, `diff` of
+ * two traces that differ), so both can gate CI; 2 a usage error (unknown command or option, a
+ * missing or invalid flag value, a module export that is not a traced pipeline).
  * Every error is one line on stderr, `tracellm: <message>`, never a stack trace.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline/promises'
+import { pathToFileURL } from 'node:url'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { openStore, toWire, type ListQuery, type TraceDocument, type TraceStore } from '../index.js'
+import { configure, diffTraces, openStore, postgresSink, renderDiff, replay, shutdown, sqliteSink, toWire, type AnyFunction, type DiffOptions, type JsonValue, type ListQuery, type ReplayResult, type Sink, type TraceDocument, type TraceStore } from '../index.js'
 import { runDemo } from './demo.js'
-import { formatCount, formatLocalTime, maskSecrets, progressBar, renderList, renderShow, renderStats, wantsColors, type ProgressBar } from './render.js'
+import { clean, diffToJson, formatCount, formatLocalTime, maskSecrets, progressBar, renderList, renderReplay, renderShow, renderStats, replayProblems, shortId, truncate, wantsColors, type ProgressBar, type ReplayReport } from './render.js'
 
 /** @internal A stream `main` writes to: `process.stdout`, or a test's collector. */
 export interface OutputStream {
@@ -55,11 +59,11 @@ export interface CliIo {
  * code   // => 0
  */
 export async function main(argv: ReadonlyArray<string>, io: CliIo): Promise<number> {
-  const state: RunState = { secrets: [] }
+  const state: RunState = { secrets: [], exitCode: 0 }
   try {
     const program = buildProgram(io, state)
     await program.parseAsync([...argv], { from: 'user' })
-    return 0
+    return state.exitCode
   } catch (error) {
     try {
       return report(error, io, state)
@@ -81,6 +85,8 @@ const PROGRESS_THRESHOLD = 50
 interface RunState {
   /** Passwords of the `--db` URL: removed from every error message. */
   secrets: string[]
+  /** The exit code of a command that ran to its end: 1 for a verdict of "different". */
+  exitCode: number
 }
 
 /** A failure at run time: printed as it is, exit code 1. */
@@ -117,7 +123,7 @@ interface FilterOptions {
 function buildProgram(io: CliIo, state: RunState): Command {
   const program = new Command('tracellm')
   program
-    .description('Read the traces tracellm recorded: list, show, export, prune and stats.')
+    .description('Read the traces tracellm recorded: list, show, export, prune and stats; replay and diff them.')
     .version(readVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .option('--db <pathOrUrl>', `the trace store: a SQLite file or a postgres:// URL (default: $TRACELLM_DB, else ${DEFAULT_DB})`)
@@ -131,7 +137,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
     .exitOverride()
     .showSuggestionAfterError(true)
     .helpCommand('help [command]', 'show help for a command')
-    .addHelpText('after', '\nExamples:\n  npx tracellm demo\n  npx tracellm list --status error --since 1d\n  npx tracellm show 0af76519\n  npx tracellm export --since 7d --out traces.jsonl\n')
+    .addHelpText('after', '\nExamples:\n  npx tracellm demo\n  npx tracellm list --status error --since 1d\n  npx tracellm show 0af76519\n  npx tracellm export --since 7d --out traces.jsonl\n  npx tracellm replay 0af76519 --module dist/pipeline.js --export answer\n  npx tracellm diff 0af76519 5f1a9c3d\n')
 
   const dbOf = (command: Command): string => {
     const db = resolveDb((command.optsWithGlobals() as GlobalOptions).db, io.env)
@@ -193,8 +199,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
           await write(io.stdout, `${JSON.stringify(toWire(doc), null, 2)}\n`)
           return
         }
-        const columns = typeof io.stdout.columns === 'number' && io.stdout.columns > 0 ? io.stdout.columns : 100
-        await write(io.stdout, `${renderShow(doc, { colors: colorsFor(io), columns, full: options.full === true })}\n`)
+        await write(io.stdout, `${renderShow(doc, { colors: colorsFor(io), columns: columnsOf(io), full: options.full === true })}\n`)
       })
     })
 
@@ -296,7 +301,126 @@ function buildProgram(io: CliIo, state: RunState): Command {
       })
     })
 
+  program
+    .command('replay')
+    .description('run a traced pipeline again with its tool calls answered from a recorded trace, and compare; exits with 1 when the replay differs')
+    .argument('<id>', 'the recorded trace: an id, or a unique prefix of at least 4 characters', parseId)
+    .addOption(new Option('--module <file>', 'the JavaScript module that exports the pipeline (a path, relative to the working directory)').makeOptionMandatory())
+    .addOption(new Option('--export <name>', 'the export of --module to call: the trace-wrapped pipeline, or a function that calls it').makeOptionMandatory())
+    .addOption(new Option('--mode <mode>', 'recorded: every tool call answered from the record; partial: only those of --tools (default: partial with --tools, else recorded)').choices(['recorded', 'partial']))
+    .addOption(new Option('--tools <names>', 'with --mode partial, the tools answered from the record (comma-separated); the others run for real').argParser(parseNames))
+    .option('--match-input', "also require each tool call's input to equal the recorded one")
+    .addOption(new Option('--args <json>', "the arguments to call the pipeline with, as a JSON array (default: the recorded trace's input)").argParser(parseArgsJson))
+    .option('--json', 'print {"ok", "equal", "mismatches", "unused", "replay_trace_id", "diff", ...} as JSON')
+    .action(async (id: string, options: ReplayCommandOptions, command: Command) => {
+      const db = dbOf(command)
+      const mode = options.mode ?? (options.tools === undefined ? 'recorded' : 'partial')
+      if (mode === 'recorded' && options.tools !== undefined) throw new UsageError('--tools only applies with --mode partial')
+      if (mode === 'partial' && options.tools === undefined) throw new UsageError('--mode partial needs --tools: the tools answered from the record')
+      const recorded = await withStore(db, async (store) => getTrace(store, await resolveId(store, id, db), db))
+      const label = `${shortId(recorded.traceId)} (${truncate(clean(recorded.prompt), 60)})`
+      if (options.tools !== undefined) checkTools(recorded, options.tools)
+      if (options.args === undefined && !Array.isArray(recorded.input)) {
+        throw new UsageError(`trace ${label} has no recorded argument list (recorded with captureInput: false or mapInput): pass the arguments with --args '[...]'`)
+      }
+      const fn = await loadPipeline(options.module, options.export)
+
+      if (options.json !== true) {
+        const answered = mode === 'recorded' ? 'every tool call answered from the record' : `${options.tools?.join(', ') ?? ''} answered from the record, the other tools live`
+        await write(io.stdout, `replaying ${label} through ${options.export} from ${options.module}, ${answered}\n\n`)
+      }
+      // the replay's own trace goes to the store it was read from, filed under the same project
+      configure({ sinks: [sinkFor(db)], project: recorded.project, environment: recorded.environment })
+      let result: ReplayResult<unknown>
+      try {
+        result = await replay(recorded, fn, {
+          ...(options.args === undefined ? {} : { args: [...options.args] }),
+          mode,
+          ...(options.tools === undefined ? {} : { tools: options.tools }),
+          matchInput: options.matchInput === true,
+        })
+      } catch (error) {
+        throw new UsageError(`cannot replay ${label} through --export ${options.export}: ${messageOf(error)}`)
+      } finally {
+        await shutdown()
+      }
+      const failure = await storeReplay(db, result.doc)
+      const stored = failure === undefined
+      if (!stored) io.stderr.write(`tracellm: warning: the replay trace was not stored in ${displayDb(db)}: ${oneLine(failure, state)}\n`)
+
+      const report: ReplayReport = {
+        recorded,
+        replayed: result.doc,
+        diff: result.diff,
+        mismatches: result.mismatches.map((mismatch) => mismatch.message),
+        unused: result.unused,
+      }
+      const matches = replayProblems(report).length === 0
+      if (!matches) state.exitCode = 1
+      if (options.json === true) {
+        const json = {
+          ok: matches,
+          equal: result.diff.equal,
+          status: { recorded: recorded.status, replay: result.doc.status },
+          mismatches: report.mismatches,
+          unused: report.unused,
+          recorded_trace_id: recorded.traceId,
+          replay_trace_id: result.doc.traceId,
+          stored,
+          diff: diffToJson(result.diff),
+        }
+        await write(io.stdout, `${JSON.stringify(json, null, 2)}\n`)
+        return
+      }
+      await write(io.stdout, `${renderReplay(report, { colors: colorsFor(io), columns: columnsOf(io) })}\n`)
+      await write(io.stdout, stored
+        ? `replay trace ${result.doc.traceId} written to ${displayDb(db)}: npx tracellm show ${shortId(result.doc.traceId)}\n`
+        : `replay trace ${result.doc.traceId} (not stored)\n`)
+    })
+
+  program
+    .command('diff')
+    .description('compare two traces step by step; exits with 1 when they differ')
+    .argument('<a>', 'the trace before: an id, or a unique prefix of at least 4 characters', parseId)
+    .argument('<b>', 'the trace after', parseId)
+    .option('--json', 'print the comparison as JSON: {"equal", "a", "b", "summary", "trace", "steps"}')
+    .addOption(new Option('--duration-ratio <n>', 'a step whose duration grew or shrank by at least this factor counts as changed (a number of at least 1; default: durations never count)').argParser(parseRatio))
+    .addOption(new Option('--ignore <fields>', 'fields not compared, comma-separated: duration, input, metadata').argParser(parseIgnore))
+    .action(async (a: string, b: string, options: { readonly json?: boolean; readonly durationRatio?: number; readonly ignore?: DiffOptions['ignore'] }, command: Command) => {
+      const db = dbOf(command)
+      const [before, after] = await withStore(db, async (store) => {
+        const first = await getTrace(store, await resolveId(store, a, db), db)
+        const second = await getTrace(store, await resolveId(store, b, db), db)
+        return [first, second] as const
+      })
+      let diff: ReturnType<typeof diffTraces>
+      try {
+        diff = diffTraces(before, after, {
+          ...(options.durationRatio === undefined ? {} : { durationRatio: options.durationRatio }),
+          ...(options.ignore === undefined ? {} : { ignore: options.ignore }),
+        })
+      } catch (error) {
+        throw new CliError(`cannot compare ${shortId(before.traceId)} with ${shortId(after.traceId)}: ${messageOf(error)}`)
+      }
+      if (!diff.equal) state.exitCode = 1
+      if (options.json === true) {
+        await write(io.stdout, `${JSON.stringify(diffToJson(diff), null, 2)}\n`)
+        return
+      }
+      await write(io.stdout, `${renderDiff(diff, { colors: colorsFor(io), width: columnsOf(io) })}\n`)
+    })
+
   return program
+}
+
+interface ReplayCommandOptions {
+  readonly module: string
+  readonly export: string
+  readonly mode?: 'recorded' | 'partial'
+  readonly tools?: ReadonlyArray<string>
+  readonly matchInput?: boolean
+  readonly args?: ReadonlyArray<JsonValue>
+  readonly json?: boolean
 }
 
 /** The filters `list` and `export` share; they map one to one onto `ListQuery`. */
@@ -327,9 +451,78 @@ function toFilters(options: FilterOptions): ListQuery {
   }
 }
 
+// --- replay ---
+
+/**
+ * The export `name` of the module at `file` (resolved against the working directory), which must be
+ * a function. A missing file, export or function is a usage error naming what the module exports;
+ * a module that fails to load is a failure at run time.
+ */
+async function loadPipeline(file: string, name: string): Promise<AnyFunction> {
+  const path = resolve(file)
+  if (!existsSync(path)) throw new UsageError(`--module: no file at ${file}`)
+  let namespace: Readonly<Record<string, unknown>>
+  try {
+    namespace = (await import(pathToFileURL(path).href)) as Readonly<Record<string, unknown>>
+  } catch (error) {
+    const code = (error as { readonly code?: unknown } | null)?.code
+    const hint = code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?tsx?$/i.test(path)
+      ? ' (a TypeScript file: import its compiled JavaScript, or run tracellm under a TypeScript loader such as `node --import tsx`)'
+      : ''
+    throw new CliError(`cannot import ${file}: ${messageOf(error)}${hint}`)
+  }
+  const names = Object.keys(namespace)
+  const functions = names.filter((key) => typeof namespace[key] === 'function')
+  const listed = (list: ReadonlyArray<string>): string => (list.length === 0 ? 'none' : list.join(', '))
+  if (!names.includes(name)) {
+    throw new UsageError(`--export ${name}: ${file} has no export named ${JSON.stringify(name)}; its exports: ${listed(names)}`)
+  }
+  const value = namespace[name]
+  if (typeof value !== 'function') {
+    throw new UsageError(`--export ${name}: expected a function (the trace-wrapped pipeline), got ${kindOf(value)}; the functions ${file} exports: ${listed(functions)}`)
+  }
+  return value as AnyFunction
+}
+
+/** `--tools` must name tools of the recorded trace: a typo would silently run every tool live. */
+function checkTools(recorded: TraceDocument, tools: ReadonlyArray<string>): void {
+  const known = [...new Set(recorded.steps.filter((step) => step.kind !== 'trace').map((step) => step.name))]
+  const unknown = tools.filter((tool) => !known.includes(tool))
+  if (unknown.length > 0) {
+    const shown = known.length === 0 ? 'none' : known.map((name) => truncate(clean(name), 60)).join(', ')
+    throw new UsageError(`--tools: trace ${shortId(recorded.traceId)} recorded no call of ${unknown.map((tool) => JSON.stringify(tool)).join(', ')}; its tools: ${shown}`)
+  }
+}
+
+function sinkFor(db: string): Sink {
+  return isPostgresUrl(db) ? postgresSink({ connectionString: db }) : sqliteSink({ path: db })
+}
+
+/**
+ * Makes sure the replay's trace is in the store. The pipeline's own tracellm delivers it there when it
+ * is this copy of the package (configured above); a pipeline bundling another copy delivers it to
+ * that copy's sinks instead, so the document `replay` returned is written here directly (writes are
+ * idempotent). Resolves with why it could not be stored, or undefined once it is.
+ */
+async function storeReplay(db: string, doc: TraceDocument): Promise<string | undefined> {
+  try {
+    if (await withStore(db, async (store) => (await store.get(doc.traceId)) !== undefined)) return undefined
+    const sink = sinkFor(db)
+    try {
+      await sink.write(Object.freeze([doc]))
+    } finally {
+      await sink.close?.()
+    }
+    const found = await withStore(db, async (store) => (await store.get(doc.traceId)) !== undefined)
+    return found ? undefined : 'the sink did not write it'
+  } catch (error) {
+    return messageOf(error)
+  }
+}
+
 // --- the store ---
 
-async function withStore(db: string, use: (store: TraceStore) => Promise<void>): Promise<void> {
+async function withStore<T>(db: string, use: (store: TraceStore) => Promise<T>): Promise<T> {
   if (!isPostgresUrl(db) && !existsSync(resolve(db))) {
     throw new CliError(`no trace store at ${db}; run \`npx tracellm demo\` or trace something first`)
   }
@@ -342,7 +535,7 @@ async function withStore(db: string, use: (store: TraceStore) => Promise<void>):
     throw new CliError(maskSecrets(message).includes(displayDb(db)) ? message : `cannot open the trace store ${displayDb(db)}: ${message}`)
   }
   try {
-    await use(store)
+    return await use(store)
   } finally {
     await store.close().catch(() => undefined)
   }
@@ -442,6 +635,39 @@ function parseLimit(value: string): number {
   return n
 }
 
+/** `a,b, c` → `['a', 'b', 'c']`. */
+function parseNames(value: string): string[] {
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '')
+  if (names.length === 0) throw new InvalidArgumentError('Expected one or more names, comma-separated.')
+  return names
+}
+
+function parseArgsJson(value: string): JsonValue[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value)
+  } catch (error) {
+    throw new InvalidArgumentError(`Expected a JSON array of arguments, such as '["What is RAG?"]': ${messageOf(error)}.`)
+  }
+  if (!Array.isArray(parsed)) throw new InvalidArgumentError(`Expected a JSON array of arguments, such as '["What is RAG?"]', got ${kindOf(parsed)}.`)
+  return parsed as JsonValue[]
+}
+
+function parseRatio(value: string): number {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n) || n < 1) throw new InvalidArgumentError('Expected a number of at least 1, such as 2 or 1.5.')
+  return n
+}
+
+const IGNORABLE = ['duration', 'input', 'metadata'] as const
+
+function parseIgnore(value: string): Array<(typeof IGNORABLE)[number]> {
+  const names = parseNames(value)
+  const wrong = names.filter((name) => !(IGNORABLE as ReadonlyArray<string>).includes(name))
+  if (wrong.length > 0) throw new InvalidArgumentError(`Expected a comma-separated list of ${IGNORABLE.join(', ')}.`)
+  return names as Array<(typeof IGNORABLE)[number]>
+}
+
 function parseId(value: string): string {
   try {
     return parseIdValue(value)
@@ -487,6 +713,11 @@ function shellQuote(arg: string): string {
 
 function colorsFor(io: CliIo): boolean {
   return wantsColors(io.isTTY ?? io.stdout.isTTY, io.env)
+}
+
+/** The terminal width, or 100 when stdout is not a terminal. */
+function columnsOf(io: CliIo): number {
+  return typeof io.stdout.columns === 'number' && io.stdout.columns > 0 ? io.stdout.columns : 100
 }
 
 /**
@@ -578,6 +809,14 @@ function oneLine(message: string, state: RunState): string {
   let text = maskSecrets(message).replace(/^tracellm:\s*/, '')
   for (const secret of state.secrets) if (secret.length >= 3) text = text.split(secret).join('***')
   return text.replace(/\s*\n\s*/g, ' ').trim()
+}
+
+/** `null`, `an array`, `a string`, `an object`: what a value is, for an error message. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  const type = typeof value
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`
 }
 
 function messageOf(error: unknown): string {

@@ -1,12 +1,12 @@
 /**
  * What `tracellm` prints: the trace table, the step tree with its terminal waterfall, the store
- * statistics and the progress bar. Pure functions of their input (the progress bar only writes to the
- * stream it is given), so tests observe exactly what a terminal would show. Text that comes from a
- * trace is attacker-controlled (LLM output, user input): it is always put on one line with control
- * characters replaced, so a stored trace cannot send escape sequences to the terminal, and colours are
- * added only by the functions here, only when asked.
+ * statistics, the replay report and the progress bar. Pure functions of their input (the progress
+ * bar only writes to the stream it is given), so tests observe exactly what a terminal would show.
+ * Text that comes from a trace is attacker-controlled (LLM output, user input): it is always put on
+ * one line with control characters replaced, so a stored trace cannot send escape sequences to the
+ * terminal, and colours are added only by the functions here, only when asked.
  */
-import type { ErrorRecord, JsonValue, StepRecord, StoreStats, TraceDocument, TraceSummary } from '../index.js'
+import { renderDiff, type ErrorRecord, type JsonValue, type StepRecord, type StoreStats, type TraceDiff, type TraceDocument, type TraceSummary } from '../index.js'
 
 // --- colours ---
 
@@ -280,6 +280,7 @@ function renderHeader(doc: TraceDocument, paint: Paint, full: boolean, ioWidth: 
   field('tokens', `${formatCount(doc.usage?.inputTokens ?? 0)} in / ${formatCount(doc.usage?.outputTokens ?? 0)} out`)
   if (doc.modelName !== undefined) field('model', truncate(clean(doc.modelName), 60))
   if (doc.tags !== undefined && doc.tags.length > 0) field('tags', truncate(doc.tags.map(clean).join(', '), ioWidth))
+  if (doc.replayOf !== undefined) field('replay of', clean(String(doc.replayOf)))
   if (full) {
     for (const line of ioLines('input', doc)) lines.push(`  ${paint.dim(line.label)}${line.text}`)
     for (const line of ioLines('output', doc)) lines.push(`  ${paint.dim(line.label)}${line.text}`)
@@ -477,6 +478,86 @@ function layout(ordered: ReadonlyArray<StepRecord>): Placed[] {
     }
   }
   return placed
+}
+
+// --- replay and diff ---
+
+/** @internal What `replay` found, as `renderReplay` and `--json` report it. */
+export interface ReplayReport {
+  /** The recorded trace. */
+  readonly recorded: TraceDocument
+  /** The replay's own trace. */
+  readonly replayed: TraceDocument
+  readonly diff: TraceDiff
+  /** The messages of the calls the record could not answer, in order. */
+  readonly mismatches: ReadonlyArray<string>
+  /** Recorded tool calls the replay never made (position 0-based among that tool's calls). */
+  readonly unused: ReadonlyArray<{ readonly name: string; readonly position: number }>
+}
+
+/**
+ * @internal Why a replay does not match its record, one phrase each: mismatched calls, recorded calls
+ * never made, a changed status, the trace's own changes, changed steps. Empty when it matches.
+ */
+export function replayProblems(report: ReplayReport): string[] {
+  const problems: string[] = []
+  const count = (n: number, one: string, many: string): string => `${formatCount(n)} ${n === 1 ? one : many}`
+  if (report.mismatches.length > 0) problems.push(count(report.mismatches.length, 'mismatched call', 'mismatched calls'))
+  if (report.unused.length > 0) problems.push(count(report.unused.length, 'recorded call never made', 'recorded calls never made'))
+  if (report.replayed.status !== report.recorded.status) problems.push(`status ${report.recorded.status} → ${report.replayed.status}`)
+  const fields = [...new Set(report.diff.trace.changes.filter((change) => change.field !== 'status' && change.field !== 'omitted').map((change) => change.field === 'retryCount' ? 'retries' : change.field))]
+  if (fields.length > 0) problems.push(`the trace's ${fields.join(', ')} changed`)
+  const { changed, added, removed } = report.diff.summary
+  const steps = [changed > 0 ? `${formatCount(changed)} changed` : '', added > 0 ? `${formatCount(added)} added` : '', removed > 0 ? `${formatCount(removed)} removed` : ''].filter(Boolean)
+  if (steps.length > 0) problems.push(`steps: ${steps.join(', ')}`)
+  return problems
+}
+
+/**
+ * @internal What `tracellm replay` prints: the replay's trace as `show` draws it, the step diff
+ * against the record, the mismatched calls, the recorded calls never made, and a verdict line.
+ */
+export function renderReplay(report: ReplayReport, options: ShowOptions = {}): string {
+  const paint = painter(options.colors === true)
+  const columns = Math.max(40, Math.floor(options.columns ?? 100))
+  const sections = [
+    renderShow(report.replayed, options),
+    `${paint.dim('diff (recorded → replay)')}\n${renderDiff(report.diff, { colors: options.colors === true, width: columns })}`,
+  ]
+  if (report.mismatches.length > 0) {
+    sections.push([paint.bold(`mismatches (${formatCount(report.mismatches.length)})`), ...report.mismatches.map((message) => `  ${paint.red('✗')} ${truncate(clean(message), columns - 4)}`)].join('\n'))
+  }
+  if (report.unused.length > 0) {
+    const lines = report.unused.map((call) => `  ${paint.yellow('-')} ${truncate(clean(call.name), MAX_NAME_WIDTH)} call #${formatCount(call.position + 1)}`)
+    sections.push([paint.bold(`recorded calls never made (${formatCount(report.unused.length)})`), ...lines].join('\n'))
+  }
+  const problems = replayProblems(report)
+  sections.push(problems.length === 0
+    ? paint.green('✓ the replay matches the record')
+    : paint.red(`✗ the replay differs from the record: ${problems.join('; ')}`))
+  return sections.join('\n\n')
+}
+
+/**
+ * @internal A `TraceDiff` as `--json` prints it: the traces by id instead of whole documents, and each
+ * step by its path, status, changes and duration ratio (a ratio of `Infinity` prints as `null`).
+ */
+export function diffToJson(diff: TraceDiff): JsonValue {
+  const json = {
+    equal: diff.equal,
+    a: diff.a.traceId,
+    b: diff.b.traceId,
+    summary: diff.summary,
+    trace: diff.trace,
+    steps: diff.steps.map((step) => ({
+      path: step.path,
+      name: step.name,
+      status: step.status,
+      changes: step.changes,
+      ...(step.durationRatio === undefined ? {} : { durationRatio: step.durationRatio }),
+    })),
+  }
+  return JSON.parse(JSON.stringify(json)) as JsonValue
 }
 
 // --- progress ---

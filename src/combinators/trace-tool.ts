@@ -1,6 +1,7 @@
 /**
  * `traceTool`: each call inside a trace becomes one step of it.
  */
+import { types } from 'node:util'
 import { getRuntime } from '../core/config.js'
 import { isSuppressed, type TraceContext } from '../core/context.js'
 import { warnOnce } from '../core/guard.js'
@@ -37,7 +38,7 @@ export function traceTool<const O extends ToolOptions>(options?: O): <F extends 
   return <F extends AnyFunction>(fn: F): ToolWrapped<F, O> => {
     checkFunction(fn, 'traceTool')
     if (tools.has(fn)) return fn as unknown as ToolWrapped<F, O>
-    const run = toolRunner(resolved, fn.name, undefined)
+    const run = toolRunner(resolved, fn.name, undefined, types.isAsyncFunction(fn))
     const wrapper = wrap(fn, (thisArg, args, parent) => run(parent, args, () => fn.apply(thisArg, args)))
     tools.add(wrapper)
     return wrapper as unknown as ToolWrapped<F, O>
@@ -48,15 +49,25 @@ export function traceTool<const O extends ToolOptions>(options?: O): <F extends 
 export type ToolRun = (parent: TraceContext | undefined, args: unknown[], invoke: (ctx: TraceContext | undefined) => unknown) => unknown
 
 /** @internal */
-export function toolRunner(resolved: ResolvedTool, fnName: string, failureOf: FailureOf | undefined): ToolRun {
+export function toolRunner(resolved: ResolvedTool, fnName: string, failureOf: FailureOf | undefined, isAsync = true): ToolRun {
   const name = resolved.name ?? (fnName === '' ? 'tool' : fnName)
   const spec: StepSpec = { ...resolved, name }
   const retry = resolved.maxRetries > 0 ? resolved : undefined
   const plan: Plan = { name, retry, shouldRetry: resolved.shouldRetry, failureOf, afterEnd: undefined }
   // with orphanSteps: 'trace', an orphan call is a trace named after the tool, holding that one step
   const asTrace: ResolvedTrace = { prompt: name, modelName: resolved.model, project: undefined, environment: undefined, tags: [], metadata: {}, captureInput: resolved.captureInput, captureOutput: resolved.captureOutput, mapInput: resolved.mapInput, mapOutput: resolved.mapOutput }
+  // a replay answers from the record and replays retries without waiting for their backoff
+  const replayPlan: Plan = { ...plan, retry: retry === undefined ? undefined : { ...retry, minTimeout: 0, maxTimeout: 0 } }
   const run: ToolRun = (parent, args, invoke) => {
     if (parent === undefined) return orphan(args, invoke)
+    const replay = parent.recorder.replay
+    if (replay !== undefined) {
+      const answer = replay.answer(name, args, failureOf !== undefined, isAsync)
+      if (answer !== undefined) {
+        const running = startStep(parent, spec, args)
+        return running === undefined ? answer(parent) : execute(replayPlan, running, answer)
+      }
+    }
     const running = startStep(parent, spec, args)
     if (running === undefined) return invoke(parent)
     return execute(plan, running, invoke)

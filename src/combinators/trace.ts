@@ -3,7 +3,7 @@
  * of kind "trace" of the outer one.
  */
 import { getRuntime } from '../core/config.js'
-import { isSuppressed, type TraceContext } from '../core/context.js'
+import { isSuppressed, pendingReplay, type TraceContext } from '../core/context.js'
 import { warnOnce } from '../core/guard.js'
 import { startRoot, startStep, type StepSpec } from '../core/run.js'
 import { execute, type FailureOf, type Plan } from './execute.js'
@@ -78,6 +78,8 @@ export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[]
     warnOnce('after-shutdown', 'tracellm: a trace started after shutdown(); the function ran but nothing was recorded.')
     return invoke(undefined)
   }
+  // under replay(): the first root trace started there is the replay
+  const replay = pendingReplay()
   const running = startRoot(runtime, {
     header: {
       prompt,
@@ -91,7 +93,7 @@ export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[]
     captureOutput: resolved.captureOutput,
     mapInput: resolved.mapInput,
     mapOutput: resolved.mapOutput,
-  }, args)
+  }, args, replay !== undefined && replay.claim() ? replay : undefined)
   if (running === undefined) return invoke(undefined)
   const afterEnd = runtime.flushOnReturn ? running.written : undefined
   return execute({ name: prompt, retry: undefined, shouldRetry: undefined, failureOf, afterEnd }, running, invoke)

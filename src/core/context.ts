@@ -4,7 +4,7 @@
  * Only `AsyncLocalStorage.run` is used, never `enterWith`.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { StepId, TraceId } from '../document/document.js'
+import type { StepId, TraceDocument, TraceId } from '../document/document.js'
 import type { Recorder } from './recorder.js'
 
 /**
@@ -31,7 +31,27 @@ export interface TraceContext {
   readonly recorder: Recorder
 }
 
-type Slot = TraceContext | typeof SUPPRESSED | undefined
+/**
+ * @internal Set by `replay()` around the call it replays: the next root trace started under it takes
+ * `hooks` and answers its tools from the record. Not a trace: `current()` sees nothing there.
+ */
+export interface ReplayMarker {
+  readonly replay: ReplayHooks
+}
+
+/** @internal What the core asks a replay: an answer for a tool call, and the finished document. */
+export interface ReplayHooks {
+  /** The trace being replayed. */
+  readonly of: TraceId
+  /** Claims the hooks for one root trace; false when another root already has them. */
+  claim(): boolean
+  /** How to run one call of tool `name` instead of its body, or `undefined` to run it for real. */
+  answer(name: string, args: ReadonlyArray<unknown>, returnsEither: boolean, isAsync: boolean): ((ctx: TraceContext | undefined) => unknown) | undefined
+  /** The replay's own document, once sealed. */
+  sealed(doc: TraceDocument): void
+}
+
+type Slot = TraceContext | ReplayMarker | typeof SUPPRESSED | undefined
 
 const SUPPRESSED: unique symbol = Symbol('tracellm.suppressed')
 const STORAGE_KEY = Symbol.for('tracellm.context.v0')
@@ -53,7 +73,18 @@ export function runSuppressed<T>(thunk: () => T): T {
 /** @internal */
 export function current(): TraceContext | undefined {
   const slot = storage.getStore()
-  return slot === SUPPRESSED ? undefined : slot
+  return slot === SUPPRESSED || (slot !== undefined && 'replay' in slot) ? undefined : slot
+}
+
+/** @internal Runs `thunk` so that the root trace it starts is a replay answered by `hooks`. */
+export function runReplaying<T>(hooks: ReplayHooks, thunk: () => T): T {
+  return storage.run({ replay: hooks }, thunk)
+}
+
+/** @internal The replay waiting for a root trace here, if any. */
+export function pendingReplay(): ReplayHooks | undefined {
+  const slot = storage.getStore()
+  return slot !== undefined && slot !== SUPPRESSED && 'replay' in slot ? slot.replay : undefined
 }
 
 /** @internal */

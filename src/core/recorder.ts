@@ -6,6 +6,7 @@ import type { AttemptError, ErrorRecord, JsonValue, StepId, StepRecord, Status, 
 import { SCHEMA_VERSION } from '../document/document.js'
 import type { Redactor } from '../serialization/redact.js'
 import type { Runtime } from './config.js'
+import type { ReplayHooks } from './context.js'
 import { guard } from './guard.js'
 import { SDK_NAME, SDK_VERSION } from './version.js'
 
@@ -52,11 +53,13 @@ export interface Recorder {
   seq: number
   droppedSteps: number
   sealed: boolean
+  /** Set when this trace replays a recorded one. */
+  replay: ReplayHooks | undefined
 }
 
 /** @internal */
 export function createRecorder(runtime: Runtime, header: TraceHeader, start: number): Recorder {
-  return { traceId: runtime.ids.traceId(), runtime, header, start, steps: [], seq: 0, droppedSteps: 0, sealed: false }
+  return { traceId: runtime.ids.traceId(), runtime, header, start, steps: [], seq: 0, droppedSteps: 0, sealed: false, replay: undefined }
 }
 
 /** @internal The root's own outcome, recorded like a step's. */
@@ -120,6 +123,7 @@ export function seal(recorder: Recorder, root: RootOutcome): { readonly doc: Tra
     steps,
     ...(truncated > 0 ? { truncated } : {}),
     ...(recorder.droppedSteps > 0 ? { droppedSteps: recorder.droppedSteps } : {}),
+    ...(recorder.replay === undefined ? {} : { replayOf: recorder.replay.of }),
     sdk: { name: SDK_NAME, version: SDK_VERSION },
   }
   return { doc, bytes }

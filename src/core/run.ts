@@ -6,7 +6,7 @@
 import type { JsonValue, Status } from '../document/document.js'
 import { capture, captureError, type Captured } from '../serialization/capture.js'
 import { getRuntime, type Runtime } from './config.js'
-import type { TraceContext } from './context.js'
+import type { ReplayHooks, TraceContext } from './context.js'
 import { guard } from './guard.js'
 import { createRecorder, seal, type OpenStep, type Recorder, type TraceHeader } from './recorder.js'
 
@@ -160,9 +160,9 @@ export interface RunningRoot extends Running {
 }
 
 /** @internal Opens a root trace with the runtime in force now; that runtime stays with it to the end. */
-export function startRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>): RunningRoot | undefined {
+export function startRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>, replay?: ReplayHooks): RunningRoot | undefined {
   try {
-    return openRoot(runtime, spec, args)
+    return openRoot(runtime, spec, args, replay)
   } catch (error) {
     return internalError(error)
   }
@@ -173,9 +173,10 @@ function internalError(error: unknown): undefined {
   return guard('internal', () => { throw error }, () => undefined)
 }
 
-function openRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>): RunningRoot {
+function openRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>, replay: ReplayHooks | undefined): RunningRoot {
   const start = runtime.clock.now()
   const recorder = createRecorder(runtime, spec.header, start)
+  recorder.replay = replay
   const input = spec.captureInput ? captureInput(runtime, spec, args) : undefined
   const ctx: TraceContext = { traceId: recorder.traceId, stepId: null, prompt: spec.header.prompt, project: spec.header.project, environment: spec.header.environment, recorder }
   const finish = (status: Status, output: Captured | undefined, outputKind: 'undefined' | 'stream' | undefined, error: unknown, failed: boolean): void => {
@@ -194,6 +195,7 @@ function openRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>
       // configure() retired this trace's setup while it ran: deliver through the one in force now
       const queue = runtime.shutDown && runtime !== getRuntime() ? getRuntime().queue : runtime.queue
       queue.enqueue(doc, bytes)
+      recorder.replay?.sealed(doc)
     }, () => undefined)
   }
   return {

@@ -101,6 +101,8 @@ export interface TraceDocument {
   readonly truncated?: number
   /** Steps that ran but were not recorded because the trace reached `maxStepsPerTrace`. */
   readonly droppedSteps?: number
+  /** The trace this one replayed (`replay()`), when it is a replay. */
+  readonly replayOf?: TraceId
   readonly sdk: { readonly name: string; readonly version: string }
 }
 

@@ -58,6 +58,7 @@ export interface WireDocument {
   readonly steps: ReadonlyArray<WireStep>
   readonly truncated?: number
   readonly dropped_steps?: number
+  readonly replay_of?: string
   readonly sdk: { readonly name: string; readonly version: string }
 }
 
@@ -95,6 +96,7 @@ export function toWire(doc: TraceDocument): WireDocument {
     steps: doc.steps.map(stepToWire),
     ...(doc.truncated ? { truncated: doc.truncated } : {}),
     ...(doc.droppedSteps ? { dropped_steps: doc.droppedSteps } : {}),
+    ...(doc.replayOf === undefined ? {} : { replay_of: doc.replayOf }),
     sdk: doc.sdk,
   }
 }
@@ -140,6 +142,7 @@ export function fromWire(value: unknown): TraceDocument {
     steps: wire.steps.map((step, index) => stepFromWire(expectObject(step, `steps[${index}]`) as unknown as WireStep)),
     ...(wire.truncated ? { truncated: wire.truncated } : {}),
     ...(wire.dropped_steps ? { droppedSteps: wire.dropped_steps } : {}),
+    ...(typeof wire.replay_of === 'string' ? { replayOf: wire.replay_of as TraceId } : {}),
     sdk: wire.sdk,
   }
 }
