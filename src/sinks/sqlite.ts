@@ -125,7 +125,7 @@ export async function openSqliteStore(path: string, options: { readonly create?:
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000
 /** Longest a write transaction runs before the event loop gets a turn. */
-const SLICE_MS = 3
+const SLICE_MS = 2
 const PRUNE_CHUNK = 500
 /** WAL pages after which a write asks the checkpointer thread to copy the WAL into the database. */
 const CHECKPOINT_PAGES = 1000
