@@ -20,6 +20,8 @@ export { sqliteSink } from './sinks/sqlite.js'
 export type { SqliteSink, SqliteSinkOptions } from './sinks/sqlite.js'
 export { postgresSink } from './sinks/postgres.js'
 export type { PostgresSink, PostgresSinkOptions } from './sinks/postgres.js'
+export { otlpSink } from './sinks/otlp.js'
+export type { OtlpSink, OtlpSinkOptions, OtlpSinkStats } from './sinks/otlp.js'
 export { consoleSink, renderTree } from './sinks/console.js'
 export type { FlushReport, QueueOptions, Sink } from './export/queue.js'
 
@@ -36,6 +38,12 @@ export { toTree, MalformedTraceError } from './replay/tree.js'
 export type { MalformedTraceReason, TraceTree, TreeNode } from './replay/tree.js'
 export { diffTraces, renderDiff } from './replay/diff.js'
 export type { DiffChange, DiffOptions, DiffStatus, DiffSummary, JsonChange, OmittedChanges, RenderDiffOptions, StepDiff, TraceDiff, TraceLevelDiff } from './replay/diff.js'
+
+// integrations
+export { wrapOpenAI } from './integrations/openai.js'
+export type { OpenAILike } from './integrations/openai.js'
+export { wrapAnthropic } from './integrations/anthropic.js'
+export type { AnthropicLike } from './integrations/anthropic.js'
 
 // models
 export { toWire, fromWire } from './document/wire.js'

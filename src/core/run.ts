@@ -223,3 +223,32 @@ function captureOutput(runtime: Runtime, mapOutput: ((value: unknown) => unknown
   if (mapOutput === undefined) return capture(value, runtime.capture)
   return guard('mapOutput', () => capture(mapOutput(value), runtime.capture), () => ({ value: '[mapOutput failed]', bytes: 20, truncated: 1 }))
 }
+
+/** @internal What an integration learns about an `llm` step while its call runs. */
+export interface StepAnnotation {
+  readonly model?: string | undefined
+  readonly usage?: { readonly inputTokens: number; readonly outputTokens: number } | undefined
+  readonly metadata?: { readonly [key: string]: JsonValue } | undefined
+}
+
+/**
+ * @internal Sets the model, usage and extra metadata of the step `ctx` runs in (used by the vendor
+ * integrations, which learn them from the response). A no-op outside a step or once the trace is
+ * sealed; never throws.
+ */
+export function annotateStep(ctx: TraceContext | undefined, annotation: StepAnnotation): void {
+  try {
+    if (ctx === undefined || ctx.stepId === null || ctx.recorder.sealed) return
+    const steps = ctx.recorder.steps
+    for (let index = steps.length - 1; index >= 0; index--) {
+      const step = steps[index] as OpenStep
+      if (step.stepId !== ctx.stepId) continue
+      if (annotation.model !== undefined) step.model = annotation.model
+      if (annotation.usage !== undefined) step.usage = { inputTokens: annotation.usage.inputTokens, outputTokens: annotation.usage.outputTokens }
+      if (annotation.metadata !== undefined) step.metadata = { ...step.metadata, ...annotation.metadata }
+      return
+    }
+  } catch (error) {
+    internalError(error)
+  }
+}

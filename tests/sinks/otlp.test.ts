@@ -1,0 +1,446 @@
+// otlpSink against a loopback OTLP/HTTP receiver. @opentelemetry/otlp-transformer 0.223 encodes protobuf with
+// its own writer and ships no generated decoder (nor protobufjs), so the receiver reads protobuf with the
+// small wire-format reader below, by the field numbers of opentelemetry/proto/trace/v1/trace.proto, and
+// reads http/json as the OTLP JSON mapping.
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals'
+import { execFile } from 'node:child_process'
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { inspect } from 'node:util'
+import { promisify } from 'node:util'
+import { traceTool } from '../../src/combinators/trace-tool.js'
+import { trace } from '../../src/combinators/trace.js'
+import { configure, flush } from '../../src/core/config.js'
+import type { TraceDocument } from '../../src/document/document.js'
+import { checkOptions, otlpSink, retryAfterOf, rootSpanId } from '../../src/sinks/otlp.js'
+import { makeDocument, makeDocuments, makeStep, stepIdOf } from '../helpers/documents.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+// --- the receiver ---
+
+interface Received {
+  readonly url: string
+  readonly headers: IncomingHttpHeaders
+  readonly body: Buffer
+}
+
+interface Answer {
+  readonly status: number
+  readonly headers?: Record<string, string>
+  readonly body?: string
+}
+
+let server: Server
+let url: string
+const received: Received[] = []
+/** Decides each answer; 200 with an empty body by default. */
+let answer: (request: Received) => Answer = () => ({ status: 200 })
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      const request = { url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) }
+      received.push(request)
+      const { status, headers = {}, body = '' } = answer(request)
+      res.writeHead(status, headers).end(body)
+    })
+  })
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`
+})
+
+afterAll(async () => {
+  await new Promise((done) => server.close(done))
+})
+
+afterEach(() => {
+  received.length = 0
+  answer = () => ({ status: 200 })
+  configure({ sinks: [] })
+  jest.restoreAllMocks()
+})
+
+function silenceWarnings(): jest.SpiedFunction<typeof process.emitWarning> {
+  return jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+}
+
+// --- OTLP JSON ---
+
+interface JsonAttribute { key: string; value: Record<string, unknown> }
+interface JsonSpan {
+  traceId: string
+  spanId: string
+  parentSpanId?: string
+  name: string
+  kind: number
+  startTimeUnixNano: string
+  endTimeUnixNano: string
+  attributes: JsonAttribute[]
+  events: Array<{ name: string; attributes: JsonAttribute[] }>
+  status: { code: number; message?: string }
+}
+interface JsonRequest {
+  resourceSpans: Array<{ resource: { attributes: JsonAttribute[] }; scopeSpans: Array<{ scope: { name: string }; spans: JsonSpan[] }> }>
+}
+
+function attributesOf(list: ReadonlyArray<JsonAttribute>): Record<string, unknown> {
+  return Object.fromEntries(list.map(({ key, value }) => [key, Object.values(value)[0]]))
+}
+
+function jsonSpans(request: Received): JsonSpan[] {
+  const parsed = JSON.parse(request.body.toString('utf8')) as JsonRequest
+  return parsed.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))
+}
+
+// --- OTLP protobuf: a minimal wire-format reader ---
+
+type Field = bigint | Buffer
+type Message = Map<number, Field[]>
+
+function decode(buffer: Buffer): Message {
+  const fields: Message = new Map()
+  let pos = 0
+  const varint = (): bigint => {
+    let result = 0n
+    let shift = 0n
+    for (;;) {
+      const byte = buffer[pos++] as number
+      result |= BigInt(byte & 0x7f) << shift
+      if ((byte & 0x80) === 0) return result
+      shift += 7n
+    }
+  }
+  while (pos < buffer.length) {
+    const tag = Number(varint())
+    const [number, wire] = [tag >>> 3, tag & 7]
+    let value: Field
+    if (wire === 0) value = varint()
+    else if (wire === 1) { value = buffer.readBigUInt64LE(pos); pos += 8 }
+    else if (wire === 5) { value = BigInt(buffer.readUInt32LE(pos)); pos += 4 }
+    else if (wire === 2) { const length = Number(varint()); value = buffer.subarray(pos, pos + length); pos += length }
+    else throw new Error(`wire type ${wire}`)
+    fields.set(number, [...(fields.get(number) ?? []), value])
+  }
+  return fields
+}
+
+const bytes = (message: Message, field: number): Buffer | undefined => message.get(field)?.[0] as Buffer | undefined
+const text = (message: Message, field: number): string | undefined => bytes(message, field)?.toString('utf8')
+const messages = (message: Message, field: number): Message[] => (message.get(field) ?? []).map((value) => decode(value as Buffer))
+
+interface ProtoSpan { traceId: string; spanId: string; parentSpanId: string | undefined; name: string; kind: number; attributes: Record<string, unknown>; statusCode: number }
+
+/** ExportTraceServiceRequest.resource_spans(1) → scope_spans(2) → spans(2). */
+function protoSpans(body: Buffer): ProtoSpan[] {
+  return messages(decode(body), 1).flatMap((rs) => messages(rs, 2)).flatMap((ss) => messages(ss, 2)).map((span) => {
+    const attributes = Object.fromEntries(messages(span, 9).map((kv) => {
+      const value = messages(kv, 2)[0] as Message
+      // AnyValue: string_value 1, bool_value 2, int_value 3
+      return [text(kv, 1), value.has(1) ? text(value, 1) : value.has(3) ? Number(value.get(3)?.[0]) : value.get(2)?.[0] === 1n]
+    }))
+    const status = messages(span, 15)[0]
+    return {
+      traceId: (bytes(span, 1) as Buffer).toString('hex'),
+      spanId: (bytes(span, 2) as Buffer).toString('hex'),
+      parentSpanId: bytes(span, 4)?.toString('hex'),
+      name: text(span, 5) as string,
+      kind: Number(span.get(6)?.[0]),
+      attributes,
+      statusCode: Number(status?.get(3)?.[0] ?? 0n),
+    }
+  })
+}
+
+// --- the workflow of the seed ---
+
+async function runWorkflow(): Promise<void> {
+  const score = traceTool({ name: 'score' })(async (doc: string) => doc.length)
+  const retrieve = traceTool({ name: 'retrieve', kind: 'retriever' })(async (q: string) => [`${q} doc A`, `${q} doc B`])
+  const rerank = traceTool({ name: 'rerank' })(async (docs: string[]) => {
+    const scores = await Promise.all(docs.map((doc) => score(doc)))
+    return docs.filter((_, i) => (scores[i] ?? 0) > 0)
+  })
+  const cite = traceTool({ name: 'cite' })(async () => { throw new TypeError('no sources') })
+  const generate = traceTool({ name: 'generate', kind: 'llm', model: 'gpt-4o' })(async (docs: string[]) => `answer from ${docs.length}`)
+  const answerQuestion = trace({ prompt: 'answer_question', project: 'rag-app' })(async (q: string) => {
+    const docs = await rerank(await retrieve(q))
+    await cite().catch(() => undefined)
+    return generate(docs)
+  })
+  await answerQuestion('What is RAG?')
+  await flush()
+}
+
+describe('otlpSink: one OTel trace per document', () => {
+  it('exports the workflow as http/json: ids, parentage, names, GenAI and tracellm attributes, error status', async () => {
+    const sink = otlpSink({ url, protocol: 'http/json' })
+    configure({ sinks: [sink] })
+    await runWorkflow()
+
+    expect(received).toHaveLength(1)
+    const request = received[0] as Received
+    expect(request.url).toBe('/v1/traces')
+    expect(request.headers['content-type']).toBe('application/json')
+    const parsed = JSON.parse(request.body.toString('utf8')) as JsonRequest
+    expect(attributesOf(parsed.resourceSpans[0]?.resource.attributes ?? [])).toMatchObject({ 'service.name': 'rag-app', 'telemetry.sdk.name': 'tracellm', 'telemetry.sdk.language': 'nodejs' })
+    expect(parsed.resourceSpans[0]?.scopeSpans[0]?.scope.name).toBe('tracellm')
+
+    const spans = jsonSpans(request)
+    const byName = new Map(spans.map((span) => [span.name, span]))
+    expect([...byName.keys()].sort()).toEqual(['answer_question', 'chat gpt-4o', 'execute_tool cite', 'execute_tool rerank', 'execute_tool retrieve', 'execute_tool score'])
+    expect(spans).toHaveLength(7)   // score runs twice
+
+    const root = byName.get('answer_question') as JsonSpan
+    expect(root.traceId).toMatch(/^[0-9a-f]{32}$/)
+    expect(root.spanId).toBe(rootSpanId(root.traceId))
+    expect(root.parentSpanId ?? '').toBe('')
+    expect(root.kind).toBe(1)   // SPAN_KIND_INTERNAL in OTLP
+    expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([root.traceId]))
+    expect(attributesOf(root.attributes)).toMatchObject({ 'tracellm.prompt': 'answer_question', 'tracellm.project': 'rag-app', 'tracellm.retry_count': 0, 'tracellm.input': '["What is RAG?"]', 'tracellm.output': '"answer from 2"' })
+
+    const rerank = byName.get('execute_tool rerank') as JsonSpan
+    for (const name of ['execute_tool retrieve', 'execute_tool rerank', 'execute_tool cite', 'chat gpt-4o']) {
+      expect(byName.get(name)?.parentSpanId).toBe(root.spanId)
+    }
+    for (const span of spans.filter((s) => s.name === 'execute_tool score')) expect(span.parentSpanId).toBe(rerank.spanId)
+    expect(BigInt(rerank.startTimeUnixNano)).toBeLessThanOrEqual(BigInt(rerank.endTimeUnixNano))
+
+    const llm = byName.get('chat gpt-4o') as JsonSpan
+    expect(llm.kind).toBe(3)   // SPAN_KIND_CLIENT
+    expect(attributesOf(llm.attributes)).toMatchObject({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o', 'tracellm.kind': 'llm', 'tracellm.attempts': 1, 'tracellm.retries': 0 })
+    expect(attributesOf(byName.get('execute_tool retrieve')?.attributes ?? [])).toMatchObject({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'retrieve', 'tracellm.kind': 'retriever' })
+
+    const cite = byName.get('execute_tool cite') as JsonSpan
+    expect(cite.status).toEqual({ code: 2, message: 'no sources' })
+    expect(attributesOf(cite.attributes)).toMatchObject({ 'error.type': 'TypeError' })
+    expect(cite.events).toHaveLength(1)
+    expect(cite.events[0]?.name).toBe('exception')
+    expect(attributesOf(cite.events[0]?.attributes ?? [])).toMatchObject({ 'exception.type': 'TypeError', 'exception.message': 'no sources', 'exception.stacktrace': expect.stringContaining('no sources') })
+    expect(root.status.code ?? 0).toBe(0)
+    expect(sink.stats()).toEqual({ sent: 1, dropped: 0 })
+  })
+
+  it('exports the same workflow as http/protobuf (the default) with the same tree', async () => {
+    configure({ sinks: [otlpSink({ url })] })
+    await runWorkflow()
+
+    expect(received).toHaveLength(1)
+    expect(received[0]?.headers['content-type']).toBe('application/x-protobuf')
+    const spans = protoSpans(received[0]?.body as Buffer)
+    expect(spans).toHaveLength(7)
+    const root = spans.find((span) => span.name === 'answer_question') as ProtoSpan
+    expect(root.parentSpanId).toBeUndefined()
+    expect(root.spanId).toBe(rootSpanId(root.traceId))
+    const rerank = spans.find((span) => span.name === 'execute_tool rerank') as ProtoSpan
+    expect(spans.filter((span) => span.parentSpanId === root.spanId).map((span) => span.name).sort()).toEqual(['chat gpt-4o', 'execute_tool cite', 'execute_tool rerank', 'execute_tool retrieve'])
+    expect(spans.filter((span) => span.parentSpanId === rerank.spanId).map((span) => span.name)).toEqual(['execute_tool score', 'execute_tool score'])
+    expect(spans.find((span) => span.name === 'chat gpt-4o')?.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o', 'tracellm.attempts': 1 })
+    expect(spans.find((span) => span.name === 'execute_tool cite')?.statusCode).toBe(2)
+  })
+
+  it('maps a document as given: step id as span id, usage, root error, orphaned parent under the root', async () => {
+    const doc = makeDocument({
+      status: 'error',
+      error: { type: 'RangeError', message: 'boom', stack: 'RangeError: boom\n    at x' },
+      steps: [
+        makeStep({ stepId: stepIdOf(0xa1), kind: 'llm', name: 'generate', model: 'gpt-4o', usage: { inputTokens: 120, outputTokens: 48 } }),
+        makeStep({ stepId: stepIdOf(0xa2), parentStepId: stepIdOf(0xff), input: { big: 'x'.repeat(20_000) } }),
+      ],
+    })
+    const sink = otlpSink({ url, protocol: 'http/json' })
+    await sink.write(Object.freeze([doc]))
+
+    const spans = jsonSpans(received[0] as Received)
+    const [root, llm, orphan] = spans as [JsonSpan, JsonSpan, JsonSpan]
+    expect(root.traceId).toBe(doc.traceId)
+    expect(root.status).toEqual({ code: 2, message: 'boom' })
+    expect(attributesOf(root.events[0]?.attributes ?? [])).toMatchObject({ 'exception.type': 'RangeError', 'exception.stacktrace': 'RangeError: boom\n    at x' })
+    expect(root.startTimeUnixNano).toBe(String(Date.parse(doc.startedAt) * 1_000_000))
+    expect(llm.spanId).toBe(stepIdOf(0xa1))
+    expect(attributesOf(llm.attributes)).toMatchObject({ 'gen_ai.usage.input_tokens': 120, 'gen_ai.usage.output_tokens': 48 })
+    expect(orphan.parentSpanId).toBe(root.spanId)
+    const input = attributesOf(orphan.attributes)['tracellm.input'] as string
+    expect(input.length).toBeLessThan(8 * 1024 + 20)
+    expect(input.endsWith('…[truncated]')).toBe(true)
+  })
+
+  it('derives a stable, non-zero root span id that no step uses', () => {
+    const id = rootSpanId('0af7651916cd43dd8448eb211c80319c')
+    expect(id).toMatch(/^[0-9a-f]{16}$/)
+    expect(id).not.toBe('0000000000000000')
+    expect(rootSpanId('0af7651916cd43dd8448eb211c80319c')).toBe(id)
+    expect(rootSpanId('0af7651916cd43dd8448eb211c80319c', new Set([id]))).not.toBe(id)
+  })
+})
+
+describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
+  it('rejects a 429 as retryable with the Retry-After hint, in seconds or as an HTTP-date', async () => {
+    answer = () => ({ status: 429, headers: { 'retry-after': '7' } })
+    const sink = otlpSink({ url })
+    await expect(sink.write(Object.freeze([makeDocument()]))).rejects.toMatchObject({ retryable: true, status: 429, retryAfterMs: 7000 })
+    expect(retryAfterOf('Wed, 25 Nov 2026 10:00:30 GMT', Date.parse('2026-11-25T10:00:00Z'))).toBe(30_000)
+    expect(retryAfterOf('soon')).toBeUndefined()
+    expect(sink.stats()).toEqual({ sent: 0, dropped: 0 })
+  })
+
+  it('lets the export queue retry a 503 until it is accepted', async () => {
+    let calls = 0
+    answer = () => (++calls === 1 ? { status: 503 } : { status: 200 })
+    const sink = otlpSink({ url })
+    configure({ sinks: [sink], queue: { retry: { initialDelayMs: 10, maxDelayMs: 10 } } })
+    trace({ prompt: 'flaky' })(() => 'ok')()
+    const report = await flush()
+    expect(report).toMatchObject({ flushed: 1, dropped: 0 })
+    expect(received).toHaveLength(2)
+    expect(sink.stats()).toEqual({ sent: 1, dropped: 0 })
+  })
+
+  it('rejects a network error and a timeout as retryable', async () => {
+    const closed = createServer()
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise((done) => closed.close(done))
+    await expect(otlpSink({ url: `http://127.0.0.1:${port}/v1/traces` }).write([makeDocument()])).rejects.toMatchObject({ retryable: true })
+
+    answer = () => ({ status: 200 })
+    const hanging = createServer(() => undefined)   // never answers
+    await new Promise<void>((done) => hanging.listen(0, '127.0.0.1', done))
+    const slow = otlpSink({ url: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/v1/traces`, timeoutMs: 100 })
+    await expect(slow.write([makeDocument()])).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('timed out') })
+    hanging.closeAllConnections()
+    await new Promise((done) => hanging.close(done))
+  })
+
+  it('drops a 400 without retrying, with one warning for repeated failures', async () => {
+    const warnings = silenceWarnings()
+    answer = () => ({ status: 400, body: 'bad span' })
+    const sink = otlpSink({ url, headers: { 'x-api-key': 'sup3r-s3cret' } })
+    await sink.write(Object.freeze(makeDocuments(2)))
+    await sink.write(Object.freeze([makeDocument()]))
+    expect(received).toHaveLength(2)
+    expect(sink.stats()).toEqual({ sent: 0, dropped: 3 })
+    expect(warnings).toHaveBeenCalledTimes(1)
+    const [message, options] = warnings.mock.calls[0] as [string, { type: string; code: string }]
+    expect(options).toEqual({ type: 'TracellmWarning', code: 'TRACELLM_OTLP' })
+    expect(message).toMatch(/400/)
+    expect(message).not.toContain('sup3r-s3cret')
+  })
+
+  it('drops a 400 through the queue after one attempt', async () => {
+    silenceWarnings()
+    answer = () => ({ status: 401 })
+    configure({ sinks: [otlpSink({ url })], queue: { retry: { initialDelayMs: 10 } } })
+    trace({ prompt: 'denied' })(() => 'ok')()
+    await flush()
+    expect(received).toHaveLength(1)
+  })
+
+  it('splits a batch on 413 and drops only the document that is too big alone', async () => {
+    const warnings = silenceWarnings()
+    answer = (request) => (request.body.includes('TOO_BIG') ? { status: 413 } : { status: 200 })
+    const sink = otlpSink({ url, protocol: 'http/json' })
+    const [big, a, b] = [makeDocument({ prompt: 'TOO_BIG' }), makeDocument({ prompt: 'a' }), makeDocument({ prompt: 'b' })]
+    await sink.write(Object.freeze([big, a, b]))
+    // [big a b] → 413; [big a] → 413; [big] → 413, dropped; [a] ok; [b] ok
+    expect(received.map((request) => jsonSpans(request).filter((span) => span.parentSpanId === undefined || span.parentSpanId === '').map((span) => span.name))).toEqual([['TOO_BIG', 'a', 'b'], ['TOO_BIG', 'a'], ['TOO_BIG'], ['a'], ['b']])
+    expect(sink.stats()).toEqual({ sent: 2, dropped: 1 })
+    expect(warnings).toHaveBeenCalledTimes(1)
+  })
+
+  it('does not send a document again when the queue retries a half-delivered batch', async () => {
+    let calls = 0
+    // [first second] → 413; [first] accepted; [second] → 503, so the write rejects
+    answer = (request) => {
+      const [first, second] = [request.body.includes('first'), request.body.includes('second')]
+      if (first && second) return { status: 413 }
+      return second && ++calls === 1 ? { status: 503 } : { status: 200 }
+    }
+    const sink = otlpSink({ url, protocol: 'http/json' })
+    const batch: ReadonlyArray<TraceDocument> = Object.freeze([makeDocument({ prompt: 'first' }), makeDocument({ prompt: 'second' })])
+    silenceWarnings()
+    await expect(sink.write(batch)).rejects.toMatchObject({ retryable: true })
+    received.length = 0
+    await sink.write(batch)
+    expect(received).toHaveLength(1)
+    expect(jsonSpans(received[0] as Received)[0]?.name).toBe('second')
+  })
+
+  it('warns about a partial success without retrying it', async () => {
+    const warnings = silenceWarnings()
+    answer = () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partialSuccess: { rejectedSpans: 2, errorMessage: 'too old' } }) })
+    const sink = otlpSink({ url, protocol: 'http/json' })
+    await sink.write([makeDocument()])
+    expect(sink.stats()).toEqual({ sent: 1, dropped: 0 })
+    expect(warnings.mock.calls[0]?.[0]).toMatch(/2 span\(s\) rejected: too old/)
+  })
+})
+
+describe('otlpSink: configuration', () => {
+  it('reads the endpoint and headers from the OTEL_EXPORTER_OTLP_* variables', () => {
+    expect(checkOptions({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/custom', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other:4318' }).url).toBe('http://collector:4318/custom')
+    expect(checkOptions({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otel.example.com:4318/' }).url).toBe('https://otel.example.com:4318/v1/traces')
+    expect(checkOptions({}, {}).url).toBe('http://localhost:4318/v1/traces')
+    expect(checkOptions({ url: 'http://given:4318/v1/traces' }, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other:4318' }).url).toBe('http://given:4318/v1/traces')
+    const settings = checkOptions({ headers: { 'X-Tenant': 'b' } }, { OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20abc, x-tenant=a' })
+    expect(settings.headers).toEqual({ authorization: 'Bearer abc', 'x-tenant': 'b' })
+  })
+
+  it('sends the environment headers and URL credentials, and never shows them', async () => {
+    const saved = { ...process.env }
+    process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = url.replace('http://', 'http://alice:pa%24%24@') + '?token=t0ken'
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-api-key=env%2Dk3y'
+    try {
+      const sink = otlpSink()
+      const label = `otlpSink(http/protobuf ${url}?***)`
+      expect(String(sink)).toBe(label)
+      expect(inspect(sink)).toBe(label)
+      for (const secret of ['pa$$', 'pa%24%24', 'alice', 't0ken', 'env-k3y']) expect(String(sink) + inspect(sink, { depth: 5 })).not.toContain(secret)
+      await sink.write([makeDocument()])
+      expect(received[0]?.headers['x-api-key']).toBe('env-k3y')
+      expect(received[0]?.headers.authorization).toBe('Basic ' + Buffer.from('alice:pa$$').toString('base64'))
+      expect(received[0]?.url).toBe('/v1/traces?token=t0ken')
+    } finally {
+      process.env = saved
+    }
+  })
+
+  it('throws a TypeError at creation for a bad option, never quoting a value', () => {
+    expect(() => otlpSink({ url: 'ftp://x' })).toThrow(TypeError)
+    expect(() => otlpSink({ url: 'not a url s3cret' })).toThrow(/`url`/)
+    expect(() => otlpSink({ url: 'not a url s3cret' })).not.toThrow(/s3cret/)
+    expect(() => otlpSink({ protocol: 'grpc' as never })).toThrow(/protocol/)
+    expect(() => otlpSink({ timeoutMs: 0 })).toThrow(/timeoutMs/)
+    expect(() => otlpSink({ headers: { 'bad name': 'v' } })).toThrow(TypeError)
+    expect(() => otlpSink({ headers: { ok: 'a\r\nb' } })).toThrow(TypeError)
+    expect(() => otlpSink({ endpoint: url } as never)).toThrow(/Unknown `otlpSink` option `endpoint`/)
+    expect(() => checkOptions({}, { OTEL_EXPORTER_OTLP_HEADERS: 'novalue-s3cret' })).toThrow(/OTEL_EXPORTER_OTLP_HEADERS/)
+    expect(() => checkOptions({}, { OTEL_EXPORTER_OTLP_HEADERS: 'novalue-s3cret' })).not.toThrow(/s3cret/)
+  })
+})
+
+describe('otlpSink: loading', () => {
+  it('does not load any @opentelemetry package on import, only on the first write', async () => {
+    // a resolve hook that refuses every @opentelemetry/* specifier: a static import anywhere in the
+    // graph of dist/index.js or dist/sinks/otlp.js would make the import itself fail
+    const hook = "export async function resolve(s, c, next) { if (s.startsWith('@opentelemetry/')) throw new Error('blocked ' + s); return next(s, c) }"
+    const script = [
+      "import { register } from 'node:module'",
+      `register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}))`,
+      "await import('./dist/index.js')",
+      "const { otlpSink } = await import('./dist/sinks/otlp.js')",
+      "const sink = otlpSink({ url: 'http://127.0.0.1:9/v1/traces' })",
+      "const probe = await import('@opentelemetry/api').then(() => 'loaded', () => 'blocked')",
+      "const write = await sink.write([]).then(() => 'empty ok', (e) => e.message)",
+      `const doc = ${JSON.stringify(makeDocument())}`,
+      "const loads = await sink.write([doc]).then(() => 'sent', (e) => e.message)",
+      "console.log(JSON.stringify({ probe, write, loads }))",
+    ].join('\n')
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], { cwd: ROOT })
+    expect(JSON.parse(stdout)).toEqual({ probe: 'blocked', write: 'empty ok', loads: expect.stringMatching(/^blocked @opentelemetry\//) })
+  })
+})
