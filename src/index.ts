@@ -22,6 +22,8 @@ export { postgresSink } from './sinks/postgres.js'
 export type { PostgresSink, PostgresSinkOptions } from './sinks/postgres.js'
 export { otlpSink } from './sinks/otlp.js'
 export type { OtlpSink, OtlpSinkOptions, OtlpSinkStats } from './sinks/otlp.js'
+export { otelSink } from './sinks/otel.js'
+export type { OtelAttributeValue, OtelSinkOptions, SpanLike, TracerLike, TracerProviderLike } from './sinks/otel.js'
 export { consoleSink, renderTree } from './sinks/console.js'
 export type { FlushReport, QueueOptions, Sink } from './export/queue.js'
 
@@ -44,6 +46,10 @@ export { wrapOpenAI } from './integrations/openai.js'
 export type { OpenAILike } from './integrations/openai.js'
 export { wrapAnthropic } from './integrations/anthropic.js'
 export type { AnthropicLike } from './integrations/anthropic.js'
+
+// propagation
+export { continueTrace, injectTraceparent } from './core/propagation.js'
+export type { HeaderReader, HeaderWriter, ParentHeaders } from './core/propagation.js'
 
 // models
 export { toWire, fromWire } from './document/wire.js'

@@ -6,6 +6,7 @@
 import type { Reader } from 'fp-ts/Reader'
 import type { JsonValue } from '../document/document.js'
 import type { TraceContext } from '../core/context.js'
+import { isParentHeaders, type ParentHeaders } from '../core/propagation.js'
 import type { RetryPolicy } from '../core/retry.js'
 import type { StepSpec } from '../core/run.js'
 import { capture } from '../serialization/capture.js'
@@ -70,6 +71,14 @@ export interface TraceOptions {
   readonly mapInput?: (args: ReadonlyArray<unknown>) => unknown
   /** Shapes what is recorded as output; receives the awaited value. */
   readonly mapOutput?: (value: unknown) => unknown
+  /**
+   * A caller's trace context to continue: incoming headers (`traceparent`/`tracestate`, any case,
+   * or a `Headers`) or a `traceparent` string, read at each call. A valid one records the caller's
+   * trace and span as `parentTraceId`/`parentStepId`; a malformed one is ignored
+   * with a warning. For per-request headers, see `continueTrace`.
+   * @default the `continueTrace` caller, else the active OpenTelemetry span, else none
+   */
+  readonly parent?: ParentHeaders
 }
 
 /** Any function. @category combinators */
@@ -127,10 +136,11 @@ export interface ResolvedTrace {
   readonly captureOutput: boolean
   readonly mapInput: ((args: ReadonlyArray<unknown>) => unknown) | undefined
   readonly mapOutput: ((value: unknown) => unknown) | undefined
+  readonly parent: ParentHeaders | undefined
 }
 
 const TOOL_KEYS = ['name', 'kind', 'maxRetries', 'shouldRetry', 'minTimeout', 'factor', 'maxTimeout', 'maxRetryTime', 'captureInput', 'captureOutput', 'mapInput', 'mapOutput', 'metadata', 'model'] as const
-const TRACE_KEYS = ['prompt', 'modelName', 'project', 'environment', 'tags', 'metadata', 'captureInput', 'captureOutput', 'mapInput', 'mapOutput'] as const
+const TRACE_KEYS = ['prompt', 'modelName', 'project', 'environment', 'tags', 'metadata', 'captureInput', 'captureOutput', 'mapInput', 'mapOutput', 'parent'] as const
 // keys people reach for from other SDKs, with the option that does the job here
 const ALIASES: { readonly [key: string]: string } = {
   'trace.name': 'prompt',
@@ -188,7 +198,14 @@ export function resolveTraceOptions(options: TraceOptions | undefined): Resolved
     captureOutput: optionalBoolean(given, 'captureOutput', true),
     mapInput: optionalFunction(given, 'mapInput') as ResolvedTrace['mapInput'],
     mapOutput: optionalFunction(given, 'mapOutput') as ResolvedTrace['mapOutput'],
+    parent: checkParent(given.parent),
   }
+}
+
+function checkParent(value: unknown): ParentHeaders | undefined {
+  if (value === undefined) return undefined
+  if (!isParentHeaders(value)) throw new TypeError(`Expected \`parent\` to be incoming headers (an object or a Headers) or a traceparent string, got ${describe(value)}.`)
+  return value
 }
 
 /** @internal */

@@ -55,7 +55,7 @@ export function toolRunner(resolved: ResolvedTool, fnName: string, failureOf: Fa
   const retry = resolved.maxRetries > 0 ? resolved : undefined
   const plan: Plan = { name, retry, shouldRetry: resolved.shouldRetry, failureOf, afterEnd: undefined }
   // with orphanSteps: 'trace', an orphan call is a trace named after the tool, holding that one step
-  const asTrace: ResolvedTrace = { prompt: name, modelName: resolved.model, project: undefined, environment: undefined, tags: [], metadata: {}, captureInput: resolved.captureInput, captureOutput: resolved.captureOutput, mapInput: resolved.mapInput, mapOutput: resolved.mapOutput }
+  const asTrace: ResolvedTrace = { prompt: name, modelName: resolved.model, project: undefined, environment: undefined, tags: [], metadata: {}, captureInput: resolved.captureInput, captureOutput: resolved.captureOutput, mapInput: resolved.mapInput, mapOutput: resolved.mapOutput, parent: undefined }
   // a replay answers from the record and replays retries without waiting for their backoff
   const replayPlan: Plan = { ...plan, retry: retry === undefined ? undefined : { ...retry, minTimeout: 0, maxTimeout: 0 } }
   const run: ToolRun = (parent, args, invoke) => {

@@ -3,8 +3,9 @@
  * of kind "trace" of the outer one.
  */
 import { getRuntime } from '../core/config.js'
-import { isSuppressed, pendingReplay, type TraceContext } from '../core/context.js'
+import { isSuppressed, pendingParent, pendingReplay, type ParentRef, type TraceContext } from '../core/context.js'
 import { warnOnce } from '../core/guard.js'
+import { activeSpanParent, parentFromHeaders } from '../core/propagation.js'
 import { startRoot, startStep, type StepSpec } from '../core/run.js'
 import { execute, type FailureOf, type Plan } from './execute.js'
 import { checkFunction, resolveTraceOptions, type AnyFunction, type ResolvedTrace, type TraceOptions, type Traced } from './options.js'
@@ -80,6 +81,9 @@ export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[]
   }
   // under replay(): the first root trace started there is the replay
   const replay = pendingReplay()
+  const claimed = replay !== undefined && replay.claim() ? replay : undefined
+  // a replay keeps an id of its own: sharing the recorded trace's id would collide in a store
+  const parent = claimed === undefined ? parentOf(resolved) : undefined
   const running = startRoot(runtime, {
     header: {
       prompt,
@@ -93,8 +97,15 @@ export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[]
     captureOutput: resolved.captureOutput,
     mapInput: resolved.mapInput,
     mapOutput: resolved.mapOutput,
-  }, args, replay !== undefined && replay.claim() ? replay : undefined)
+    parent,
+  }, args, claimed)
   if (running === undefined) return invoke(undefined)
   const afterEnd = runtime.flushOnReturn ? running.written : undefined
   return execute({ name: prompt, retry: undefined, shouldRetry: undefined, failureOf, afterEnd }, running, invoke)
+}
+
+/** The caller a new root trace continues: `trace({ parent })`, else `continueTrace`, else the active OpenTelemetry span. */
+function parentOf(resolved: ResolvedTrace): ParentRef | undefined {
+  const explicit = resolved.parent === undefined ? undefined : parentFromHeaders(resolved.parent)
+  return explicit ?? pendingParent() ?? activeSpanParent()
 }

@@ -32,11 +32,25 @@ export interface TraceContext {
 }
 
 /**
- * @internal Set by `replay()` around the call it replays: the next root trace started under it takes
- * `hooks` and answers its tools from the record. Not a trace: `current()` sees nothing there.
+ * @internal Set around a call by `replay()` or `continueTrace()`: the next root trace started under it
+ * takes `replay` (and answers its tools from the record) and/or continues `parent`. Not a trace:
+ * `current()` sees nothing there.
  */
-export interface ReplayMarker {
-  readonly replay: ReplayHooks
+export interface PendingMarker {
+  readonly pending: true
+  readonly replay: ReplayHooks | undefined
+  readonly parent: ParentRef | undefined
+}
+
+/**
+ * @internal A caller's span that a new root trace continues: from a W3C `traceparent` header or an
+ * active OpenTelemetry span. Ids are validated lowercase hex, never all zero.
+ */
+export interface ParentRef {
+  readonly traceId: TraceId
+  readonly spanId: StepId
+  /** The caller's `tracestate`, passed on by `injectTraceparent`. */
+  readonly tracestate: string | undefined
 }
 
 /** @internal What the core asks a replay: an answer for a tool call, and the finished document. */
@@ -51,7 +65,7 @@ export interface ReplayHooks {
   sealed(doc: TraceDocument): void
 }
 
-type Slot = TraceContext | ReplayMarker | typeof SUPPRESSED | undefined
+type Slot = TraceContext | PendingMarker | typeof SUPPRESSED | undefined
 
 const SUPPRESSED: unique symbol = Symbol('tracellm.suppressed')
 const STORAGE_KEY = Symbol.for('tracellm.context.v0')
@@ -73,18 +87,34 @@ export function runSuppressed<T>(thunk: () => T): T {
 /** @internal */
 export function current(): TraceContext | undefined {
   const slot = storage.getStore()
-  return slot === SUPPRESSED || (slot !== undefined && 'replay' in slot) ? undefined : slot
+  return slot === SUPPRESSED || (slot !== undefined && 'pending' in slot) ? undefined : slot
 }
 
 /** @internal Runs `thunk` so that the root trace it starts is a replay answered by `hooks`. */
 export function runReplaying<T>(hooks: ReplayHooks, thunk: () => T): T {
-  return storage.run({ replay: hooks }, thunk)
+  return storage.run({ pending: true, replay: hooks, parent: undefined }, thunk)
+}
+
+/**
+ * @internal Runs `thunk` so that the root traces it starts continue `parent`. Inside a running trace
+ * it changes nothing: the code already has a parent. A replay waiting here stays waiting.
+ */
+export function runContinuing<T>(parent: ParentRef | undefined, thunk: () => T): T {
+  const slot = storage.getStore()
+  if (slot === SUPPRESSED || (slot !== undefined && !('pending' in slot))) return thunk()
+  return storage.run({ pending: true, replay: slot?.replay, parent }, thunk)
+}
+
+/** @internal The parent waiting for a root trace here (`continueTrace`), if any. */
+export function pendingParent(): ParentRef | undefined {
+  const slot = storage.getStore()
+  return slot !== undefined && slot !== SUPPRESSED && 'pending' in slot ? slot.parent : undefined
 }
 
 /** @internal The replay waiting for a root trace here, if any. */
 export function pendingReplay(): ReplayHooks | undefined {
   const slot = storage.getStore()
-  return slot !== undefined && slot !== SUPPRESSED && 'replay' in slot ? slot.replay : undefined
+  return slot !== undefined && slot !== SUPPRESSED && 'pending' in slot ? slot.replay : undefined
 }
 
 /** @internal */

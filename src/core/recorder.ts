@@ -6,7 +6,7 @@ import type { AttemptError, ErrorRecord, JsonValue, StepId, StepRecord, Status, 
 import { SCHEMA_VERSION } from '../document/document.js'
 import type { Redactor } from '../serialization/redact.js'
 import type { Runtime } from './config.js'
-import type { ReplayHooks } from './context.js'
+import type { ParentRef, ReplayHooks } from './context.js'
 import { guard } from './guard.js'
 import { SDK_NAME, SDK_VERSION } from './version.js'
 
@@ -55,11 +55,18 @@ export interface Recorder {
   sealed: boolean
   /** Set when this trace replays a recorded one. */
   replay: ReplayHooks | undefined
+  /** Set when this trace continues a caller's span (`traceparent`, OpenTelemetry). */
+  readonly parent: ParentRef | undefined
 }
 
 /** @internal */
-export function createRecorder(runtime: Runtime, header: TraceHeader, start: number): Recorder {
-  return { traceId: runtime.ids.traceId(), runtime, header, start, steps: [], seq: 0, droppedSteps: 0, sealed: false, replay: undefined }
+export function createRecorder(runtime: Runtime, header: TraceHeader, start: number, parent?: ParentRef): Recorder {
+  // a continued trace keeps the caller's (already validated) trace id: no new id is made
+  // a continued trace keeps an id of its own (stores hold one document per trace id, and two
+  // documents under one id would collide there and in the OTLP export); the caller's trace id is its
+  // `parentTraceId`, which propagation and the OpenTelemetry sinks use as the shared trace id
+  const traceId = runtime.ids.traceId()
+  return { traceId, runtime, header, start, steps: [], seq: 0, droppedSteps: 0, sealed: false, replay: undefined, parent }
 }
 
 /** @internal The root's own outcome, recorded like a step's. */
@@ -124,6 +131,7 @@ export function seal(recorder: Recorder, root: RootOutcome): { readonly doc: Tra
     ...(truncated > 0 ? { truncated } : {}),
     ...(recorder.droppedSteps > 0 ? { droppedSteps: recorder.droppedSteps } : {}),
     ...(recorder.replay === undefined ? {} : { replayOf: recorder.replay.of }),
+    ...(recorder.parent === undefined ? {} : { parentTraceId: recorder.parent.traceId, parentStepId: recorder.parent.spanId }),
     sdk: { name: SDK_NAME, version: SDK_VERSION },
   }
   return { doc, bytes }

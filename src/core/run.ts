@@ -6,7 +6,7 @@
 import type { JsonValue, Status } from '../document/document.js'
 import { capture, captureError, type Captured } from '../serialization/capture.js'
 import { getRuntime, type Runtime } from './config.js'
-import type { ReplayHooks, TraceContext } from './context.js'
+import type { ParentRef, ReplayHooks, TraceContext } from './context.js'
 import { guard } from './guard.js'
 import { createRecorder, seal, type OpenStep, type Recorder, type TraceHeader } from './recorder.js'
 
@@ -151,6 +151,8 @@ export interface RootSpec {
   readonly captureOutput: boolean
   readonly mapInput: ((args: ReadonlyArray<unknown>) => unknown) | undefined
   readonly mapOutput: ((value: unknown) => unknown) | undefined
+  /** The caller's span this trace continues, if any. */
+  readonly parent?: ParentRef | undefined
 }
 
 /** @internal A running root trace: a `Running` whose end seals and enqueues the document. */
@@ -175,7 +177,7 @@ function internalError(error: unknown): undefined {
 
 function openRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>, replay: ReplayHooks | undefined): RunningRoot {
   const start = runtime.clock.now()
-  const recorder = createRecorder(runtime, spec.header, start)
+  const recorder = createRecorder(runtime, spec.header, start, spec.parent)
   recorder.replay = replay
   const input = spec.captureInput ? captureInput(runtime, spec, args) : undefined
   const ctx: TraceContext = { traceId: recorder.traceId, stepId: null, prompt: spec.header.prompt, project: spec.header.project, environment: spec.header.environment, recorder }

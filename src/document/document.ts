@@ -103,6 +103,10 @@ export interface TraceDocument {
   readonly droppedSteps?: number
   /** The trace this one replayed (`replay()`), when it is a replay. */
   readonly replayOf?: TraceId
+  /** The trace this one continues (a W3C `traceparent` or an active OpenTelemetry span); equal to `traceId`. */
+  readonly parentTraceId?: TraceId
+  /** The caller's span id in that trace: the span this trace's root hangs under. */
+  readonly parentStepId?: StepId
   readonly sdk: { readonly name: string; readonly version: string }
 }
 

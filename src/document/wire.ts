@@ -59,6 +59,8 @@ export interface WireDocument {
   readonly truncated?: number
   readonly dropped_steps?: number
   readonly replay_of?: string
+  readonly parent_trace_id?: string
+  readonly parent_step_id?: string
   readonly sdk: { readonly name: string; readonly version: string }
 }
 
@@ -97,6 +99,8 @@ export function toWire(doc: TraceDocument): WireDocument {
     ...(doc.truncated ? { truncated: doc.truncated } : {}),
     ...(doc.droppedSteps ? { dropped_steps: doc.droppedSteps } : {}),
     ...(doc.replayOf === undefined ? {} : { replay_of: doc.replayOf }),
+    ...(doc.parentTraceId === undefined ? {} : { parent_trace_id: doc.parentTraceId }),
+    ...(doc.parentStepId === undefined ? {} : { parent_step_id: doc.parentStepId }),
     sdk: doc.sdk,
   }
 }
@@ -143,6 +147,8 @@ export function fromWire(value: unknown): TraceDocument {
     ...(wire.truncated ? { truncated: wire.truncated } : {}),
     ...(wire.dropped_steps ? { droppedSteps: wire.dropped_steps } : {}),
     ...(typeof wire.replay_of === 'string' ? { replayOf: wire.replay_of as TraceId } : {}),
+    ...(typeof wire.parent_trace_id === 'string' ? { parentTraceId: wire.parent_trace_id as TraceId } : {}),
+    ...(typeof wire.parent_step_id === 'string' ? { parentStepId: wire.parent_step_id as StepId } : {}),
     sdk: wire.sdk,
   }
 }

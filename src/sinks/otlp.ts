@@ -3,12 +3,15 @@
  * `@opentelemetry/otlp-transformer` and POSTed over OTLP/HTTP. The OTel packages are optional peer
  * dependencies, loaded on the first write (never by `import 'tracellm'`), in this file only.
  */
-import { createHash } from 'node:crypto'
 import type { Attributes, AttributeValue, HrTime, SpanContext, SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import type { Resource } from '@opentelemetry/resources'
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base'
 import type { ErrorRecord, JsonValue, StepRecord, TraceDocument } from '../document/document.js'
 import type { Sink } from '../export/queue.js'
+import { rootSpanId } from '../document/ids.js'
+
+/** @internal */
+export { rootSpanId }
 
 /** Options of `otlpSink()`. @category sinks */
 export interface OtlpSinkOptions {
@@ -362,10 +365,24 @@ function encode(otel: Otel, protocol: Settings['protocol'], docs: ReadonlyArray<
 
 /** @internal The spans of one document: its root span first, then one per step. */
 export function toSpans(doc: TraceDocument, resource: Resource): ReadableSpan[] {
+  const instrumentationScope = { name: doc.sdk.name, version: doc.sdk.version }
+  return toSpanData(doc).map((span) => ({ ...span, resource, instrumentationScope }))
+}
+
+/** @internal A span of `toSpanData`: a `ReadableSpan` without its resource and instrumentation scope. */
+export type SpanData = Omit<ReadableSpan, 'resource' | 'instrumentationScope'>
+
+/**
+ * @internal The document→span mapping shared by `otlpSink` and `otelSink`: names, kinds, attributes,
+ * status, exception events, ids, parents and times of the root span (first) and of one span per step.
+ */
+export function toSpanData(doc: TraceDocument): SpanData[] {
   const stepIds = new Set(doc.steps.map((step) => step.stepId as string))
-  const rootId = rootSpanId(doc.traceId, stepIds)
-  const scope = { name: doc.sdk.name, version: doc.sdk.version }
-  const rootContext = contextOf(doc.traceId, rootId)
+  // a continued trace: the root must not reuse the caller's span id (injectTraceparent agrees)
+  const rootId = rootSpanId(doc.traceId, doc.parentStepId === undefined ? stepIds : new Set([...stepIds, doc.parentStepId]))
+  // a continued trace joins its caller's OpenTelemetry trace
+  const otelTraceId = doc.parentTraceId ?? doc.traceId
+  const rootContext = contextOf(otelTraceId, rootId)
 
   const rootAttributes: Attributes = {
     'tracellm.prompt': doc.prompt,
@@ -385,13 +402,11 @@ export function toSpans(doc: TraceDocument, resource: Resource): ReadableSpan[] 
     name: doc.prompt,
     kind: KIND_INTERNAL,
     context: rootContext,
-    parent: undefined,
+    parent: doc.parentStepId === undefined ? undefined : contextOf(otelTraceId, doc.parentStepId),
     startedAt: doc.startedAt,
     endedAt: doc.endedAt,
     error: doc.status === 'error' ? doc.error : null,
     attributes: rootAttributes,
-    resource,
-    scope,
   })
 
   const steps = doc.steps.map((step) => {
@@ -416,14 +431,12 @@ export function toSpans(doc: TraceDocument, resource: Resource): ReadableSpan[] 
     return makeSpan({
       name: spanNameOf(step),
       kind: llm ? KIND_CLIENT : KIND_INTERNAL,
-      context: contextOf(doc.traceId, step.stepId),
-      parent: contextOf(doc.traceId, parentId),
+      context: contextOf(otelTraceId, step.stepId),
+      parent: contextOf(otelTraceId, parentId),
       startedAt: step.startedAt,
       endedAt: step.endedAt,
       error: step.status === 'error' ? (step.error ?? { type: 'Error', message: 'failed' }) : null,
       attributes,
-      resource,
-      scope,
     })
   })
   return [root, ...steps]
@@ -457,11 +470,9 @@ interface SpanParts {
   readonly endedAt: string
   readonly error: ErrorRecord | null
   readonly attributes: Attributes
-  readonly resource: Resource
-  readonly scope: { readonly name: string; readonly version: string }
 }
 
-function makeSpan(parts: SpanParts): ReadableSpan {
+function makeSpan(parts: SpanParts): SpanData {
   const start = millisOf(parts.startedAt)
   const end = Math.max(start, millisOf(parts.endedAt))
   const events: TimedEvent[] = []
@@ -483,8 +494,6 @@ function makeSpan(parts: SpanParts): ReadableSpan {
     links: [],
     events,
     ended: true,
-    resource: parts.resource,
-    instrumentationScope: { name: parts.scope.name, version: parts.scope.version },
     droppedAttributesCount: 0,
     droppedEventsCount: 0,
     droppedLinksCount: 0,
@@ -493,19 +502,6 @@ function makeSpan(parts: SpanParts): ReadableSpan {
 
 function contextOf(traceId: string, spanId: string): SpanContext {
   return { traceId, spanId, traceFlags: SAMPLED, isRemote: false }
-}
-
-/**
- * @internal The root span's id: the first 16 hex digits of SHA-256 of the trace id, so a re-export of
- * the same trace yields the same id; rehashed in the (unlikely) case it is zero or a step's id.
- */
-export function rootSpanId(traceId: string, taken: ReadonlySet<string> = new Set()): string {
-  let seed = traceId
-  for (;;) {
-    const id = createHash('sha256').update(seed).digest('hex').slice(0, 16)
-    if (id !== '0000000000000000' && !taken.has(id)) return id
-    seed = id + traceId
-  }
 }
 
 function millisOf(iso: string): number {

@@ -1,0 +1,20 @@
+/**
+ * Ids derived from a document, shared by the OTLP export and trace-context propagation so both
+ * name a trace's root span the same way. Only `node:crypto`: no OpenTelemetry package is loaded.
+ */
+import { createHash } from 'node:crypto'
+
+const ZERO16 = '0000000000000000'
+
+/**
+ * @internal The root span's id: the first 16 hex digits of SHA-256 of the trace id, so a re-export of
+ * the same trace yields the same id; rehashed in the (unlikely) case it is zero or a step's id.
+ */
+export function rootSpanId(traceId: string, taken: ReadonlySet<string> = new Set()): string {
+  let seed = traceId
+  for (;;) {
+    const id = createHash('sha256').update(seed).digest('hex').slice(0, 16)
+    if (id !== ZERO16 && !taken.has(id)) return id
+    seed = id + traceId
+  }
+}
