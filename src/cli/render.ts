@@ -7,6 +7,8 @@
  * terminal, and colours are added only by the functions here, only when asked.
  */
 import { renderDiff, type ErrorRecord, type JsonValue, type StepRecord, type StoreStats, type TraceDiff, type TraceDocument, type TraceSummary } from '../index.js'
+// the tree layout the console sink draws (internal, so not in the barrel)
+import { layoutSteps } from '../sinks/console.js'
 
 // --- colours ---
 
@@ -297,7 +299,7 @@ function renderHeader(doc: TraceDocument, paint: Paint, full: boolean, ioWidth: 
 function renderSteps(doc: TraceDocument, paint: Paint, columns: number, full: boolean): string {
   const ordered = [...doc.steps].sort((a, b) => a.seq - b.seq)
   if (ordered.length === 0) return paint.dim('(no steps)')
-  const placed = layout(ordered)
+  const placed = layoutSteps(ordered, MAX_INDENT_DEPTH)
   const labels = placed.map((item) => `${item.prefix}${item.last ? '└─ ' : '├─ '}${truncate(clean(item.step.name), MAX_NAME_WIDTH)}`)
   const kinds = placed.map((item) => truncate(clean(item.step.kind), MAX_KIND_WIDTH))
   const labelWidth = Math.max(5, ...labels.map(displayWidth))
@@ -412,72 +414,6 @@ function scaleLine(totalMs: number, width: number): string {
   const left = '0'
   const right = formatDuration(totalMs)
   return left + ' '.repeat(Math.max(1, width - left.length - right.length)) + right
-}
-
-interface Placed {
-  readonly step: StepRecord
-  readonly prefix: string
-  readonly last: boolean
-  /** The prefix of this step's children (and of its detail lines). */
-  readonly childPrefix: string
-  readonly hasChildren: boolean
-}
-
-/**
- * Depth-first order with tree prefixes, as the console sink draws it: iterative, each step placed
- * once even if parents form a cycle, and a step whose parent is missing shown at the top level.
- */
-function layout(ordered: ReadonlyArray<StepRecord>): Placed[] {
-  const ids = new Set<string>(ordered.map((step) => step.stepId))
-  const children = new Map<string, StepRecord[]>()
-  const tops: StepRecord[] = []
-  for (const step of ordered) {
-    const parent = step.parentStepId
-    if (parent === null || parent === undefined || parent === step.stepId || !ids.has(parent)) {
-      tops.push(step)
-      continue
-    }
-    const siblings = children.get(parent)
-    if (siblings === undefined) children.set(parent, [step])
-    else siblings.push(step)
-  }
-  // steps caught in a parent cycle are unreachable from the roots: the first of each goes to the top level
-  const reached = new Set<StepRecord>()
-  const reach = (top: StepRecord): void => {
-    const queue = [top]
-    reached.add(top)
-    for (let step = queue.pop(); step !== undefined; step = queue.pop()) {
-      for (const kid of children.get(step.stepId) ?? []) {
-        if (reached.has(kid)) continue
-        reached.add(kid)
-        queue.push(kid)
-      }
-    }
-  }
-  for (const top of tops) reach(top)
-  for (const step of ordered) {
-    if (reached.has(step)) continue
-    tops.push(step)
-    reach(step)
-  }
-
-  const topSet = new Set<StepRecord>(tops)
-  const placed: Placed[] = []
-  const seen = new Set<StepRecord>()
-  const stack: Array<{ readonly step: StepRecord; readonly prefix: string; readonly last: boolean; readonly depth: number }> = []
-  for (let index = tops.length - 1; index >= 0; index--) {
-    stack.push({ step: tops[index] as StepRecord, prefix: '', last: index === tops.length - 1, depth: 0 })
-  }
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    seen.add(item.step)
-    const kids = (children.get(item.step.stepId) ?? []).filter((kid) => !seen.has(kid) && !topSet.has(kid))
-    const childPrefix = item.depth >= MAX_INDENT_DEPTH ? item.prefix : `${item.prefix}${item.last ? '   ' : '│  '}`
-    placed.push({ step: item.step, prefix: item.prefix, last: item.last, childPrefix, hasChildren: kids.length > 0 })
-    for (let index = kids.length - 1; index >= 0; index--) {
-      stack.push({ step: kids[index] as StepRecord, prefix: childPrefix, last: index === kids.length - 1, depth: item.depth + 1 })
-    }
-  }
-  return placed
 }
 
 // --- replay and diff ---

@@ -61,7 +61,7 @@ export function renderTree(doc: TraceDocument, options: { readonly colors?: bool
   const paint = options.colors === true ? ansi : plain
   const lines: string[] = [header(doc, paint)]
   const ordered = [...doc.steps].sort((a, b) => a.seq - b.seq)
-  for (const { step, prefix, last } of layout(ordered)) {
+  for (const { step, prefix, last } of layoutSteps(ordered)) {
     lines.push(`${prefix}${last ? '└─ ' : '├─ '}${stepLine(step, paint)}`)
   }
   return lines.join('\n')
@@ -108,14 +108,21 @@ function stepLine(step: StepRecord, paint: Paint): string {
   return parts.join('  ')
 }
 
-interface Placed {
+/** @internal A step placed in the drawn tree. */
+export interface Placed {
   readonly step: StepRecord
   readonly prefix: string
   readonly last: boolean
+  /** The prefix of this step's children (and of any detail lines under it). */
+  readonly childPrefix: string
+  readonly hasChildren: boolean
 }
 
-/** Depth-first order with tree prefixes; iterative, and each step is placed once even if parents form a cycle. */
-function layout(ordered: ReadonlyArray<StepRecord>): Placed[] {
+/**
+ * @internal Depth-first order with tree prefixes; iterative, and each step is placed once even if
+ * parents form a cycle. Indentation stops growing at `maxIndentDepth`. Shared with the CLI.
+ */
+export function layoutSteps(ordered: ReadonlyArray<StepRecord>, maxIndentDepth: number = MAX_INDENT_DEPTH): Placed[] {
   const ids = new Set<string>(ordered.map((step) => step.stepId))
   const children = new Map<string, StepRecord[]>()
   const tops: StepRecord[] = []
@@ -158,11 +165,11 @@ function layout(ordered: ReadonlyArray<StepRecord>): Placed[] {
   }
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     seen.add(item.step)
-    placed.push({ step: item.step, prefix: item.prefix, last: item.last })
     const kids = (children.get(item.step.stepId) ?? []).filter((kid) => !seen.has(kid) && !topSet.has(kid))
-    const prefix = item.depth >= MAX_INDENT_DEPTH ? item.prefix : `${item.prefix}${item.last ? '   ' : '│  '}`
+    const childPrefix = item.depth >= maxIndentDepth ? item.prefix : `${item.prefix}${item.last ? '   ' : '│  '}`
+    placed.push({ step: item.step, prefix: item.prefix, last: item.last, childPrefix, hasChildren: kids.length > 0 })
     for (let index = kids.length - 1; index >= 0; index--) {
-      stack.push({ step: kids[index] as StepRecord, prefix, last: index === kids.length - 1, depth: item.depth + 1 })
+      stack.push({ step: kids[index] as StepRecord, prefix: childPrefix, last: index === kids.length - 1, depth: item.depth + 1 })
     }
   }
   return placed
