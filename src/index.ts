@@ -12,6 +12,7 @@ export type { TraceContext } from './core/context.js'
 // configuration
 export { configure, flush, shutdown } from './core/config.js'
 export type { ConfigureOptions } from './core/config.js'
+export type { ModelPrice, Prices } from './core/prices.js'
 
 // sinks
 export { memorySink } from './sinks/memory.js'

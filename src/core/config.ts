@@ -10,6 +10,7 @@ import { sqliteSink } from '../sinks/sqlite.js'
 import { runSuppressed } from './context.js'
 import { setWarningFilter, warnOnce } from './guard.js'
 import { randomIds, type IdSource } from './ids.js'
+import { createPricer, validatePrices, type Pricer, type Prices } from './prices.js'
 
 /**
  * Options of `configure()`. Every call starts again from the defaults: options are not merged with
@@ -35,6 +36,8 @@ export interface ConfigureOptions {
   readonly maxStepsPerTrace?: number
   /** Export queue bounds, batching and sink retry policy. */
   readonly queue?: Partial<Omit<QueueOptions, 'retry'>> & { readonly retry?: Partial<QueueOptions['retry']> }
+  /** Dollars per million tokens by model name: a step with a priced `model` and `usage` gets `costUsd`, its trace the sum. @default {} */
+  readonly prices?: Prices
   /** @internal Pins the clock in tests. */
   readonly clock?: Clock
   /** @internal Pins the id source in tests. */
@@ -57,6 +60,8 @@ export interface Runtime {
   readonly redactor: Redactor
   readonly maxStepsPerTrace: number
   readonly queue: ExportQueue
+  /** Undefined when no model is priced, so sealing skips cost entirely. */
+  readonly pricer: Pricer | undefined
   readonly clock: Clock
   readonly ids: IdSource
   shutDown: boolean
@@ -163,6 +168,7 @@ function buildRuntime(options: ConfigureOptions): Runtime {
     redactor,
     maxStepsPerTrace: options.maxStepsPerTrace ?? 10_000,
     queue: createExportQueue(sinks, queueOptions, { report: (key, message) => warnOnce(key, message), runSuppressed }),
+    pricer: createPricer(options.prices),
     clock: options.clock ?? performanceClock,
     ids: options.ids ?? randomIds,
     shutDown: false,
@@ -187,7 +193,7 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value
 }
 
-const CONFIGURE_KEYS = new Set(['sinks', 'project', 'environment', 'orphanSteps', 'flushOnReturn', 'redact', 'capture', 'maxStepsPerTrace', 'queue', 'clock', 'ids'])
+const CONFIGURE_KEYS = new Set(['sinks', 'project', 'environment', 'orphanSteps', 'flushOnReturn', 'redact', 'capture', 'maxStepsPerTrace', 'queue', 'prices', 'clock', 'ids'])
 const CAPTURE_KEYS = new Set(Object.keys(defaultCaptureLimits))
 
 function validateConfigure(options: ConfigureOptions): void {
@@ -229,6 +235,7 @@ function validateConfigure(options: ConfigureOptions): void {
     checkKeys(options.queue, Object.keys(defaultQueueOptions), 'queue')
     if (options.queue.retry !== undefined) checkKeys(options.queue.retry, Object.keys(defaultQueueOptions.retry), 'queue.retry')
   }
+  if (options.prices !== undefined) validatePrices(options.prices)
 }
 
 function checkKeys(given: object, known: ReadonlyArray<string>, where: string): void {

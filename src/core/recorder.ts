@@ -8,6 +8,7 @@ import type { Redactor } from '../serialization/redact.js'
 import type { Runtime } from './config.js'
 import type { ParentRef, ReplayHooks } from './context.js'
 import { guard } from './guard.js'
+import { roundCost, type Pricer } from './prices.js'
 import { SDK_NAME, SDK_VERSION } from './version.js'
 
 /** @internal A step while it runs; frozen into a StepRecord when the trace is sealed. */
@@ -89,8 +90,9 @@ export interface RootOutcome {
 export function seal(recorder: Recorder, root: RootOutcome): { readonly doc: TraceDocument; readonly bytes: number } {
   recorder.sealed = true
   const { runtime, header } = recorder
-  const { redactor, clock } = runtime
+  const { redactor, clock, pricer } = runtime
   let retryCount = 0
+  let costUsd: number | undefined
   let inputTokens = 0
   let outputTokens = 0
   let bytes = 1024 + root.bytes
@@ -106,7 +108,15 @@ export function seal(recorder: Recorder, root: RootOutcome): { readonly doc: Tra
     }
     bytes += 512 + open.bytes
     truncated += open.truncated
-    steps[index] = sealStep(open, retries, root.end, redactor, clock.epoch)
+    const step = sealStep(open, retries, root.end, redactor, clock.epoch)
+    if (pricer !== undefined && open.model !== undefined && open.usage !== undefined) {
+      const cost = priceStep(pricer, open)
+      if (cost !== undefined) {
+        step.costUsd = cost
+        costUsd = (costUsd ?? 0) + cost
+      }
+    }
+    steps[index] = step
   }
   const doc: TraceDocument = {
     schemaVersion: SCHEMA_VERSION,
@@ -127,6 +137,7 @@ export function seal(recorder: Recorder, root: RootOutcome): { readonly doc: Tra
     error: root.error === null ? null : (redactField(redactor, root.error as unknown as JsonValue, 'error') as unknown as ErrorRecord),
     retryCount,
     usage: { inputTokens, outputTokens },
+    ...(costUsd === undefined ? {} : { costUsd: roundCost(costUsd) }),
     steps,
     ...(truncated > 0 ? { truncated } : {}),
     ...(recorder.droppedSteps > 0 ? { droppedSteps: recorder.droppedSteps } : {}),
@@ -137,7 +148,7 @@ export function seal(recorder: Recorder, root: RootOutcome): { readonly doc: Tra
   return { doc, bytes }
 }
 
-function sealStep(open: OpenStep, retries: number, traceEnd: number, redactor: Redactor, epoch: (now: number) => number): StepRecord {
+function sealStep(open: OpenStep, retries: number, traceEnd: number, redactor: Redactor, epoch: (now: number) => number): Mutable<StepRecord> {
   const end = open.end ?? traceEnd
   // one literal and plain assignments: conditional spreads allocate a temporary object per field
   const step: Mutable<StepRecord> = {
@@ -166,6 +177,14 @@ function sealStep(open: OpenStep, retries: number, traceEnd: number, redactor: R
   if (open.model !== undefined) step.model = open.model
   if (open.usage !== undefined) step.usage = open.usage
   return step
+}
+
+function priceStep(pricer: Pricer, open: OpenStep): number | undefined {
+  // the step's own (unredacted) metadata: `cached_input_tokens` is a count, never a secret
+  return guard('cost', () => {
+    const cost = pricer(open.model as string, open.usage as Usage, open.metadata)
+    return cost !== undefined && Number.isFinite(cost) ? cost : undefined
+  }, () => undefined)
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }

@@ -75,6 +75,8 @@ export interface StepRecord {
   readonly incomplete?: boolean
   readonly model?: string
   readonly usage?: Usage
+  /** What the step cost in US dollars, from `configure({ prices })`; absent when its model is not priced. */
+  readonly costUsd?: number
 }
 
 /** One top-level `trace` call: the unit that is persisted and exported. @category models */
@@ -97,6 +99,8 @@ export interface TraceDocument {
   readonly error: ErrorRecord | null
   readonly retryCount: number
   readonly usage: Usage
+  /** The sum of the steps' `costUsd`; absent when no step was priced. */
+  readonly costUsd?: number
   readonly steps: ReadonlyArray<StepRecord>
   readonly truncated?: number
   /** Steps that ran but were not recorded because the trace reached `maxStepsPerTrace`. */

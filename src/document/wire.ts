@@ -27,6 +27,7 @@ export interface WireStep {
   readonly incomplete?: boolean
   readonly model?: string
   readonly usage?: WireUsage
+  readonly cost_usd?: number
 }
 
 /** Token counts as stored. @category models */
@@ -55,6 +56,7 @@ export interface WireDocument {
   readonly error: ErrorRecord | null
   readonly retry_count: number
   readonly usage: WireUsage
+  readonly cost_usd?: number
   readonly steps: ReadonlyArray<WireStep>
   readonly truncated?: number
   readonly dropped_steps?: number
@@ -95,6 +97,7 @@ export function toWire(doc: TraceDocument): WireDocument {
     error: doc.error,
     retry_count: doc.retryCount,
     usage: usageToWire(doc.usage),
+    ...(doc.costUsd === undefined ? {} : { cost_usd: doc.costUsd }),
     steps: doc.steps.map(stepToWire),
     ...(doc.truncated ? { truncated: doc.truncated } : {}),
     ...(doc.droppedSteps ? { dropped_steps: doc.droppedSteps } : {}),
@@ -143,6 +146,7 @@ export function fromWire(value: unknown): TraceDocument {
     error: wire.error ?? null,
     retryCount: wire.retry_count ?? 0,
     usage: usageFromWire(wire.usage),
+    ...(typeof wire.cost_usd === 'number' ? { costUsd: wire.cost_usd } : {}),
     steps: wire.steps.map((step, index) => stepFromWire(expectObject(step, `steps[${index}]`) as unknown as WireStep)),
     ...(wire.truncated ? { truncated: wire.truncated } : {}),
     ...(wire.dropped_steps ? { droppedSteps: wire.dropped_steps } : {}),
@@ -176,6 +180,7 @@ function stepToWire(step: StepRecord): WireStep {
     ...(step.incomplete ? { incomplete: true } : {}),
     ...(step.model === undefined ? {} : { model: step.model }),
     ...(step.usage === undefined ? {} : { usage: usageToWire(step.usage) }),
+    ...(step.costUsd === undefined ? {} : { cost_usd: step.costUsd }),
   }
 }
 
@@ -202,6 +207,7 @@ function stepFromWire(step: WireStep): StepRecord {
     ...(step.incomplete ? { incomplete: true } : {}),
     ...(step.model === undefined ? {} : { model: step.model }),
     ...(step.usage === undefined ? {} : { usage: usageFromWire(step.usage) }),
+    ...(typeof step.cost_usd === 'number' ? { costUsd: step.cost_usd } : {}),
   }
 }
 
