@@ -255,6 +255,10 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
   )
   const getDocument = db.prepare<[string], { document: string }>('SELECT document FROM traces WHERE trace_id = ?')
 
+  const deleteTrace = db.prepare<[string]>('DELETE FROM traces WHERE trace_id = ?')
+  // the traces this write call inserted, so a failed call can take them back (see insertSliced)
+  let inserted: string[] | undefined
+
   const insertOne = (doc: TraceDocument): void => {
     const row = toTraceRow(doc)
     const result = insertTrace.run(
@@ -264,6 +268,7 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
     )
     // a retried batch: the trace (and so its steps) is already there
     if (result.changes === 0) return
+    inserted?.push(row.traceId)
     for (const step of toStepRows(doc)) {
       insertStep.run(
         step.traceId, step.stepId, step.parentStepId, step.seq, step.name, step.kind, step.status, step.startedAt,
@@ -286,15 +291,36 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
   const insertEvery = db.transaction((batch: ReadonlyArray<TraceDocument>): void => {
     for (const doc of batch) insertOne(doc)
   })
+  const deleteAll = db.transaction((ids: ReadonlyArray<string>): void => {
+    for (const id of ids) deleteTrace.run(id)
+  })
 
   return {
     insertSliced: async (batch) => {
+      // A batch is written in several transactions. When a later one fails (a full disk, a busy
+      // lock), the traces of the earlier ones are deleted again, so a failed write stored nothing:
+      // the queue then retries the whole batch or drops it, and its drop count stays exact.
+      const mine: string[] = []
       let index = 0
-      for (;;) {
-        index = insertSlice(batch, index)
-        checkpointer?.wrote()
-        if (index >= batch.length) return
-        await nextTurn()
+      try {
+        for (;;) {
+          inserted = mine
+          index = insertSlice(batch, index)
+          inserted = undefined
+          checkpointer?.wrote()
+          if (index >= batch.length) return
+          await nextTurn()
+        }
+      } catch (error) {
+        inserted = undefined
+        if (mine.length > 0) {
+          try {
+            deleteAll(mine)
+          } catch {
+            // best effort: the database refused even the delete
+          }
+        }
+        throw error
       }
     },
     insertAll: (batch) => {

@@ -227,6 +227,18 @@ describe('sqliteSink', () => {
     expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM traces')[0]?.n).toBe(2)
   })
 
+  it('takes back the earlier transactions of a batch that fails part-way, so a failed write stores nothing', async () => {
+    const sink = sqliteSink({ path: file, maxDatabaseBytes: 512 * 1024 })
+    // many small documents: several short transactions commit before the file is full
+    const batch = makeDocuments(2000, { metadata: { text: 'y'.repeat(1500) } })
+
+    await expect(sink.write(batch)).rejects.toMatchObject({ code: 'SQLITE_FULL' })
+    sink.close()
+
+    expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM traces')[0]?.n).toBe(0)
+    expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM steps')[0]?.n).toBe(0)
+  })
+
   it('on a full disk keeps the database readable and, through the queue, retries then drops and counts the batch', async () => {
     const sink = sqliteSink({ path: file, maxDatabaseBytes: 256 * 1024 })
     await sink.write(makeDocuments(5))
