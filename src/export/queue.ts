@@ -358,9 +358,12 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
       if (error === CANCELLED || closed || lane.inFlight !== entries) return false
       lane.failedAttempts++
       failedAttempts++
-      const delay = flushDepth > 0 ? 0 : backoff(retry, retries)
+      const hint = retryHint(error)
+      // a sink may say when to come back (OTLP `Retry-After`): never sooner than that
+      const delay = flushDepth > 0 ? 0 : Math.max(backoff(retry, retries), hint.afterMs)
       const remaining = retry.deadlineMs - (Date.now() - startedAt) - delay
-      if (retries >= retry.maxRetries || remaining <= 0) {
+      // a sink may also say that retrying cannot help (a 400 from a collector)
+      if (!hint.retryable || retries >= retry.maxRetries || remaining <= 0) {
         say(`sink-failed:${lane.name}`, `tracellm: sink "${lane.name}" failed ${retries + 1} time(s); dropped a batch of ${entries.length} trace(s): ${messageOf(error)}`)
         return false
       }
@@ -669,6 +672,20 @@ interface Waiter {
 
 const MAX_TIMEOUT = 2_147_483_647
 const CANCELLED = new Error('cancelled')
+
+/**
+ * What a failed `write` says about retrying: an error with `retryable: false` is not retried, and one
+ * with a finite `retryAfterMs` is not retried sooner. Read defensively: the error is the sink's.
+ */
+function retryHint(error: unknown): { readonly retryable: boolean; readonly afterMs: number } {
+  try {
+    const { retryable, retryAfterMs } = error as { retryable?: unknown; retryAfterMs?: unknown }
+    const afterMs = typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : 0
+    return { retryable: retryable !== false, afterMs }
+  } catch {
+    return { retryable: true, afterMs: 0 }
+  }
+}
 
 function backoff(retry: QueueOptions['retry'], retries: number): number {
   const base = Math.min(retry.initialDelayMs * retry.multiplier ** retries, retry.maxDelayMs)

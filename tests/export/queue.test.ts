@@ -824,3 +824,57 @@ describe('createExportQueue: options', () => {
   })
 })
 
+
+describe('createExportQueue: retry hints from the sink', () => {
+  /** A sink whose first write rejects with `error`, and which succeeds afterwards. */
+  function failingOnce(error: Error): Sink & { readonly calls: number[] } {
+    const calls: number[] = []
+    return {
+      name: 'hinting',
+      calls,
+      write: () => {
+        calls.push(Date.now())
+        if (calls.length === 1) return Promise.reject(error)
+        return Promise.resolve()
+      },
+    }
+  }
+
+  it('waits at least retryAfterMs before retrying (an OTLP Retry-After)', async () => {
+    const sink = failingOnce(Object.assign(new Error('429'), { retryable: true, retryAfterMs: 3000 }))
+    const queue = makeQueue([sink], options({ scheduleDelayMs: 0 }))
+
+    queue.enqueue(makeDocument(), KB)
+    await jest.advanceTimersByTimeAsync(0)
+    expect(sink.calls).toHaveLength(1)
+    // the queue's own backoff would retry after 1 s
+    await jest.advanceTimersByTimeAsync(2999)
+    expect(sink.calls).toHaveLength(1)
+    await jest.advanceTimersByTimeAsync(1)
+
+    expect(sink.calls).toHaveLength(2)
+    expect(queue.stats()).toMatchObject({ written: 1, dropped: 0 })
+  })
+
+  it('drops a batch at once when the sink says retrying cannot help', async () => {
+    const sink = failingOnce(Object.assign(new Error('400 bad request'), { retryable: false }))
+    const queue = makeQueue([sink], options({ scheduleDelayMs: 0 }))
+
+    queue.enqueue(makeDocument(), KB)
+    await jest.advanceTimersByTimeAsync(60_000)
+
+    expect(sink.calls).toHaveLength(1)
+    expect(queue.stats()).toMatchObject({ written: 0, dropped: 1 })
+  })
+
+  it('drops a batch whose Retry-After does not fit the retry deadline', async () => {
+    const sink = failingOnce(Object.assign(new Error('503'), { retryAfterMs: 60_000 }))
+    const queue = makeQueue([sink], options({ scheduleDelayMs: 0 }))
+
+    queue.enqueue(makeDocument(), KB)
+    await jest.advanceTimersByTimeAsync(120_000)
+
+    expect(sink.calls).toHaveLength(1)
+    expect(queue.stats()).toMatchObject({ dropped: 1 })
+  })
+})
