@@ -11,9 +11,10 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import os from 'node:os'
 import { configure, flush, memorySink, trace, traceTool } from '../dist/index.js'
 import { QUESTION, SCENARIOS, VARIANTS, floorTraces, resetFloor, timeRound, yieldToLoop } from './scenarios.mjs'
+import { parseArgs } from './args.mjs'
 
 const PARTS = ['overhead', 'heap', 'eventloop']
-const args = parseArgs(process.argv.slice(2))
+const args = parseArgs(process.argv.slice(2), { parts: PARTS, numbers: { rounds: 7, scale: 1 }, usage: 'node --expose-gc bench/overhead.mjs [--json] [--rounds=7] [--scale=1] [--only=overhead,heap,eventloop]' })
 const ROUNDS = args.rounds
 const SCALE = args.scale
 /** Calls per timed round: a tracellm round takes about 0.3–0.5 s on a 2-core machine, a plain one 20–40 ms. */
@@ -215,38 +216,6 @@ function median(values) {
 function round(value, digits = 0) {
   const factor = 10 ** digits
   return Math.round(value * factor) / factor
-}
-
-function parseArgs(argv) {
-  const parsed = { json: false, rounds: 7, scale: 1, only: new Set(PARTS) }
-  for (const arg of argv) {
-    if (arg === '--json') parsed.json = true
-    else if (arg.startsWith('--rounds=')) parsed.rounds = positiveNumber(arg, Number.parseInt(arg.slice(9), 10))
-    else if (arg.startsWith('--scale=')) parsed.scale = positiveNumber(arg, Number.parseFloat(arg.slice(8)))
-    else if (arg.startsWith('--only=')) {
-      parsed.only = new Set(arg.slice(7).split(',').filter((part) => part !== ''))
-      const unknown = [...parsed.only].filter((part) => !PARTS.includes(part))
-      if (unknown.length > 0 || parsed.only.size === 0) {
-        process.stderr.write(`bench: --only takes a comma-separated list of ${PARTS.join(', ')}\n`)
-        process.exit(2)
-      }
-    } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: node --expose-gc bench/overhead.mjs [--json] [--rounds=7] [--scale=1] [--only=overhead,heap,eventloop]\n')
-      process.exit(0)
-    } else {
-      process.stderr.write(`bench: unknown argument ${arg}\n`)
-      process.exit(2)
-    }
-  }
-  return parsed
-}
-
-function positiveNumber(arg, value) {
-  if (!Number.isFinite(value) || value <= 0) {
-    process.stderr.write(`bench: ${arg} needs a positive number\n`)
-    process.exit(2)
-  }
-  return value
 }
 
 function printTables(r) {

@@ -21,9 +21,10 @@ import { join } from 'node:path'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { configure, flush, memorySink, postgresSink, shutdown, sqliteSink, trace, traceTool } from '../dist/index.js'
 import { startCluster, stopCluster } from './pg-cluster.mjs'
+import { parseArgs } from './args.mjs'
 
 const PARTS = ['sqlite', 'postgres', 'pipeline']
-const args = parseArgs(process.argv.slice(2))
+const args = parseArgs(process.argv.slice(2), { parts: PARTS, numbers: { rounds: 3, scale: 1, rate: 500 }, usage: 'node bench/stores.mjs [--json] [--rounds=3] [--scale=1] [--rate=500] [--only=sqlite,postgres,pipeline]' })
 const SCALE = args.scale
 const ROUNDS = args.rounds
 const BATCH = 100   // the export queue's default maxBatchSize
@@ -390,39 +391,6 @@ function round(value, digits = 0) {
 
 function firstLine(text) {
   return String(text ?? '').split('\n')[0]
-}
-
-function parseArgs(argv) {
-  const parsed = { json: false, rounds: 3, scale: 1, rate: 500, only: new Set(PARTS) }
-  for (const arg of argv) {
-    if (arg === '--json') parsed.json = true
-    else if (arg.startsWith('--rounds=')) parsed.rounds = positiveNumber(arg, Number.parseInt(arg.slice(9), 10))
-    else if (arg.startsWith('--scale=')) parsed.scale = positiveNumber(arg, Number.parseFloat(arg.slice(8)))
-    else if (arg.startsWith('--rate=')) parsed.rate = positiveNumber(arg, Number.parseInt(arg.slice(7), 10))
-    else if (arg.startsWith('--only=')) {
-      parsed.only = new Set(arg.slice(7).split(',').filter((part) => part !== ''))
-      const unknown = [...parsed.only].filter((part) => !PARTS.includes(part))
-      if (unknown.length > 0 || parsed.only.size === 0) {
-        process.stderr.write(`bench: --only takes a comma-separated list of ${PARTS.join(', ')}\n`)
-        process.exit(2)
-      }
-    } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: node bench/stores.mjs [--json] [--rounds=3] [--scale=1] [--rate=500] [--only=sqlite,postgres,pipeline]\n')
-      process.exit(0)
-    } else {
-      process.stderr.write(`bench: unknown argument ${arg}\n`)
-      process.exit(2)
-    }
-  }
-  return parsed
-}
-
-function positiveNumber(arg, value) {
-  if (!Number.isFinite(value) || value <= 0) {
-    process.stderr.write(`bench: ${arg} needs a positive number\n`)
-    process.exit(2)
-  }
-  return value
 }
 
 function printTables(r) {

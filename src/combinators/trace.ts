@@ -3,7 +3,7 @@
  * of kind "trace" of the outer one.
  */
 import { getRuntime } from '../core/config.js'
-import { isSuppressed, pendingParent, pendingReplay, type ParentRef, type TraceContext } from '../core/context.js'
+import { isSuppressed, pending, type ParentRef, type TraceContext } from '../core/context.js'
 import { warnOnce } from '../core/guard.js'
 import { activeSpanParent, parentFromHeaders } from '../core/propagation.js'
 import { startRoot, startStep, type StepSpec } from '../core/run.js'
@@ -80,10 +80,12 @@ export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[]
     return invoke(undefined)
   }
   // under replay(): the first root trace started there is the replay
-  const replay = pendingReplay()
+  // one read of the storage for both: usually there is nothing waiting
+  const waiting = pending()
+  const replay = waiting?.replay
   const claimed = replay !== undefined && replay.claim() ? replay : undefined
-  // a replay keeps an id of its own: sharing the recorded trace's id would collide in a store
-  const parent = claimed === undefined ? parentOf(resolved) : undefined
+  // a replay continues no caller: it is a run of its own
+  const parent = claimed === undefined ? parentOf(resolved, waiting?.parent) : undefined
   const running = startRoot(runtime, {
     header: {
       prompt,
@@ -105,7 +107,7 @@ export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[]
 }
 
 /** The caller a new root trace continues: `trace({ parent })`, else `continueTrace`, else the active OpenTelemetry span. */
-function parentOf(resolved: ResolvedTrace): ParentRef | undefined {
+function parentOf(resolved: ResolvedTrace, continued: ParentRef | undefined): ParentRef | undefined {
   const explicit = resolved.parent === undefined ? undefined : parentFromHeaders(resolved.parent)
-  return explicit ?? pendingParent() ?? activeSpanParent()
+  return explicit ?? continued ?? activeSpanParent()
 }

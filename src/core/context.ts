@@ -105,16 +105,10 @@ export function runContinuing<T>(parent: ParentRef | undefined, thunk: () => T):
   return storage.run({ pending: true, replay: slot?.replay, parent }, thunk)
 }
 
-/** @internal The parent waiting for a root trace here (`continueTrace`), if any. */
-export function pendingParent(): ParentRef | undefined {
+/** @internal What waits here for the next root trace (`replay()`, `continueTrace`), if anything. */
+export function pending(): PendingMarker | undefined {
   const slot = storage.getStore()
-  return slot !== undefined && slot !== SUPPRESSED && 'pending' in slot ? slot.parent : undefined
-}
-
-/** @internal The replay waiting for a root trace here, if any. */
-export function pendingReplay(): ReplayHooks | undefined {
-  const slot = storage.getStore()
-  return slot !== undefined && slot !== SUPPRESSED && 'pending' in slot ? slot.replay : undefined
+  return slot !== undefined && slot !== SUPPRESSED && 'pending' in slot ? slot : undefined
 }
 
 /** @internal */
