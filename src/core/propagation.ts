@@ -6,7 +6,6 @@
  * loads no OpenTelemetry package.
  */
 import type { StepId, TraceId } from '../document/document.js'
-import { rootSpanId } from '../document/ids.js'
 import { current, runContinuing, type ParentRef } from './context.js'
 import { warnOnce } from './guard.js'
 
@@ -53,11 +52,8 @@ export function injectTraceparent(headers?: object): object {
   try {
     const ctx = current()
     if (ctx === undefined) return given
-    const parent = ctx.recorder.parent
-    const spanId = ctx.stepId ?? bodySpanId(ctx.traceId, ctx.recorder.steps, parent)
-    // the distributed trace's id: the caller's when this trace continued one, else this trace's
-    const traceparent = `00-${parent?.traceId ?? ctx.traceId}-${spanId}-01`
-    const tracestate = parent?.tracestate
+    const traceparent = `00-${ctx.traceId}-${ctx.stepId ?? ctx.recorder.rootSpanId}-01`
+    const tracestate = ctx.recorder.parent?.tracestate
     if (isWriter(given)) {
       given.set('traceparent', traceparent)
       if (tracestate !== undefined) given.set('tracestate', tracestate)
@@ -80,8 +76,8 @@ export function injectTraceparent(headers?: object): object {
 
 /**
  * Runs `fn` so that every root trace started inside it continues the caller named by `headers`
- * (their `traceparent` and `tracestate`): the trace records the caller's trace and span as
- * `parentTraceId`/`parentStepId` (its own `traceId` stays its own; see docs/propagation.md). Headers without a `traceparent` change nothing; a
+ * (their `traceparent` and `tracestate`): the trace takes the caller's trace id and records the
+ * caller's trace and span as `parentTraceId`/`parentStepId`. Headers without a `traceparent` change nothing; a
  * malformed one is ignored with a warning. Inside a running trace `fn` simply runs there. Returns
  * what `fn` returns.
  *
@@ -92,6 +88,7 @@ export function injectTraceparent(headers?: object): object {
  * const handle = trace({ prompt: 'handle' })(() => 'ok')
  * continueTrace({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, () => handle())   // => 'ok'
  * await flush()
+ * sink.traces[0]?.traceId        // => '0af7651916cd43dd8448eb211c80319c'
  * sink.traces[0]?.parentStepId   // => 'b7ad6b7169203331'
  *
  * @category context
@@ -194,13 +191,6 @@ interface OtelGlobal {
 
 interface OtelSpan {
   spanContext(): { traceId?: unknown; spanId?: unknown; traceState?: { serialize?: () => unknown } } | undefined
-}
-
-function bodySpanId(traceId: TraceId, steps: ReadonlyArray<{ readonly stepId: StepId }>, parent: ParentRef | undefined): string {
-  // the same set the OTLP export excludes: the trace's step ids and the caller's span
-  const taken = new Set<string>(steps.map((step) => step.stepId))
-  if (parent !== undefined) taken.add(parent.spanId)
-  return rootSpanId(traceId, taken)
 }
 
 function isWriter(headers: object): headers is HeaderWriter {

@@ -47,6 +47,8 @@ export interface TraceHeader {
 /** @internal */
 export interface Recorder {
   readonly traceId: TraceId
+  /** The root span's id: what the trace body propagates, and what tells documents of one trace apart. */
+  readonly rootSpanId: StepId
   readonly runtime: Runtime
   readonly header: TraceHeader
   readonly start: number
@@ -62,12 +64,11 @@ export interface Recorder {
 
 /** @internal */
 export function createRecorder(runtime: Runtime, header: TraceHeader, start: number, parent?: ParentRef): Recorder {
-  // a continued trace keeps the caller's (already validated) trace id: no new id is made
-  // a continued trace keeps an id of its own (stores hold one document per trace id, and two
-  // documents under one id would collide there and in the OTLP export); the caller's trace id is its
-  // `parentTraceId`, which propagation and the OpenTelemetry sinks use as the shared trace id
-  const traceId = runtime.ids.traceId()
-  return { traceId, runtime, header, start, steps: [], seq: 0, droppedSteps: 0, sealed: false, replay: undefined, parent }
+  // a continued trace takes the caller's (already validated) trace id; its own root span id is what
+  // tells its document apart from the caller's (stores key documents on both)
+  const traceId = parent === undefined ? runtime.ids.traceId() : parent.traceId
+  const rootSpanId = runtime.ids.stepId()
+  return { traceId, rootSpanId, runtime, header, start, steps: [], seq: 0, droppedSteps: 0, sealed: false, replay: undefined, parent }
 }
 
 /** @internal The root's own outcome, recorded like a step's. */
@@ -121,6 +122,7 @@ export function seal(recorder: Recorder, root: RootOutcome): { readonly doc: Tra
   const doc: TraceDocument = {
     schemaVersion: SCHEMA_VERSION,
     traceId: recorder.traceId,
+    rootSpanId: recorder.rootSpanId,
     prompt: redactText(redactor, header.prompt),
     ...(header.modelName === undefined ? {} : { modelName: header.modelName }),
     project: header.project,

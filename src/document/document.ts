@@ -83,6 +83,13 @@ export interface StepRecord {
 export interface TraceDocument {
   readonly schemaVersion: 1
   readonly traceId: TraceId
+  /**
+   * The id of the span this document's root stands for (16 hex digits): the span id
+   * `injectTraceparent` sends from the trace body, and the OTLP export's root span id. Documents that
+   * share a trace id (a trace continued across services) are told apart by it. Absent in documents
+   * written before it existed; `rootSpanIdOf(doc)` derives one for those.
+   */
+  readonly rootSpanId?: StepId
   readonly prompt: string
   readonly modelName?: string
   readonly project: string
@@ -107,9 +114,12 @@ export interface TraceDocument {
   readonly droppedSteps?: number
   /** The trace this one replayed (`replay()`), when it is a replay. */
   readonly replayOf?: TraceId
-  /** The trace this one continues (a W3C `traceparent` or an active OpenTelemetry span); equal to `traceId`. */
+  /**
+   * Set when this document continues a caller's trace (a W3C `traceparent`, or an active
+   * OpenTelemetry span): the caller's trace id, which is also this document's `traceId`.
+   */
   readonly parentTraceId?: TraceId
-  /** The caller's span id in that trace: the span this trace's root hangs under. */
+  /** The caller's span id in that trace: the span this document's root hangs under. */
   readonly parentStepId?: StepId
   readonly sdk: { readonly name: string; readonly version: string }
 }

@@ -18,3 +18,14 @@ export function rootSpanId(traceId: string, taken: ReadonlySet<string> = new Set
     seed = id + traceId
   }
 }
+
+/**
+ * @internal A document's root span id: its `rootSpanId`, or for a document written before that field
+ * existed, one derived from the trace id that none of its steps (nor the caller's span) uses.
+ */
+export function rootSpanIdOf(doc: { readonly traceId: string; readonly rootSpanId?: string; readonly parentStepId?: string; readonly steps: ReadonlyArray<{ readonly stepId: string }> }): string {
+  if (doc.rootSpanId !== undefined) return doc.rootSpanId
+  const taken = new Set<string>(doc.steps.map((step) => step.stepId))
+  if (doc.parentStepId !== undefined) taken.add(doc.parentStepId)
+  return rootSpanId(doc.traceId, taken)
+}

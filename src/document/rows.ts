@@ -8,6 +8,10 @@ import { toWire } from './wire.js'
 /** @internal One `traces` row: the columns besides the whole document. */
 export interface TraceRow {
   readonly traceId: string
+  /** The document's key within its trace: its root span id, '' for a document written before that field. */
+  readonly rootSpanId: string
+  readonly parentStepId: string | null
+  readonly replayOf: string | null
   readonly project: string
   readonly environment: string
   readonly prompt: string
@@ -21,12 +25,14 @@ export interface TraceRow {
   readonly errorCount: number
   readonly inputTokens: number
   readonly outputTokens: number
+  readonly costUsd: number | null
   readonly tags: ReadonlyArray<string>
 }
 
 /** @internal One `steps` row. */
 export interface StepRow {
   readonly traceId: string
+  readonly rootSpanId: string
   readonly stepId: string
   readonly parentStepId: string | null
   readonly seq: number
@@ -48,6 +54,9 @@ export function toTraceRow(doc: TraceDocument): TraceRow {
   for (const step of doc.steps) if (step.status === 'error') errorCount++
   return {
     traceId: doc.traceId,
+    rootSpanId: documentKey(doc),
+    parentStepId: doc.parentStepId ?? null,
+    replayOf: doc.replayOf ?? null,
     project: wellFormed(doc.project),
     environment: wellFormed(doc.environment),
     prompt: wellFormed(doc.prompt),
@@ -61,14 +70,17 @@ export function toTraceRow(doc: TraceDocument): TraceRow {
     errorCount,
     inputTokens: integer(doc.usage?.inputTokens),
     outputTokens: integer(doc.usage?.outputTokens),
+    costUsd: typeof doc.costUsd === 'number' && Number.isFinite(doc.costUsd) ? doc.costUsd : null,
     tags: doc.tags.map(wellFormed),
   }
 }
 
 /** @internal The step rows of a document, in `seq` order. */
 export function toStepRows(doc: TraceDocument): StepRow[] {
+  const rootSpanId = documentKey(doc)
   return doc.steps.map((step) => ({
     traceId: doc.traceId,
+    rootSpanId,
     stepId: step.stepId,
     parentStepId: step.parentStepId,
     seq: step.seq,
@@ -83,6 +95,14 @@ export function toStepRows(doc: TraceDocument): StepRow[] {
     inputTokens: step.usage === undefined ? null : integer(step.usage.inputTokens),
     outputTokens: step.usage === undefined ? null : integer(step.usage.outputTokens),
   }))
+}
+
+/**
+ * @internal What tells the documents of one trace apart in a store (a trace continued across services
+ * has one per service): the root span id, or '' for a document written before documents had one.
+ */
+export function documentKey(doc: TraceDocument): string {
+  return doc.rootSpanId ?? ''
 }
 
 /** @internal The stored JSON text of a document: snake_case, NUL and lone surrogates replaced. */

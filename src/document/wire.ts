@@ -40,6 +40,7 @@ export interface WireUsage {
 export interface WireDocument {
   readonly schema_version: 1
   readonly trace_id: string
+  readonly root_span_id?: string
   readonly prompt: string
   readonly model_name?: string
   readonly project: string
@@ -81,6 +82,7 @@ export function toWire(doc: TraceDocument): WireDocument {
   return {
     schema_version: doc.schemaVersion,
     trace_id: doc.traceId,
+    ...(doc.rootSpanId === undefined ? {} : { root_span_id: doc.rootSpanId }),
     prompt: doc.prompt,
     ...(doc.modelName === undefined ? {} : { model_name: doc.modelName }),
     project: doc.project,
@@ -130,6 +132,7 @@ export function fromWire(value: unknown): TraceDocument {
   return {
     schemaVersion: 1,
     traceId: wire.trace_id as TraceId,
+    ...(typeof wire.root_span_id === 'string' ? { rootSpanId: wire.root_span_id as StepId } : {}),
     prompt: wire.prompt,
     ...(wire.model_name === undefined ? {} : { modelName: wire.model_name }),
     project: wire.project,

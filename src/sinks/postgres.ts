@@ -5,7 +5,7 @@
  * validated identifiers only.
  */
 import type { Pool, PoolClient, PoolConfig } from 'pg'
-import type { TraceDocument, TraceId } from '../document/document.js'
+import type { StepId, TraceDocument, TraceId } from '../document/document.js'
 import { toStepRows, toStoredJson, toTraceRow, wellFormed } from '../document/rows.js'
 import { fromWire } from '../document/wire.js'
 import type { Sink } from '../export/queue.js'
@@ -98,7 +98,9 @@ export async function openPostgresStore(url: string, options: Omit<PostgresSinkO
   }
   return {
     kind: 'postgres',
-    get: async (traceId) => live().get(traceId),
+    // the earliest started document: the entry point of a trace continued across services
+    get: async (traceId) => (await live().getAll(traceId))[0],
+    getAll: async (traceId) => live().getAll(traceId),
     list: async (query?: ListQuery) => live().list(normalizeQuery(query)),
     count: async (query?: ListQuery) => live().count(normalizeQuery(query)),
     stats: async () => live().stats(),
@@ -172,7 +174,7 @@ interface Database {
   insert(batch: ReadonlyArray<TraceDocument>): Promise<void>
   /** Connects and checks (or, with `migrate`, creates) the tables. */
   open(): Promise<void>
-  get(traceId: string): Promise<TraceDocument | undefined>
+  getAll(traceId: string): Promise<TraceDocument[]>
   list(query: NormalQuery): Promise<TracePage>
   count(query: NormalQuery): Promise<number>
   stats(): Promise<StoreStats>
@@ -181,7 +183,8 @@ interface Database {
 }
 
 /** Qualified, quoted table names. */
-interface Names {
+/** @internal */
+export interface Names {
   readonly schema: string | undefined
   readonly traces: string
   readonly steps: string
@@ -192,6 +195,8 @@ interface Names {
 interface Prepared {
   readonly doc: TraceDocument
   readonly traceId: string
+  /** The document's key: its trace id and root span id. */
+  readonly key: string
   readonly trace: ReadonlyArray<unknown>
   readonly steps: ReadonlyArray<ReadonlyArray<unknown>>
   /** True for the stand-in of a document the database rejected. */
@@ -358,13 +363,13 @@ function createDatabase(settings: Settings): Database {
     transaction(async (query, names) => {
       const inserted = new Set<string>()
       for (const chunk of chunks(items.map((item) => item.trace), TRACE_ROWS_PER_INSERT)) {
-        const rows = await query(insertSql(names.traces, TRACE_COLUMNS, chunk.length, '(trace_id)', ' RETURNING trace_id'), chunk.flat())
-        for (const row of rows) inserted.add(String(row.trace_id))
+        const rows = await query(insertSql(names.traces, TRACE_COLUMNS, chunk.length, '(trace_id, root_span_id)', ' RETURNING trace_id, root_span_id'), chunk.flat())
+        for (const row of rows) inserted.add(keyOf(String(row.trace_id), String(row.root_span_id)))
       }
-      // a retried batch: the traces already stored keep the steps they have
-      const steps = items.filter((item) => inserted.has(item.traceId)).flatMap((item) => item.steps)
+      // a retried batch: the documents already stored keep the steps they have
+      const steps = items.filter((item) => inserted.has(item.key)).flatMap((item) => item.steps)
       for (const chunk of chunks(steps, STEP_ROWS_PER_INSERT)) {
-        await query(insertSql(names.steps, STEP_COLUMNS, chunk.length, '(trace_id, step_id)', ''), chunk.flat())
+        await query(insertSql(names.steps, STEP_COLUMNS, chunk.length, '(trace_id, root_span_id, step_id)', ''), chunk.flat())
       }
     })
 
@@ -419,9 +424,9 @@ function createDatabase(settings: Settings): Database {
         continue
       }
       if (item.placeholder) warnPlaceholder(item.traceId, 'unserializable')
-      // the same trace twice in one batch: the first one wins, as across batches
-      if (seen.has(item.traceId)) continue
-      seen.add(item.traceId)
+      // the same document twice in one batch: the first one wins, as across batches
+      if (seen.has(item.key)) continue
+      seen.add(item.key)
       items.push(item)
     }
     try {
@@ -457,11 +462,11 @@ function createDatabase(settings: Settings): Database {
     if (!present) throw new Error('No trace store in ' + shownUrl + (settings.schema === undefined ? '' : ' (schema ' + settings.schema + ')') + ': its tables do not exist yet. A postgresSink creates them on its first write.')
   }
 
-  const get = (traceId: string): Promise<TraceDocument | undefined> => {
-    if (!isTraceId(traceId)) return Promise.resolve(undefined)
+  const getAll = (traceId: string): Promise<TraceDocument[]> => {
+    if (!isTraceId(traceId)) return Promise.resolve([])
     return read('reading from', async (query, names) => {
-      const [row] = await query('SELECT document::text AS document FROM ' + names.traces + ' WHERE trace_id = $1', [traceId])
-      return row?.document == null ? undefined : fromWire(JSON.parse(row.document))
+      const rows = await query('SELECT document::text AS document FROM ' + names.traces + ' WHERE trace_id = $1 ORDER BY started_at, root_span_id', [traceId])
+      return rows.flatMap((row) => (row.document == null ? [] : [fromWire(JSON.parse(row.document))]))
     })
   }
 
@@ -469,14 +474,14 @@ function createDatabase(settings: Settings): Database {
     read('listing traces of', async (query, names) => {
       const where = whereClause(normal, true)
       const rows = await query(
-        'SELECT ' + SUMMARY_COLUMNS + ' FROM ' + names.traces + where.sql + ' ORDER BY started_at DESC, trace_id DESC LIMIT $' + (where.params.length + 1),
+        'SELECT ' + SUMMARY_COLUMNS + ' FROM ' + names.traces + where.sql + ' ORDER BY started_at DESC, trace_id DESC, root_span_id DESC LIMIT $' + (where.params.length + 1),
         [...where.params, normal.limit + 1],
       )
       const page = rows.slice(0, normal.limit)
       const items = page.map(toSummary)
       const last = page[page.length - 1]
       const more = rows.length > normal.limit && last !== undefined
-      return { items, nextCursor: more ? encodeCursor({ startedAt: String(last.cursor_at), traceId: String(last.trace_id) }) : null }
+      return { items, nextCursor: more ? encodeCursor({ startedAt: String(last.cursor_at), traceId: String(last.trace_id), rootSpanId: String(last.root_span_id) }) : null }
     })
 
   const count = (normal: NormalQuery): Promise<number> =>
@@ -490,7 +495,8 @@ function createDatabase(settings: Settings): Database {
     read('reading statistics of', async (query, names) => {
       const [totals] = await query(
         "SELECT count(*) AS traces, sum(step_count) AS steps, count(*) FILTER (WHERE status = 'error') AS errors, " +
-          'min(started_at) AS oldest_at, max(started_at) AS newest_at, sum(retry_count) AS retries, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens ' +
+          'min(started_at) AS oldest_at, max(started_at) AS newest_at, sum(retry_count) AS retries, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, ' +
+          'coalesce(sum(cost_usd), 0) AS cost_usd ' +
           'FROM ' + names.traces,
       )
       const oldest = await query('SELECT ' + isoMs('started_at') + ' AS at FROM ' + names.traces + ' ORDER BY started_at ASC LIMIT 1')
@@ -505,6 +511,7 @@ function createDatabase(settings: Settings): Database {
         retries: toNumber(totals?.retries),
         inputTokens: toNumber(totals?.input_tokens),
         outputTokens: toNumber(totals?.output_tokens),
+        costUsd: toNumber(totals?.cost_usd),
         projects: projects.map((row) => ({ project: String(row.project), traces: toNumber(row.traces) })),
       }
     })
@@ -520,7 +527,8 @@ function createDatabase(settings: Settings): Database {
       // one short transaction per chunk: readers and writers are never blocked for long
       const changes = await read('pruning', async (query, names) => {
         const rows = await query(
-          'DELETE FROM ' + names.traces + ' WHERE trace_id IN (SELECT trace_id FROM ' + names.traces + ' WHERE started_at < $1::timestamptz ORDER BY started_at LIMIT $2) RETURNING 1 AS gone',
+          'DELETE FROM ' + names.traces + ' WHERE (trace_id, root_span_id) IN (SELECT trace_id, root_span_id FROM ' + names.traces +
+            ' WHERE started_at < $1::timestamptz ORDER BY started_at LIMIT $2) RETURNING 1 AS gone',
           [before, PRUNE_CHUNK],
         )
         return rows.length
@@ -542,17 +550,17 @@ function createDatabase(settings: Settings): Database {
     return closing
   }
 
-  return { shownUrl, insert, open, get, list, count, stats, prune, close }
+  return { shownUrl, insert, open, getAll, list, count, stats, prune, close }
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Schema
 
 /**
- * Versioned migrations, recorded in `tracellm_migrations`. Append only; never edit one that has
- * shipped. Each is additive, so an older tracellm keeps writing to a newer schema.
+ * @internal Versioned migrations, recorded in `tracellm_migrations`. Append only; never edit one that has
+ * shipped. Migration 2 changes the documents' key, so writers older than it cannot write after it.
  */
-const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name: string; readonly statements: (names: Names) => ReadonlyArray<string> }> = [
+export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name: string; readonly statements: (names: Names) => ReadonlyArray<string> }> = [
   {
     version: 1,
     name: 'traces and steps',
@@ -601,17 +609,36 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name: strin
       'CREATE INDEX IF NOT EXISTS steps_kind ON ' + t.steps + ' (kind, status)',
     ],
   },
+  {
+    // documents are keyed by (trace_id, root_span_id), so a trace continued across services stores one
+    // document per service; plus the columns `list` shows of a continued trace, a replay and its cost
+    version: 2,
+    name: 'one document per service of a trace',
+    statements: (t) => [
+      'ALTER TABLE ' + t.traces + ' ADD COLUMN root_span_id text COLLATE "C" NOT NULL DEFAULT \'\' CHECK (root_span_id ~ \'^([0-9a-f]{16})?$\'), ' +
+        'ADD COLUMN parent_step_id text COLLATE "C", ADD COLUMN replay_of text COLLATE "C", ADD COLUMN cost_usd double precision',
+      'UPDATE ' + t.traces + " SET parent_step_id = document->>'parent_step_id', replay_of = document->>'replay_of', " +
+        "cost_usd = (document->>'cost_usd')::float8 WHERE document ?| array['parent_step_id', 'replay_of', 'cost_usd']",
+      'ALTER TABLE ' + t.steps + ' ADD COLUMN root_span_id text COLLATE "C" NOT NULL DEFAULT \'\'',
+      'ALTER TABLE ' + t.steps + ' DROP CONSTRAINT steps_trace_id_fkey, DROP CONSTRAINT steps_pkey',
+      'ALTER TABLE ' + t.traces + ' DROP CONSTRAINT traces_pkey, ADD PRIMARY KEY (trace_id, root_span_id)',
+      'ALTER TABLE ' + t.steps + ' ADD PRIMARY KEY (trace_id, root_span_id, step_id), ' +
+        'ADD FOREIGN KEY (trace_id, root_span_id) REFERENCES ' + t.traces + ' (trace_id, root_span_id) ON DELETE CASCADE',
+      'DROP INDEX IF EXISTS ' + (t.schema === undefined ? '' : t.schema + '.') + 'traces_started',
+      'CREATE INDEX IF NOT EXISTS traces_started ON ' + t.traces + ' (started_at DESC, trace_id DESC, root_span_id DESC)',
+    ],
+  },
 ]
 
 const TRACE_COLUMNS: ReadonlyArray<readonly [string, string]> = [
-  ['trace_id', ''], ['project', ''], ['environment', ''], ['prompt', ''], ['model_name', ''], ['status', ''],
+  ['trace_id', ''], ['root_span_id', ''], ['parent_step_id', ''], ['replay_of', ''], ['project', ''], ['environment', ''], ['prompt', ''], ['model_name', ''], ['status', ''],
   ['started_at', '::timestamptz'], ['ended_at', '::timestamptz'], ['duration_ms', '::float8'], ['retry_count', '::int4'],
   ['step_count', '::int4'], ['error_count', '::int4'], ['input_tokens', '::int8'], ['output_tokens', '::int8'],
-  ['tags', '::jsonb'], ['document', '::jsonb'],
+  ['cost_usd', '::float8'], ['tags', '::jsonb'], ['document', '::jsonb'],
 ]
 
 const STEP_COLUMNS: ReadonlyArray<readonly [string, string]> = [
-  ['trace_id', ''], ['step_id', ''], ['parent_step_id', ''], ['seq', '::int4'], ['name', ''], ['kind', ''], ['status', ''],
+  ['trace_id', ''], ['root_span_id', ''], ['step_id', ''], ['parent_step_id', ''], ['seq', '::int4'], ['name', ''], ['kind', ''], ['status', ''],
   ['started_at', '::timestamptz'], ['duration_ms', '::float8'], ['attempts', '::int4'], ['retries', '::int4'], ['model', ''],
   ['input_tokens', '::int8'], ['output_tokens', '::int8'],
 ]
@@ -632,6 +659,12 @@ function insertSql(table: string, columns: ReadonlyArray<readonly [string, strin
   return 'INSERT INTO ' + table + ' (' + columns.map(([name]) => name).join(', ') + ') VALUES ' + tuples.join(', ') + ' ON CONFLICT ' + conflict + ' DO NOTHING' + returning
 }
 
+const ROOT_SPAN_ID = /^[0-9a-f]{16}$/
+
+function keyOf(traceId: string, rootSpanId: string): string {
+  return traceId + ':' + rootSpanId
+}
+
 function chunks<T>(items: ReadonlyArray<T>, size: number): T[][] {
   const out: T[][] = []
   for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size))
@@ -645,16 +678,17 @@ function prepare(doc: TraceDocument): Prepared | undefined {
     const row = toTraceRow(doc)
     const document = toStoredJson(doc)
     const steps = toStepRows(doc).map((step) => [
-      step.traceId, step.stepId, step.parentStepId, step.seq, step.name, step.kind, step.status, step.startedAt,
+      step.traceId, step.rootSpanId, step.stepId, step.parentStepId, step.seq, step.name, step.kind, step.status, step.startedAt,
       step.durationMs, step.attempts, step.retries, step.model, step.inputTokens, step.outputTokens,
     ])
     return {
       doc,
       traceId: row.traceId,
+      key: keyOf(row.traceId, row.rootSpanId),
       trace: [
-        row.traceId, row.project, row.environment, row.prompt, row.modelName, row.status, row.startedAt, row.endedAt,
-        row.durationMs, row.retryCount, row.stepCount, row.errorCount, row.inputTokens, row.outputTokens,
-        JSON.stringify(row.tags), document,
+        row.traceId, row.rootSpanId, row.parentStepId, row.replayOf, row.project, row.environment, row.prompt, row.modelName, row.status,
+        row.startedAt, row.endedAt, row.durationMs, row.retryCount, row.stepCount, row.errorCount, row.inputTokens, row.outputTokens,
+        row.costUsd, JSON.stringify(row.tags), document,
       ],
       steps,
       placeholder: false,
@@ -672,6 +706,9 @@ function placeholderOf(doc: TraceDocument, code: string): Prepared | undefined {
   const source = doc as unknown as Record<string, unknown>
   const traceId = source.traceId
   if (!isTraceId(traceId)) return undefined
+  // the stand-in keeps the document's key, so it never takes the place of another service's document
+  const rootSpanId = typeof source.rootSpanId === 'string' && ROOT_SPAN_ID.test(source.rootSpanId) ? source.rootSpanId : ''
+  const parentStepId = typeof source.parentStepId === 'string' && ROOT_SPAN_ID.test(source.parentStepId) ? source.parentStepId : null
   const text = (value: unknown, fallback: string): string => (typeof value === 'string' ? wellFormed(value) : fallback)
   const startedAt = instantOf(source.startedAt) ?? instantOf(source.endedAt) ?? new Date().toISOString()
   const endedAt = instantOf(source.endedAt) ?? startedAt
@@ -683,6 +720,7 @@ function placeholderOf(doc: TraceDocument, code: string): Prepared | undefined {
   const wire = {
     schema_version: 1,
     trace_id: traceId,
+    ...(rootSpanId === '' ? {} : { root_span_id: rootSpanId }),
     prompt: text(source.prompt, 'trace'),
     ...(modelName === undefined ? {} : { model_name: modelName }),
     project: text(source.project, 'default'),
@@ -697,12 +735,14 @@ function placeholderOf(doc: TraceDocument, code: string): Prepared | undefined {
     retry_count: 0,
     usage: { input_tokens: 0, output_tokens: 0 },
     steps: [],
+    ...(parentStepId === null || !isTraceId(source.parentTraceId) ? {} : { parent_trace_id: source.parentTraceId, parent_step_id: parentStepId }),
     sdk: { name: text(sdk?.name, 'tracellm'), version: text(sdk?.version, 'unknown') },
   }
   return {
     doc,
     traceId,
-    trace: [traceId, wire.project, wire.environment, wire.prompt, modelName ?? null, status, startedAt, endedAt, durationMs, 0, 0, 0, 0, 0, JSON.stringify(tags), wellFormed(JSON.stringify(wire))],
+    key: keyOf(traceId, rootSpanId),
+    trace: [traceId, rootSpanId, wire.parent_step_id ?? null, null, wire.project, wire.environment, wire.prompt, modelName ?? null, status, startedAt, endedAt, durationMs, 0, 0, 0, 0, 0, null, JSON.stringify(tags), wellFormed(JSON.stringify(wire))],
     steps: [],
     placeholder: true,
   }
@@ -738,7 +778,7 @@ function isoUs(column: string): string {
 }
 
 const SUMMARY_COLUMNS =
-  'trace_id, project, environment, prompt, model_name, status, ' +
+  'trace_id, root_span_id, parent_step_id, replay_of, cost_usd, project, environment, prompt, model_name, status, ' +
   // aliased apart from the columns: ORDER BY started_at must sort by the timestamptz, not by this text
   isoMs('started_at') + ' AS started_iso, ' + isoMs('ended_at') + ' AS ended_iso, ' + isoUs('started_at') + ' AS cursor_at, ' +
   'duration_ms, retry_count, step_count, error_count, input_tokens, output_tokens, tags::text AS tags'
@@ -764,7 +804,9 @@ function whereClause(query: NormalQuery, paged: boolean): { readonly sql: string
   if (query.idPattern !== undefined) conditions.push('trace_id LIKE ' + next(query.idPattern))
   if (query.textPattern !== undefined) conditions.push("document::text ILIKE " + next(query.textPattern) + " ESCAPE E'\\\\'")
   if (paged && query.after !== undefined) {
-    conditions.push('(started_at, trace_id) < (' + next(query.after.startedAt, '::timestamptz') + ', ' + next(query.after.traceId) + ')')
+    conditions.push(
+      '(started_at, trace_id, root_span_id) < (' + next(query.after.startedAt, '::timestamptz') + ', ' + next(query.after.traceId) + ', ' + next(query.after.rootSpanId) + ')',
+    )
   }
   return { sql: conditions.length === 0 ? '' : ' WHERE ' + conditions.join(' AND '), params }
 }
@@ -772,6 +814,8 @@ function whereClause(query: NormalQuery, paged: boolean): { readonly sql: string
 function toSummary(row: Record<string, string | null>): TraceSummary {
   return {
     traceId: String(row.trace_id) as TraceId,
+    parentStepId: (row.parent_step_id ?? null) as StepId | null,
+    replayOf: (row.replay_of ?? null) as TraceId | null,
     project: String(row.project),
     environment: String(row.environment),
     prompt: String(row.prompt),
@@ -785,6 +829,7 @@ function toSummary(row: Record<string, string | null>): TraceSummary {
     errorCount: toNumber(row.error_count),
     inputTokens: toNumber(row.input_tokens),
     outputTokens: toNumber(row.output_tokens),
+    costUsd: row.cost_usd === null || row.cost_usd === undefined ? null : toNumber(row.cost_usd),
     tags: parseTags(row.tags),
   }
 }

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import type BetterSqlite3 from 'better-sqlite3'
-import type { TraceDocument, TraceId } from '../document/document.js'
+import type { StepId, TraceDocument, TraceId } from '../document/document.js'
 import { toStepRows, toStoredJson, toTraceRow } from '../document/rows.js'
 import { fromWire } from '../document/wire.js'
 import type { Sink } from '../export/queue.js'
@@ -107,7 +107,9 @@ export async function openSqliteStore(path: string, options: { readonly create?:
   }
   return {
     kind: 'sqlite',
-    get: async (traceId) => live().get(traceId),
+    // the earliest started document: the entry point of a trace continued across services
+    get: async (traceId) => live().getAll(traceId)[0],
+    getAll: async (traceId) => live().getAll(traceId),
     list: async (query) => live().list(normalizeQuery(query)),
     count: async (query) => live().count(normalizeQuery(query)),
     stats: async () => live().stats(),
@@ -134,10 +136,10 @@ const DIRECTORY_MODE = 0o700
 const OPTION_KEYS = new Set(['path', 'busyTimeoutMs', 'maxDatabaseBytes'])
 
 /**
- * Versioned migrations: `PRAGMA user_version` is the number applied. Append only; never edit one that
- * has shipped.
+ * @internal Versioned migrations: `PRAGMA user_version` is the number applied. Append only; never edit
+ * one that has shipped.
  */
-const MIGRATIONS: ReadonlyArray<string> = [
+export const MIGRATIONS: ReadonlyArray<string> = [
   `CREATE TABLE traces (
      trace_id TEXT PRIMARY KEY,
      project TEXT NOT NULL,
@@ -182,14 +184,85 @@ const MIGRATIONS: ReadonlyArray<string> = [
    ) WITHOUT ROWID;
    CREATE INDEX steps_name ON steps (name, status);
    CREATE INDEX steps_kind ON steps (kind, status);`,
+  // 2: documents are keyed by (trace_id, root_span_id), so a trace continued across services stores one
+  // document per service; the columns `list` shows of a continued trace, a replay and its cost.
+  // SQLite cannot change a primary key in place: the tables are rebuilt (children first, then renamed,
+  // which rewrites the steps' foreign key to the new traces table).
+  `CREATE TABLE traces_v2 (
+     trace_id TEXT NOT NULL,
+     root_span_id TEXT NOT NULL,
+     parent_step_id TEXT,
+     replay_of TEXT,
+     project TEXT NOT NULL,
+     environment TEXT NOT NULL,
+     prompt TEXT NOT NULL,
+     model_name TEXT,
+     status TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     ended_at TEXT NOT NULL,
+     duration_ms REAL NOT NULL,
+     retry_count INTEGER NOT NULL,
+     step_count INTEGER NOT NULL,
+     error_count INTEGER NOT NULL,
+     input_tokens INTEGER NOT NULL,
+     output_tokens INTEGER NOT NULL,
+     cost_usd REAL,
+     tags TEXT NOT NULL,
+     document TEXT NOT NULL CHECK (json_valid(document)),
+     PRIMARY KEY (trace_id, root_span_id)
+   );
+   INSERT INTO traces_v2
+     SELECT trace_id, coalesce(json_extract(document, '$.root_span_id'), ''), json_extract(document, '$.parent_step_id'),
+            json_extract(document, '$.replay_of'), project, environment, prompt, model_name, status, started_at, ended_at,
+            duration_ms, retry_count, step_count, error_count, input_tokens, output_tokens, json_extract(document, '$.cost_usd'),
+            tags, document
+     FROM traces;
+   CREATE TABLE steps_v2 (
+     trace_id TEXT NOT NULL,
+     root_span_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     parent_step_id TEXT,
+     seq INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     status TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     duration_ms REAL NOT NULL,
+     attempts INTEGER NOT NULL,
+     retries INTEGER NOT NULL,
+     model TEXT,
+     input_tokens INTEGER,
+     output_tokens INTEGER,
+     PRIMARY KEY (trace_id, root_span_id, step_id),
+     FOREIGN KEY (trace_id, root_span_id) REFERENCES traces_v2 (trace_id, root_span_id) ON DELETE CASCADE
+   ) WITHOUT ROWID;
+   INSERT INTO steps_v2
+     SELECT s.trace_id, t.root_span_id, s.step_id, s.parent_step_id, s.seq, s.name, s.kind, s.status, s.started_at, s.duration_ms,
+            s.attempts, s.retries, s.model, s.input_tokens, s.output_tokens
+     FROM steps s JOIN traces_v2 t ON t.trace_id = s.trace_id;
+   DROP TABLE steps;
+   DROP TABLE traces;
+   ALTER TABLE traces_v2 RENAME TO traces;
+   ALTER TABLE steps_v2 RENAME TO steps;
+   CREATE INDEX traces_started ON traces (started_at DESC, trace_id DESC, root_span_id DESC);
+   CREATE INDEX traces_project ON traces (project, environment, started_at DESC);
+   CREATE INDEX traces_prompt ON traces (prompt, started_at DESC);
+   CREATE INDEX traces_status ON traces (status, started_at DESC);
+   CREATE INDEX traces_model ON traces (model_name, started_at DESC);
+   CREATE INDEX traces_duration ON traces (duration_ms);
+   CREATE INDEX traces_retries ON traces (retry_count);
+   CREATE INDEX steps_name ON steps (name, status);
+   CREATE INDEX steps_kind ON steps (kind, status);`,
 ]
 
-const SUMMARY_COLUMNS = 'trace_id, project, environment, prompt, model_name, status, started_at, ended_at, duration_ms, retry_count, step_count, error_count, input_tokens, output_tokens, tags'
+const SUMMARY_COLUMNS =
+  'trace_id, root_span_id, parent_step_id, replay_of, project, environment, prompt, model_name, status, started_at, ended_at, duration_ms, ' +
+  'retry_count, step_count, error_count, input_tokens, output_tokens, cost_usd, tags'
 
 interface Database {
   insertSliced(batch: ReadonlyArray<TraceDocument>): Promise<void>
   insertAll(batch: ReadonlyArray<TraceDocument>): void
-  get(traceId: string): TraceDocument | undefined
+  getAll(traceId: string): TraceDocument[]
   list(query: NormalQuery): TracePage
   count(query: NormalQuery): number
   stats(): StoreStats
@@ -205,6 +278,9 @@ interface OpenOptions {
 
 interface SummaryRow {
   trace_id: string
+  root_span_id: string
+  parent_step_id: string | null
+  replay_of: string | null
   project: string
   environment: string
   prompt: string
@@ -218,6 +294,7 @@ interface SummaryRow {
   error_count: number
   input_tokens: number
   output_tokens: number
+  cost_usd: number | null
   tags: string
 }
 
@@ -246,32 +323,33 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
   // a writer checkpoints on its own thread: the copy and its fsync never run on the event loop
   const checkpointer = writer ? startCheckpointer(db, file) : undefined
   const insertTrace = db.prepare(
-    'INSERT INTO traces (trace_id, project, environment, prompt, model_name, status, started_at, ended_at, duration_ms, retry_count, step_count, error_count, input_tokens, output_tokens, tags, document) ' +
-      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id) DO NOTHING',
+    'INSERT INTO traces (trace_id, root_span_id, parent_step_id, replay_of, project, environment, prompt, model_name, status, started_at, ended_at, ' +
+      'duration_ms, retry_count, step_count, error_count, input_tokens, output_tokens, cost_usd, tags, document) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id, root_span_id) DO NOTHING',
   )
   const insertStep = db.prepare(
-    'INSERT INTO steps (trace_id, step_id, parent_step_id, seq, name, kind, status, started_at, duration_ms, attempts, retries, model, input_tokens, output_tokens) ' +
-      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id, step_id) DO NOTHING',
+    'INSERT INTO steps (trace_id, root_span_id, step_id, parent_step_id, seq, name, kind, status, started_at, duration_ms, attempts, retries, model, input_tokens, output_tokens) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id, root_span_id, step_id) DO NOTHING',
   )
-  const getDocument = db.prepare<[string], { document: string }>('SELECT document FROM traces WHERE trace_id = ?')
+  const getDocuments = db.prepare<[string], { document: string }>('SELECT document FROM traces WHERE trace_id = ? ORDER BY started_at, root_span_id')
 
-  const deleteTrace = db.prepare<[string]>('DELETE FROM traces WHERE trace_id = ?')
-  // the traces this write call inserted, so a failed call can take them back (see insertSliced)
-  let inserted: string[] | undefined
+  const deleteTrace = db.prepare<[string, string]>('DELETE FROM traces WHERE trace_id = ? AND root_span_id = ?')
+  // the documents this write call inserted, so a failed call can take them back (see insertSliced)
+  let inserted: Array<readonly [string, string]> | undefined
 
   const insertOne = (doc: TraceDocument): void => {
     const row = toTraceRow(doc)
     const result = insertTrace.run(
-      row.traceId, row.project, row.environment, row.prompt, row.modelName, row.status, row.startedAt, row.endedAt,
-      row.durationMs, row.retryCount, row.stepCount, row.errorCount, row.inputTokens, row.outputTokens,
-      JSON.stringify(row.tags), toStoredJson(doc),
+      row.traceId, row.rootSpanId, row.parentStepId, row.replayOf, row.project, row.environment, row.prompt, row.modelName, row.status,
+      row.startedAt, row.endedAt, row.durationMs, row.retryCount, row.stepCount, row.errorCount, row.inputTokens, row.outputTokens,
+      row.costUsd, JSON.stringify(row.tags), toStoredJson(doc),
     )
-    // a retried batch: the trace (and so its steps) is already there
+    // a retried batch: the document (and so its steps) is already there
     if (result.changes === 0) return
-    inserted?.push(row.traceId)
+    inserted?.push([row.traceId, row.rootSpanId])
     for (const step of toStepRows(doc)) {
       insertStep.run(
-        step.traceId, step.stepId, step.parentStepId, step.seq, step.name, step.kind, step.status, step.startedAt,
+        step.traceId, step.rootSpanId, step.stepId, step.parentStepId, step.seq, step.name, step.kind, step.status, step.startedAt,
         step.durationMs, step.attempts, step.retries, step.model, step.inputTokens, step.outputTokens,
       )
     }
@@ -291,8 +369,8 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
   const insertEvery = db.transaction((batch: ReadonlyArray<TraceDocument>): void => {
     for (const doc of batch) insertOne(doc)
   })
-  const deleteAll = db.transaction((ids: ReadonlyArray<string>): void => {
-    for (const id of ids) deleteTrace.run(id)
+  const deleteAll = db.transaction((keys: ReadonlyArray<readonly [string, string]>): void => {
+    for (const [traceId, rootSpanId] of keys) deleteTrace.run(traceId, rootSpanId)
   })
 
   return {
@@ -300,7 +378,7 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
       // A batch is written in several transactions. When a later one fails (a full disk, a busy
       // lock), the traces of the earlier ones are deleted again, so a failed write stored nothing:
       // the queue then retries the whole batch or drops it, and its drop count stays exact.
-      const mine: string[] = []
+      const mine: Array<readonly [string, string]> = []
       let index = 0
       try {
         for (;;) {
@@ -326,28 +404,27 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
     insertAll: (batch) => {
       insertEvery(batch)
     },
-    get: (traceId) => {
-      if (!isTraceId(traceId)) return undefined
-      const row = getDocument.get(traceId)
-      return row === undefined ? undefined : fromWire(JSON.parse(row.document))
+    getAll: (traceId) => {
+      if (!isTraceId(traceId)) return []
+      return getDocuments.all(traceId).map((row) => fromWire(JSON.parse(row.document)))
     },
     list: (query) => {
       const where = whereClause(query, true)
       const rows = db.prepare<unknown[], SummaryRow>(
-        'SELECT ' + SUMMARY_COLUMNS + ' FROM traces' + where.sql + ' ORDER BY started_at DESC, trace_id DESC LIMIT ?',
+        'SELECT ' + SUMMARY_COLUMNS + ' FROM traces' + where.sql + ' ORDER BY started_at DESC, trace_id DESC, root_span_id DESC LIMIT ?',
       ).all(...where.params, query.limit + 1)
       const items = rows.slice(0, query.limit).map(toSummary)
       const last = items[items.length - 1]
-      return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor({ startedAt: last.startedAt, traceId: last.traceId }) : null }
+      return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor({ startedAt: last.startedAt, traceId: last.traceId, rootSpanId: (rows[query.limit - 1] as SummaryRow).root_span_id }) : null }
     },
     count: (query) => {
       const where = whereClause(query, false)
       return (db.prepare<unknown[], { n: number }>('SELECT count(*) AS n FROM traces' + where.sql).get(...where.params) as { n: number }).n
     },
     stats: () => {
-      const totals = db.prepare<[], { traces: number; steps: number | null; errors: number | null; oldest: string | null; newest: string | null; retries: number | null; input_tokens: number | null; output_tokens: number | null }>(
+      const totals = db.prepare<[], { traces: number; steps: number | null; errors: number | null; oldest: string | null; newest: string | null; retries: number | null; input_tokens: number | null; output_tokens: number | null; cost_usd: number | null }>(
         "SELECT count(*) AS traces, sum(step_count) AS steps, sum(status = 'error') AS errors, min(started_at) AS oldest, max(started_at) AS newest, " +
-          'sum(retry_count) AS retries, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens FROM traces',
+          'sum(retry_count) AS retries, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, total(cost_usd) AS cost_usd FROM traces',
       ).get()
       const projects = db.prepare<[], { project: string; traces: number }>(
         'SELECT project, count(*) AS traces FROM traces GROUP BY project ORDER BY traces DESC, project LIMIT 100',
@@ -361,13 +438,14 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
         retries: totals?.retries ?? 0,
         inputTokens: totals?.input_tokens ?? 0,
         outputTokens: totals?.output_tokens ?? 0,
+        costUsd: totals?.cost_usd ?? 0,
         projects,
       }
     },
     prune: async (options) => {
       const before = checkPrune(options)
       const total = (db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM traces WHERE started_at < ?').get(before) as { n: number }).n
-      const deleteChunk = db.prepare<[string, number]>('DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM traces WHERE started_at < ? LIMIT ?)')
+      const deleteChunk = db.prepare<[string, number]>('DELETE FROM traces WHERE rowid IN (SELECT rowid FROM traces WHERE started_at < ? LIMIT ?)')
       let deleted = 0
       while (deleted < total) {
         const changes = deleteChunk.run(before, PRUNE_CHUNK).changes
@@ -416,8 +494,8 @@ function whereClause(query: NormalQuery, paged: boolean): { readonly sql: string
     params.push(query.textPattern)
   }
   if (paged && query.after !== undefined) {
-    conditions.push('(started_at < ? OR (started_at = ? AND trace_id < ?))')
-    params.push(query.after.startedAt, query.after.startedAt, query.after.traceId)
+    conditions.push('(started_at, trace_id, root_span_id) < (?, ?, ?)')
+    params.push(query.after.startedAt, query.after.traceId, query.after.rootSpanId)
   }
   return { sql: conditions.length === 0 ? '' : ' WHERE ' + conditions.join(' AND '), params }
 }
@@ -425,6 +503,8 @@ function whereClause(query: NormalQuery, paged: boolean): { readonly sql: string
 function toSummary(row: SummaryRow): TraceSummary {
   return {
     traceId: row.trace_id as TraceId,
+    parentStepId: row.parent_step_id as StepId | null,
+    replayOf: row.replay_of as TraceId | null,
     project: row.project,
     environment: row.environment,
     prompt: row.prompt,
@@ -438,6 +518,7 @@ function toSummary(row: SummaryRow): TraceSummary {
     errorCount: row.error_count,
     inputTokens: row.input_tokens,
     outputTokens: row.output_tokens,
+    costUsd: row.cost_usd,
     tags: parseTags(row.tags),
   }
 }

@@ -29,6 +29,8 @@ export interface NormalQuery {
 export interface Cursor {
   readonly startedAt: string
   readonly traceId: string
+  /** The document's key within its trace ('' for a document written before documents had one). */
+  readonly rootSpanId: string
 }
 
 /** @internal */
@@ -38,6 +40,7 @@ export const MAX_LIMIT = 500
 
 const QUERY_KEYS = new Set(['project', 'environment', 'prompt', 'status', 'modelName', 'since', 'until', 'text', 'idPrefix', 'limit', 'cursor'])
 const HEX = /^[0-9a-f]{1,32}$/
+const ROOT_KEY = /^(?:[0-9a-f]{16})?$/
 const TRACE_ID = /^[0-9a-f]{32}$/
 
 /** @internal Checks a `ListQuery`; throws a `TypeError` naming the bad field. */
@@ -118,7 +121,7 @@ export function escapeLike(text: string): string {
 
 /** @internal The cursor after the last item of a page. */
 export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.startedAt, cursor.traceId]), 'utf8').toString('base64url')
+  return Buffer.from(JSON.stringify([cursor.startedAt, cursor.traceId, cursor.rootSpanId]), 'utf8').toString('base64url')
 }
 
 /** @internal Reads a cursor back; throws a `TypeError` for anything `encodeCursor` did not make. */
@@ -130,10 +133,13 @@ export function decodeCursor(text: unknown): Cursor {
   } catch {
     throw new TypeError('Expected `cursor` to be the `nextCursor` of a previous page.')
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || !ISO_DATE.test(parsed[0]) || !isTraceId(parsed[1])) {
+  if (
+    !Array.isArray(parsed) || parsed.length !== 3 || typeof parsed[0] !== 'string' || !ISO_DATE.test(parsed[0]) || !isTraceId(parsed[1]) ||
+    typeof parsed[2] !== 'string' || !ROOT_KEY.test(parsed[2])
+  ) {
     throw new TypeError('Expected `cursor` to be the `nextCursor` of a previous page.')
   }
-  return { startedAt: parsed[0], traceId: parsed[1] }
+  return { startedAt: parsed[0], traceId: parsed[1], rootSpanId: parsed[2] }
 }
 
 function optionalString(value: unknown, field: string): string | undefined {

@@ -2,7 +2,7 @@
  * The readable store: what `openStore()` returns for either backend. Types only, so the sinks that
  * implement it (`sinks/sqlite.ts`, `sinks/postgres.ts`) import nothing from this layer at run time.
  */
-import type { Status, TraceDocument, TraceId } from '../document/document.js'
+import type { Status, StepId, TraceDocument, TraceId } from '../document/document.js'
 
 /**
  * Filters and paging of `TraceStore.list()` and `TraceStore.count()`. Every filter is optional and
@@ -40,6 +40,10 @@ export interface ListQuery {
  */
 export interface TraceSummary {
   readonly traceId: TraceId
+  /** Set when this document continues a caller's trace: the caller's span its root hangs under. */
+  readonly parentStepId: StepId | null
+  /** The trace this one replayed, when it is a replay. */
+  readonly replayOf: TraceId | null
   readonly project: string
   readonly environment: string
   readonly prompt: string
@@ -53,6 +57,8 @@ export interface TraceSummary {
   readonly errorCount: number
   readonly inputTokens: number
   readonly outputTokens: number
+  /** The trace's `costUsd` (`configure({ prices })`), `null` when no step was priced. */
+  readonly costUsd: number | null
   readonly tags: ReadonlyArray<string>
 }
 
@@ -65,6 +71,7 @@ export interface TracePage {
 
 /** What `TraceStore.stats()` reports. @category store */
 export interface StoreStats {
+  /** Stored documents (a trace continued across services counts once per service). */
   readonly traces: number
   readonly steps: number
   readonly errors: number
@@ -74,6 +81,8 @@ export interface StoreStats {
   readonly retries: number
   readonly inputTokens: number
   readonly outputTokens: number
+  /** The sum of the traces' `costUsd`; 0 when none was priced. */
+  readonly costUsd: number
   /** Trace counts per project, most traces first. */
   readonly projects: ReadonlyArray<{ readonly project: string; readonly traces: number }>
 }
@@ -95,9 +104,15 @@ export interface PruneOptions {
 export interface TraceStore {
   /** `"sqlite"` or `"postgres"`. */
   readonly kind: 'sqlite' | 'postgres'
-  /** The whole document, or `undefined` when no trace has this id. */
+  /**
+   * The trace's document, or `undefined` when no trace has this id. A trace continued across services
+   * (`continueTrace`) has one document per service under one id: this is the earliest started, the
+   * entry point; `getAll` returns them all.
+   */
   get(traceId: string): Promise<TraceDocument | undefined>
-  /** A page of summaries, newest first (by `startedAt`, then `traceId`). */
+  /** Every document stored under this trace id, earliest started first; empty when there is none. */
+  getAll(traceId: string): Promise<ReadonlyArray<TraceDocument>>
+  /** A page of summaries, one per document, newest first (by `startedAt`, then `traceId`). */
   list(query?: ListQuery): Promise<TracePage>
   /** How many traces match the filters of `query` (its `limit` and `cursor` are ignored). */
   count(query?: ListQuery): Promise<number>

@@ -26,6 +26,9 @@ const ANSI = /\u001b\[/
 function summary(overrides: Partial<{ -readonly [K in keyof TraceSummary]: TraceSummary[K] }> = {}): TraceSummary {
   return {
     traceId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90' as TraceId,
+    parentStepId: null,
+    replayOf: null,
+    costUsd: null,
     project: 'rag-service',
     environment: 'production',
     prompt: 'answer_question',
@@ -234,7 +237,7 @@ describe('renderStats', () => {
   it('prints the totals and the traces per project', () => {
     const stats: StoreStats = {
       traces: 1200, steps: 8400, errors: 12, oldest: '2026-11-20T08:00:00.000Z', newest: '2026-11-24T10:00:00.000Z',
-      retries: 30, inputTokens: 5000, outputTokens: 1500, projects: [{ project: 'rag-service', traces: 1000 }, { project: 'default', traces: 200 }],
+      retries: 30, inputTokens: 5000, outputTokens: 1500, costUsd: 0, projects: [{ project: 'rag-service', traces: 1000 }, { project: 'default', traces: 200 }],
     }
 
     const lines = renderStats(stats).split('\n')

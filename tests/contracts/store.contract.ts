@@ -159,6 +159,9 @@ export function runStoreContract(name: string, makeHarness: () => Promise<StoreH
         expect(page.nextCursor).toBeNull()
         expect(page.items[0]).toEqual({
           traceId: newer.traceId,
+          parentStepId: null,
+          replayOf: null,
+          costUsd: null,
           project: 'default',
           environment: 'test',
           prompt: 'newer',
@@ -287,9 +290,93 @@ export function runStoreContract(name: string, makeHarness: () => Promise<StoreH
       })
     })
 
+    describe('a trace continued across services', () => {
+      // service A's document, and service B's continuing it under A's step: one trace id, two documents
+      const continued = (): { readonly a: TraceDocument; readonly b: TraceDocument } => {
+        const traceId = id()
+        const a = doc({ traceId, rootSpanId: stepIdOf(0xa0), prompt: 'service_a', startedAt: at(1), steps: [makeStep({ stepId: stepIdOf(0xa1), name: 'call_b' })] })
+        const b = doc({
+          traceId, rootSpanId: stepIdOf(0xb0), prompt: 'service_b', startedAt: at(1.5), parentTraceId: traceId, parentStepId: stepIdOf(0xa1),
+          // the same step id as A's step: unlikely with random ids, and still kept apart
+          steps: [makeStep({ stepId: stepIdOf(0xa1), name: 'search' }), makeStep({ stepId: stepIdOf(0xb2), seq: 1, name: 'rank' })],
+        })
+        return { a, b }
+      }
+
+      it('stores one document per service; get returns the earliest, getAll all of them in start order', async () => {
+        const { a, b } = continued()
+
+        await write(b, a)
+
+        expect(await store.get(a.traceId)).toEqual(a)
+        expect(await store.getAll(a.traceId)).toEqual([a, b])
+        expect(await store.getAll(id())).toEqual([])
+        expect(await store.getAll('nope')).toEqual([])
+        expect(await store.count()).toBe(2)
+        expect((await store.stats()).steps).toBe(3)
+      })
+
+      it('stores a retried batch once per document', async () => {
+        const { a, b } = continued()
+
+        await write(a, b)
+        await write(b, a)
+        await write(a, b)
+
+        expect(await store.getAll(a.traceId)).toEqual([a, b])
+        expect((await store.stats()).steps).toBe(3)
+      })
+
+      it('lists each document, marks the continued one with the caller span, and pages through both', async () => {
+        const { a, b } = continued()
+        // a second document starting at the same instant as A: the page boundary falls between two
+        // documents of one trace id, which the cursor must tell apart
+        const twin = { ...b, rootSpanId: stepIdOf(0xc0), startedAt: a.startedAt }
+        await write(a, b, twin)
+
+        const all = (await store.list()).items
+        expect(all.map((item) => [item.traceId, item.prompt, item.parentStepId])).toEqual([
+          [a.traceId, 'service_b', stepIdOf(0xa1)],
+          [a.traceId, 'service_b', stepIdOf(0xa1)],
+          [a.traceId, 'service_a', null],
+        ])
+        const paged: string[] = []
+        let cursor: string | undefined
+        for (let page = 0; page < 5; page++) {
+          const result = await store.list({ limit: 1, ...(cursor === undefined ? {} : { cursor }) })
+          paged.push(...result.items.map((item) => item.startedAt + ' ' + item.prompt))
+          cursor = result.nextCursor ?? undefined
+          if (cursor === undefined) break
+        }
+        expect(paged).toEqual(all.map((item) => item.startedAt + ' ' + item.prompt))
+      })
+
+      it('prunes documents one by one, with their own steps only', async () => {
+        const { a, b } = continued()
+        await write(a, b)
+
+        expect(await store.prune({ olderThan: new Date(at(1.2)) })).toEqual({ deleted: 1 })
+
+        expect(await store.getAll(a.traceId)).toEqual([b])
+        expect((await store.stats()).steps).toBe(2)
+      })
+    })
+
+    describe('list columns', () => {
+      it('shows what a document replayed and what it cost; stats sum the cost', async () => {
+        const original = doc({ startedAt: at(1), costUsd: 0.25 })
+        const replay = doc({ startedAt: at(2), replayOf: original.traceId, costUsd: 0.5 })
+        await write(original, replay)
+
+        const items = (await store.list()).items
+        expect(items.map((item) => [item.replayOf, item.costUsd])).toEqual([[original.traceId, 0.5], [null, 0.25]])
+        expect((await store.stats()).costUsd).toBeCloseTo(0.75, 10)
+      })
+    })
+
     describe('stats', () => {
       it('is all zeros for an empty store', async () => {
-        expect(await store.stats()).toEqual({ traces: 0, steps: 0, errors: 0, oldest: null, newest: null, retries: 0, inputTokens: 0, outputTokens: 0, projects: [] })
+        expect(await store.stats()).toEqual({ traces: 0, steps: 0, errors: 0, oldest: null, newest: null, retries: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, projects: [] })
       })
 
       it('sums traces, steps, errors, retries and tokens, and counts per project', async () => {
@@ -308,6 +395,7 @@ export function runStoreContract(name: string, makeHarness: () => Promise<StoreH
           retries: 3,
           inputTokens: 11,
           outputTokens: 22,
+          costUsd: 0,
           projects: [{ project: 'a', traces: 2 }, { project: 'b', traces: 1 }],
         })
       })

@@ -19,13 +19,14 @@ describe('a document with the clock and ids pinned', () => {
     expect(toWire(doc)).toEqual({
       schema_version: 1,
       trace_id: '00000000000000000000000000000001',
+      root_span_id: '0000000000000002',
       prompt: 'answer_question', model_name: 'gpt-4o', project: 'rag-service', environment: 'production',
       tags: [], metadata: {}, status: 'success',
       started_at: '2026-11-24T10:00:00.001Z', ended_at: '2026-11-24T10:00:00.006Z', duration_ms: 4.5,
       input: ['What is RAG?'], output: 1, error: null, retry_count: 0,
       usage: { input_tokens: 0, output_tokens: 0 },
       steps: [{
-        step_id: '0000000000000002', parent_step_id: null, seq: 0, name: 'retrieve', kind: 'tool', status: 'success',
+        step_id: '0000000000000003', parent_step_id: null, seq: 0, name: 'retrieve', kind: 'tool', status: 'success',
         started_at: '2026-11-24T10:00:00.003Z', ended_at: '2026-11-24T10:00:00.004Z', duration_ms: 1.5,
         input: ['What is RAG?'], output: [{ id: 1, q: 'What is RAG?' }],
         error: null, attempts: 1, retries: 0, attempt_errors: [], metadata: {},
@@ -39,9 +40,14 @@ describe('a document with the clock and ids pinned', () => {
 describe('a bug inside tracing', () => {
   it('never fails the traced call: the call runs unrecorded, with one warning', async () => {
     const sink = memorySink()
+    // the root span id is the first id asked for; the tool's step id is where the source breaks
+    let asked = 0
     const broken = {
       traceId: () => '0'.repeat(31) + '1' as never,
-      stepId: (): never => { throw new Error('id source broke') },
+      stepId: (): never => {
+        if (++asked === 1) return '0'.repeat(15) + '2' as never
+        throw new Error('id source broke')
+      },
     }
     configure({ sinks: [sink], ids: broken })
     resetWarnings()

@@ -4,8 +4,12 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { context as otelContext, trace as otelTrace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { continueTrace, currentTrace, flush, fromWire, injectTraceparent, toWire, trace, traceTool, type TraceDocument } from '../../src/index.js'
-import { rootSpanId } from '../../src/document/ids.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  configure, continueTrace, currentTrace, flush, fromWire, injectTraceparent, openStore, shutdown, sqliteSink, toWire, trace, traceTool, type TraceDocument,
+} from '../../src/index.js'
 import { spyWarnings, useMemorySink } from '../helpers/memory.js'
 
 const CALLER_TRACE = '0af7651916cd43dd8448eb211c80319c'
@@ -30,7 +34,8 @@ describe('injectTraceparent', () => {
     await flush()
 
     const doc = sink.traces[0] as TraceDocument
-    expect(headers.traceparent).toBe(`00-${doc.traceId}-${rootSpanId(doc.traceId)}-01`)
+    expect(doc.rootSpanId).toMatch(/^[0-9a-f]{16}$/)
+    expect(headers.traceparent).toBe(`00-${doc.traceId}-${doc.rootSpanId}-01`)
   })
 
   it('sets the header on a Headers and returns it', () => {
@@ -70,9 +75,9 @@ describe('trace({ parent })', () => {
     // what this service passes on is the caller's distributed trace
     expect(run()).toMatch(new RegExp(`^00-${CALLER_TRACE}-[0-9a-f]{16}-01$`))
     await flush()
-    expect(sink.traces[0]).toMatchObject({ parentTraceId: CALLER_TRACE, parentStepId: CALLER_SPAN })
-    // the document keeps an id of its own, so a store holding both services keeps both documents
-    expect(sink.traces[0]?.traceId).not.toBe(CALLER_TRACE)
+    // the document is part of the caller's trace: same trace id, its root under the caller's span
+    expect(sink.traces[0]).toMatchObject({ traceId: CALLER_TRACE, parentTraceId: CALLER_TRACE, parentStepId: CALLER_SPAN })
+    expect(sink.traces[0]?.rootSpanId).not.toBe(CALLER_SPAN)
   })
 
   it('accepts a traceparent string and a Headers', async () => {
@@ -82,7 +87,9 @@ describe('trace({ parent })', () => {
     await flush()
 
     expect(sink.traces.map((doc) => [doc.parentTraceId, doc.parentStepId])).toEqual([[CALLER_TRACE, CALLER_SPAN], [CALLER_TRACE, CALLER_SPAN]])
-    expect(new Set(sink.traces.map((doc) => doc.traceId)).size).toBe(2)
+    // two documents of one trace, told apart by their root span ids
+    expect(sink.traces.map((doc) => doc.traceId)).toEqual([CALLER_TRACE, CALLER_TRACE])
+    expect(new Set(sink.traces.map((doc) => doc.rootSpanId)).size).toBe(2)
   })
 
   it('starts a fresh trace when the headers carry no traceparent, without a warning', async () => {
@@ -179,8 +186,12 @@ describe('propagation between two services', () => {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   }
 
-  it('joins service B to the step of service A that called it', async () => {
+  it('joins service B to the step of service A that called it, and a store keeps both documents', async () => {
     const sink = useMemorySink()
+    // both services write to one SQLite store too, as two services sharing a database would
+    const dir = mkdtempSync(join(tmpdir(), 'tracellm-propagation-'))
+    const file = join(dir, 'traces.db')
+    configure({ sinks: [sink, sqliteSink({ path: file })], queue: { scheduleDelayMs: 0 } })
     // service B: a traced handler continuing whoever called it
     const answer = trace({ prompt: 'service_b' })(async (q: string) => `answer to ${q}`)
     const urlB = await listen((req, res) => {
@@ -199,10 +210,22 @@ describe('propagation between two services', () => {
     expect(reply).toBe('answer to /rag')
     const a = sink.traces.find((doc) => doc.prompt === 'service_a') as TraceDocument
     const b = sink.traces.find((doc) => doc.prompt === 'service_b') as TraceDocument
+    expect(b.traceId).toBe(a.traceId)
     expect(b.parentTraceId).toBe(a.traceId)
-    expect(b.traceId).not.toBe(a.traceId)
     expect(b.parentStepId).toBe(a.steps.find((step) => step.name === 'call_b')?.stepId)
+    expect(b.rootSpanId).not.toBe(a.rootSpanId)
     expect(a.parentStepId).toBeUndefined()
+
+    const store = await openStore(file)
+    try {
+      expect((await store.getAll(a.traceId)).map((doc) => doc.prompt)).toEqual(['service_a', 'service_b'])
+      expect((await store.get(a.traceId))?.prompt).toBe('service_a')
+      expect(await store.count()).toBe(2)
+    } finally {
+      await store.close()
+      await shutdown()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 
@@ -230,7 +253,7 @@ describe('an app with the OpenTelemetry SDK', () => {
     await flush()
 
     const inside = sink.traces.find((doc) => doc.prompt === 'inside_otel')
-    expect(inside).toMatchObject({ parentTraceId: ids.traceId, parentStepId: ids.spanId })
+    expect(inside).toMatchObject({ traceId: ids.traceId, parentTraceId: ids.traceId, parentStepId: ids.spanId })
     expect(exporter.getFinishedSpans().map((span) => span.spanContext().spanId)).toEqual([ids.spanId])
     expect(sink.traces.find((doc) => doc.prompt === 'outside_otel')?.parentStepId).toBeUndefined()
     await provider.shutdown()

@@ -7,7 +7,6 @@ import { configure, flush } from '../../src/core/config.js'
 import type { TraceDocument } from '../../src/document/document.js'
 import { memorySink } from '../../src/sinks/memory.js'
 import { otelSink, type TracerProviderLike } from '../../src/sinks/otel.js'
-import { rootSpanId } from '../../src/sinks/otlp.js'
 import { makeDocument, makeStep, stepIdOf } from '../helpers/documents.js'
 
 afterEach(() => {
@@ -62,7 +61,7 @@ describe('otelSink', () => {
 
     const root = spans.find((span) => span.name === 'answer_question') as ReadableSpan
     expect(root.instrumentationScope).toMatchObject({ name: doc.sdk.name, version: doc.sdk.version })
-    expect(root.parentSpanContext).toMatchObject({ traceId: doc.traceId, spanId: rootSpanId(doc.traceId, new Set(doc.steps.map((s) => s.stepId as string))), isRemote: true })
+    expect(root.parentSpanContext).toMatchObject({ traceId: doc.traceId, spanId: doc.rootSpanId, isRemote: true })
     expect(root.attributes).toMatchObject({ 'tracellm.prompt': 'answer_question', 'tracellm.input': '["What is RAG?"]' })
     expect(millisOf(root.startTime)).toBe(Date.parse(doc.startedAt))
     expect(millisOf(root.endTime)).toBe(Date.parse(doc.endedAt))

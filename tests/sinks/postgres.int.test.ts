@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 import type { TraceDocument } from '../../src/document/document.js'
-import { openPostgresStore, postgresSink, type PostgresSink } from '../../src/sinks/postgres.js'
+import { MIGRATIONS, openPostgresStore, postgresSink, type Names, type PostgresSink } from '../../src/sinks/postgres.js'
+import { toWire } from '../../src/document/wire.js'
 import type { TraceStore } from '../../src/store/types.js'
 import { runSinkContract } from '../contracts/sink.contract.js'
 import { runStoreContract } from '../contracts/store.contract.js'
@@ -244,7 +245,43 @@ describePostgres('postgres backend', () => {
 
       const tables = await sql(url, 'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema])
       expect(tables.map((row) => row.table_name)).toEqual(['steps', 'tracellm_migrations', 'traces'])
-      expect(await sql(url, 'SELECT version, name FROM ' + schema + '.tracellm_migrations')).toEqual([{ version: 1, name: 'traces and steps' }])
+      expect(await sql(url, 'SELECT version, name FROM ' + schema + '.tracellm_migrations ORDER BY version')).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })))
+    })
+
+    it('migrates a version-1 schema: its traces stay readable and continued traces can then share their id', async () => {
+      const url = database.url()
+      const schema = 's_' + randomBytes(5).toString('hex')
+      opened.push(() => sql(url, 'DROP SCHEMA IF EXISTS ' + schema + ' CASCADE').then(() => undefined))
+      // a schema as the first migration left it: one trace with a step, keyed by trace id alone
+      const names: Names = { schema, traces: schema + '.traces', steps: schema + '.steps', migrations: schema + '.tracellm_migrations' }
+      await sql(url, 'CREATE SCHEMA ' + schema)
+      for (const statement of (MIGRATIONS[0] as (typeof MIGRATIONS)[number]).statements(names)) await sql(url, statement)
+      await sql(url, 'CREATE TABLE ' + names.migrations + ' (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())')
+      await sql(url, 'INSERT INTO ' + names.migrations + " (version, name) VALUES (1, 'traces and steps')")
+      const old = makeDocument({ traceId: traceIdOf(0x7001), replayOf: traceIdOf(0x7002), costUsd: 0.5 })
+      const step = old.steps[0]!
+      await sql(url, 'INSERT INTO ' + names.traces + " VALUES ($1, 'default', 'test', 'answer', NULL, 'success', $2, $3, 12.34, 0, 1, 0, 0, 0, '[]', $4)", [old.traceId, old.startedAt, old.endedAt, JSON.stringify(toWire(old))])
+      await sql(url, 'INSERT INTO ' + names.steps + " VALUES ($1, $2, NULL, 0, 'retrieve', 'tool', 'success', $3, 1, 1, 0, NULL, NULL, NULL)", [old.traceId, step.stepId, step.startedAt])
+
+      const sink = postgresSink({ connectionString: url, schema })
+      const continued = makeDocument({ traceId: old.traceId, rootSpanId: stepIdOf(0xb0), parentTraceId: old.traceId, parentStepId: step.stepId, startedAt: '2026-11-24T10:00:01.000Z' })
+      await sink.write([continued])
+      await sink.close()
+
+      const store = await openPostgresStore(url, { schema })
+      try {
+        expect(await store.getAll(old.traceId)).toEqual([old, continued])
+        expect((await store.list()).items.map((item) => [item.replayOf, item.costUsd, item.parentStepId])).toEqual([
+          [null, null, step.stepId],
+          [old.replayOf, 0.5, null],
+        ])
+        expect((await store.stats()).steps).toBe(2)
+        expect(await store.prune({ olderThan: new Date('2026-11-24T10:00:00.500Z') })).toEqual({ deleted: 1 })
+      } finally {
+        await store.close()
+      }
+      expect(await sql(url, 'SELECT trace_id, root_span_id, step_id FROM ' + names.steps)).toEqual([{ trace_id: old.traceId, root_span_id: stepIdOf(0xb0), step_id: continued.steps[0]!.stepId }])
+      expect((await sql(url, 'SELECT version FROM ' + names.migrations + ' ORDER BY version')).map((row) => row.version)).toEqual(MIGRATIONS.map((m) => m.version))
     })
 
     it('with migrate: false, needs only INSERT and SELECT on tables that already exist', async () => {

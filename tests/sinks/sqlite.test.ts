@@ -7,9 +7,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 import Database from 'better-sqlite3'
-import type { TraceDocument } from '../../src/document/document.js'
+import type { TraceDocument, TraceId } from '../../src/document/document.js'
+import { toWire } from '../../src/document/wire.js'
 import { configure, flush, trace, traceTool } from '../../src/index.js'
-import { openSqliteStore, sqliteSink } from '../../src/sinks/sqlite.js'
+import { MIGRATIONS, openSqliteStore, sqliteSink } from '../../src/sinks/sqlite.js'
 import { openStore } from '../../src/store/open-store.js'
 import { runSinkContract } from '../contracts/sink.contract.js'
 import { runStoreContract } from '../contracts/store.contract.js'
@@ -89,7 +90,7 @@ describe('sqliteSink', () => {
     file = join(dir, 'traces.db')
   })
 
-  it('creates the file with mode 0600 in WAL mode, at schema version 1', async () => {
+  it('creates the file with mode 0600 in WAL mode, at the latest schema version', async () => {
     const sink = sqliteSink({ path: file })
 
     await sink.write([makeDocument()])
@@ -98,8 +99,42 @@ describe('sqliteSink', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     const db = new Database(file, { readonly: true })
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
-    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length)
     db.close()
+  })
+
+  it('migrates a version-1 file: its traces stay readable and continued traces can then share their id', async () => {
+    // a store as the first schema left it: one trace with a step, keyed by trace id alone
+    const old = makeDocument({ traceId: '0af7651916cd43dd8448eb211c80319c' as TraceId, replayOf: 'ffffffffffffffffffffffffffffffff' as TraceId, costUsd: 0.5 })
+    const db = new Database(file)
+    db.exec(MIGRATIONS[0] as string)
+    db.pragma('user_version = 1')
+    db.prepare('INSERT INTO traces VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, 0, 1, 0, 0, 0, ?, ?)').run(
+      old.traceId, old.project, old.environment, old.prompt, old.status, old.startedAt, old.endedAt, old.durationMs, '[]', JSON.stringify(toWire(old)),
+    )
+    const step = old.steps[0]!
+    db.prepare('INSERT INTO steps VALUES (?, ?, NULL, 0, ?, ?, ?, ?, 1, 1, 0, NULL, NULL, NULL)').run(old.traceId, step.stepId, step.name, step.kind, step.status, step.startedAt)
+    db.close()
+
+    const sink = sqliteSink({ path: file })
+    const continued = makeDocument({ traceId: old.traceId, rootSpanId: stepIdOf(0xb0), parentTraceId: old.traceId, parentStepId: step.stepId, startedAt: '2026-11-24T10:00:01.000Z' })
+    await sink.write([continued])
+    sink.close()
+
+    expect(query<{ v: number }>(file, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: MIGRATIONS.length }])
+    const store = await openSqliteStore(file)
+    try {
+      expect(await store.getAll(old.traceId)).toEqual([old, continued])
+      expect((await store.list()).items.map((item) => [item.prompt, item.replayOf, item.costUsd, item.parentStepId])).toEqual([
+        ['answer', null, null, step.stepId],
+        ['answer', old.replayOf, 0.5, null],
+      ])
+      expect((await store.stats()).steps).toBe(2)
+      expect(await store.prune({ olderThan: new Date('2026-11-24T10:00:00.500Z') })).toEqual({ deleted: 1 })
+    } finally {
+      await store.close()
+    }
+    expect(query(file, 'SELECT trace_id, root_span_id, step_id FROM steps')).toEqual([{ trace_id: old.traceId, root_span_id: stepIdOf(0xb0), step_id: continued.steps[0]!.stepId }])
   })
 
   it('writes one traces row with the indexed columns and one steps row per step', async () => {
