@@ -187,19 +187,19 @@ function buildProgram(io: CliIo, state: RunState): Command {
 
   program
     .command('show')
-    .description('show one trace: its header and the tree of its steps with a waterfall')
+    .description('show one trace: its header and the tree of its steps with a waterfall (every service of a continued trace)')
     .argument('<id>', 'a trace id, or a unique prefix of at least 4 characters (as `list` shows)', parseId)
-    .option('--json', 'print the whole document as stored (snake_case JSON)')
+    .option('--json', 'print the whole document as stored (snake_case JSON); for a trace continued across services, its first one (`export` gives all)')
     .option('--full', 'print inputs and outputs in full instead of one abbreviated line each')
     .action(async (id: string, options: { readonly json?: boolean; readonly full?: boolean }, command: Command) => {
       const db = dbOf(command)
       await withStore(db, async (store) => {
-        const doc = await getTrace(store, await resolveId(store, id, db), db)
+        const docs = await getDocuments(store, await resolveId(store, id, db), db)
         if (options.json === true) {
-          await write(io.stdout, `${JSON.stringify(toWire(doc), null, 2)}\n`)
+          await write(io.stdout, `${JSON.stringify(toWire(docs[0] as TraceDocument), null, 2)}\n`)
           return
         }
-        await write(io.stdout, `${renderShow(doc, { colors: colorsFor(io), columns: columnsOf(io), full: options.full === true })}\n`)
+        await write(io.stdout, `${renderShow(docs, { colors: colorsFor(io), columns: columnsOf(io), full: options.full === true })}\n`)
       })
     })
 
@@ -222,7 +222,10 @@ function buildProgram(io: CliIo, state: RunState): Command {
         const full = await resolveId(store, id, db)
         if (!resolved.includes(full)) resolved.push(full)
       }
-      const total = resolved.length > 0 ? resolved.length : await store.count(filters)
+      // an id names a trace: every document stored under it (one per service it crossed)
+      const byId = new Map<string, ReadonlyArray<TraceDocument>>()
+      for (const id of resolved) byId.set(id, await getDocuments(store, id, db))
+      const total = resolved.length > 0 ? [...byId.values()].reduce((sum, docs) => sum + docs.length, 0) : await store.count(filters)
       const target = options.out === undefined ? undefined : await openExportFile(options.out)
       const sink: OutputStream = target?.stream ?? io.stdout
       const progress = total > PROGRESS_THRESHOLD && io.stderr.isTTY === true ? progressBar(io.stderr, total, 'export') : undefined
@@ -235,7 +238,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
           progress?.update(count)
         }
         if (resolved.length > 0) {
-          for (const id of resolved) await emit(await getTrace(store, id, db))
+          for (const docs of byId.values()) for (const doc of docs) await emit(doc)
         } else {
           for await (const doc of everyTrace(store, filters)) await emit(doc)
         }
@@ -545,13 +548,25 @@ async function withStore<T>(db: string, use: (store: TraceStore) => Promise<T>):
 async function resolveId(store: TraceStore, id: string, db: string): Promise<string> {
   if (id.length === 32) return id
   const page = await store.list({ idPrefix: id, limit: 2 })
-  const [first, second] = page.items
+  const [first] = page.items
   if (first === undefined) throw new CliError(`no trace with an id starting with ${id} in ${displayDb(db)}`)
-  if (second !== undefined) {
-    const more = page.nextCursor === null ? '' : ', …'
-    throw new CliError(`ambiguous id ${id}: matches ${[first, second].map((item) => `${item.traceId} (${formatLocalTime(item.startedAt)})`).join(', ')}${more}; give more characters`)
+  // the documents of one trace continued across services share its id: only other ids are ambiguous
+  const matching = await store.count({ idPrefix: id })
+  const mine = matching === 1 ? 1 : await store.count({ idPrefix: first.traceId })
+  if (matching > mine) {
+    const other = (await store.list({ idPrefix: id, limit: mine + 1 })).items.find((item) => item.traceId !== first.traceId)
+    const shown = [first, ...(other === undefined ? [] : [other])].map((item) => `${item.traceId} (${formatLocalTime(item.startedAt)})`)
+    const more = matching > mine + 1 ? ', …' : ''
+    throw new CliError(`ambiguous id ${id}: matches ${shown.join(', ')}${more}; give more characters`)
   }
   return first.traceId
+}
+
+/** Every document of a trace, earliest first (one per service it crossed). */
+async function getDocuments(store: TraceStore, traceId: string, db: string): Promise<ReadonlyArray<TraceDocument>> {
+  const docs = await store.getAll(traceId)
+  if (docs.length === 0) throw new CliError(`no trace with id ${traceId} in ${displayDb(db)}`)
+  return docs
 }
 
 async function getTrace(store: TraceStore, traceId: string, db: string): Promise<TraceDocument> {
@@ -566,8 +581,8 @@ async function* everyTrace(store: TraceStore, filters: ListQuery): AsyncGenerato
   do {
     const page: Awaited<ReturnType<TraceStore['list']>> = await store.list({ ...filters, limit: EXPORT_PAGE, ...(cursor === null ? {} : { cursor }) })
     for (const item of page.items) {
-      // pruned between the page and now: skip it
-      const doc = await store.get(item.traceId)
+      // this item's document among those of its trace; pruned between the page and now: skip it
+      const doc = (await store.getAll(item.traceId)).find((candidate) => (candidate.rootSpanId ?? null) === item.rootSpanId)
       if (doc !== undefined) yield doc
     }
     cursor = page.nextCursor

@@ -9,6 +9,7 @@
 import { renderDiff, type ErrorRecord, type JsonValue, type StepRecord, type StoreStats, type TraceDiff, type TraceDocument, type TraceSummary } from '../index.js'
 // the tree layout the console sink draws (internal, so not in the barrel)
 import { layoutSteps } from '../sinks/console.js'
+import { rootSpanIdOf } from '../document/ids.js'
 
 // --- colours ---
 
@@ -86,6 +87,13 @@ export function formatCount(n: number): string {
 /** @internal `in+out` tokens, or `-` when the trace made no model call that reported usage. */
 export function formatTokens(input: number, output: number): string {
   return (input || 0) === 0 && (output || 0) === 0 ? '-' : `${formatCount(input)}+${formatCount(output)}`
+}
+
+/** @internal A cost in US dollars: four decimals, or `<$0.0001` for a smaller non-zero cost. */
+export function formatCost(usd: number): string {
+  if (typeof usd !== 'number' || !Number.isFinite(usd)) return '?'
+  if (usd > 0 && usd < 0.0001) return '<$0.0001'
+  return `$${usd.toFixed(4)}`
 }
 
 /** @internal `Type: message` of a captured error, on one line. */
@@ -186,6 +194,8 @@ export function renderTable(columns: ReadonlyArray<Column>, rows: ReadonlyArray<
 /** @internal The `list` table: newest first, as the store returns the page. */
 export function renderList(items: ReadonlyArray<TraceSummary>, options: { readonly colors?: boolean } = {}): string {
   const paint = painter(options.colors === true)
+  // the cost column only when a trace on the page was priced (`configure({ prices })`)
+  const priced = items.some((item) => item.costUsd !== null && item.costUsd !== undefined)
   const columns: Column[] = [
     { header: 'time' },
     { header: 'id' },
@@ -195,16 +205,19 @@ export function renderList(items: ReadonlyArray<TraceSummary>, options: { readon
     { header: 'steps', align: 'right' },
     { header: 'retries', align: 'right' },
     { header: 'tokens', align: 'right' },
+    ...(priced ? [{ header: 'cost', align: 'right' } as const] : []),
   ]
   const rows = items.map((item): Cell[] => [
     { text: formatLocalTime(item.startedAt) },
     { text: shortId(item.traceId), paint: paint.cyan },
-    { text: item.prompt, paint: paint.bold },
+    // ↳ a document continuing a caller's trace (another service's part of it); ↺ a replay
+    { text: `${item.parentStepId ? '↳ ' : ''}${item.replayOf ? '↺ ' : ''}${item.prompt}`, paint: paint.bold },
     item.status === 'error' ? { text: '✗ error', paint: paint.red } : { text: '✓ success', paint: paint.green },
     { text: formatDuration(item.durationMs) },
     { text: formatCount(item.stepCount) },
     item.retryCount > 0 ? { text: formatCount(item.retryCount), paint: paint.yellow } : { text: '0' },
     { text: formatTokens(item.inputTokens, item.outputTokens) },
+    ...(priced ? [{ text: item.costUsd === null || item.costUsd === undefined ? '-' : formatCost(item.costUsd) }] : []),
   ])
   return renderTable(columns, rows, paint)
 }
@@ -219,6 +232,7 @@ export function renderStats(stats: StoreStats, options: { readonly colors?: bool
     `${label('errors')}${stats.errors > 0 ? paint.red(formatCount(stats.errors)) : '0'}${stats.traces > 0 ? paint.dim(`  (${percent(stats.errors, stats.traces)} of traces)`) : ''}`,
     `${label('retries')}${formatCount(stats.retries)}`,
     `${label('tokens')}${formatCount(stats.inputTokens)} in / ${formatCount(stats.outputTokens)} out`,
+    ...(stats.costUsd > 0 ? [`${label('cost')}${formatCost(stats.costUsd)}`] : []),
     `${label('oldest')}${formatLocalTime(stats.oldest)}`,
     `${label('newest')}${formatLocalTime(stats.newest)}`,
   ]
@@ -262,13 +276,77 @@ const IO_WIDTH = 80
  * step's start and as long as its duration, relative to the whole trace; under each step its input and
  * output (one line each, unless `full`), retries with each failed attempt, and its error.
  */
-export function renderShow(doc: TraceDocument, options: ShowOptions = {}): string {
+export function renderShow(docs: TraceDocument | ReadonlyArray<TraceDocument>, options: ShowOptions = {}): string {
+  const all: ReadonlyArray<TraceDocument> = Array.isArray(docs) ? docs : [docs as TraceDocument]
+  const doc = joinDocuments(all)
   const paint = painter(options.colors === true)
   const columns = Math.max(40, Math.floor(options.columns ?? 100))
-  return [renderHeader(doc, paint, options.full === true, Math.max(20, Math.min(IO_WIDTH, columns - 12))), '', renderSteps(doc, paint, columns, options.full === true)].join('\n')
+  const ioWidth = Math.max(20, Math.min(IO_WIDTH, columns - 12))
+  return [renderHeader(doc, all, paint, options.full === true, ioWidth), '', renderSteps(doc, paint, columns, options.full === true)].join('\n')
 }
 
-function renderHeader(doc: TraceDocument, paint: Paint, full: boolean, ioWidth: number): string {
+/**
+ * @internal The documents of one trace as one document to show. A trace continued across services has
+ * a document per service (earliest first, as `getAll` returns them): the first gives the header; each
+ * other one becomes a step of kind `service`, named after its prompt and project, under the step that
+ * called it (its `parentStepId`) when that step is shown, else at the top; its own steps hang under it.
+ * Steps are renumbered in start order; usage, cost and retries are summed.
+ */
+export function joinDocuments(docs: ReadonlyArray<TraceDocument>): TraceDocument {
+  const [entry, ...rest] = docs
+  if (entry === undefined) throw new TypeError('Expected at least one trace document.')
+  if (rest.length === 0) return entry
+  const entryRoot = rootSpanIdOf(entry)
+  const shown = new Set<string>(entry.steps.map((step) => step.stepId))
+  for (const doc of rest) {
+    shown.add(rootSpanIdOf(doc))
+    for (const step of doc.steps) shown.add(step.stepId)
+  }
+  const steps: StepRecord[] = [...entry.steps]
+  let retryCount = entry.retryCount
+  let inputTokens = entry.usage?.inputTokens ?? 0
+  let outputTokens = entry.usage?.outputTokens ?? 0
+  let costUsd = entry.costUsd
+  for (const doc of rest) {
+    const root = rootSpanIdOf(doc) as StepRecord['stepId']
+    const caller = doc.parentStepId !== undefined && doc.parentStepId !== entryRoot && shown.has(doc.parentStepId) ? doc.parentStepId : null
+    steps.push({
+      stepId: root,
+      parentStepId: caller,
+      seq: 0,
+      name: `${doc.prompt} (${doc.project})`,
+      kind: 'service',
+      status: doc.status,
+      startedAt: doc.startedAt,
+      endedAt: doc.endedAt,
+      durationMs: doc.durationMs,
+      ...('input' in doc ? { input: doc.input } : {}),
+      ...('output' in doc ? { output: doc.output } : {}),
+      ...(doc.outputKind === undefined ? {} : { outputKind: doc.outputKind }),
+      error: doc.error,
+      attempts: 1,
+      retries: 0,
+      attemptErrors: [],
+      metadata: {},
+    })
+    for (const step of doc.steps) steps.push(step.parentStepId === null ? { ...step, parentStepId: root } : step)
+    retryCount += doc.retryCount
+    inputTokens += doc.usage?.inputTokens ?? 0
+    outputTokens += doc.usage?.outputTokens ?? 0
+    if (doc.costUsd !== undefined) costUsd = (costUsd ?? 0) + doc.costUsd
+  }
+  const order = steps.map((step, index) => ({ step, index, at: Date.parse(step.startedAt) }))
+  order.sort((a, b) => (a.at === b.at || !Number.isFinite(a.at - b.at) ? a.index - b.index : a.at - b.at))
+  return {
+    ...entry,
+    steps: order.map(({ step }, seq) => ({ ...step, seq })),
+    retryCount,
+    usage: { inputTokens, outputTokens },
+    ...(costUsd === undefined ? {} : { costUsd }),
+  }
+}
+
+function renderHeader(doc: TraceDocument, all: ReadonlyArray<TraceDocument>, paint: Paint, full: boolean, ioWidth: number): string {
   const status = doc.status === 'error' ? paint.red('✗ error') : paint.green('✓ success')
   const lines = [`${paint.bold(truncate(clean(doc.prompt), 100))}  ${status}  ${paint.dim(formatDuration(doc.durationMs))}`]
   const field = (label: string, value: string): void => {
@@ -282,7 +360,13 @@ function renderHeader(doc: TraceDocument, paint: Paint, full: boolean, ioWidth: 
   field('tokens', `${formatCount(doc.usage?.inputTokens ?? 0)} in / ${formatCount(doc.usage?.outputTokens ?? 0)} out`)
   if (doc.modelName !== undefined) field('model', truncate(clean(doc.modelName), 60))
   if (doc.tags !== undefined && doc.tags.length > 0) field('tags', truncate(doc.tags.map(clean).join(', '), ioWidth))
+  if (doc.costUsd !== undefined) field('cost', formatCost(doc.costUsd))
   if (doc.replayOf !== undefined) field('replay of', clean(String(doc.replayOf)))
+  if (all.length > 1) {
+    const services = all.map((part) => `${truncate(clean(part.prompt), 30)} (${truncate(clean(part.project), 30)})`)
+    field('services', truncate(`${all.length} documents: ${services.join(', ')}`, ioWidth + 20))
+  }
+  if (doc.parentStepId !== undefined) field('caller', `span ${clean(String(doc.parentStepId))} ${paint.dim('(another service, not in this store)')}`)
   if (full) {
     for (const line of ioLines('input', doc)) lines.push(`  ${paint.dim(line.label)}${line.text}`)
     for (const line of ioLines('output', doc)) lines.push(`  ${paint.dim(line.label)}${line.text}`)
@@ -340,7 +424,8 @@ function stepDetails(step: StepRecord, paint: Paint, full: boolean, ioWidth: num
   }
   const usage = step.usage === undefined ? '' : `tokens ${formatCount(step.usage.inputTokens)} in / ${formatCount(step.usage.outputTokens)} out`
   const model = step.model === undefined ? '' : `model ${truncate(clean(step.model), 40)}`
-  if (model !== '' || usage !== '') lines.push(paint.dim([model, usage].filter(Boolean).join('  ')))
+  const cost = step.costUsd === undefined ? '' : `cost ${formatCost(step.costUsd)}`
+  if (model !== '' || usage !== '' || cost !== '') lines.push(paint.dim([model, usage, cost].filter(Boolean).join('  ')))
   if (step.retries > 0) {
     const retries = `↻ ${formatCount(step.retries)} ${step.retries === 1 ? 'retry' : 'retries'}`
     lines.push(paint.yellow(`${retries} (${formatCount(step.attempts)} attempts)`))

@@ -814,6 +814,7 @@ function whereClause(query: NormalQuery, paged: boolean): { readonly sql: string
 function toSummary(row: Record<string, string | null>): TraceSummary {
   return {
     traceId: String(row.trace_id) as TraceId,
+    rootSpanId: row.root_span_id === '' || row.root_span_id === null || row.root_span_id === undefined ? null : (row.root_span_id as StepId),
     parentStepId: (row.parent_step_id ?? null) as StepId | null,
     replayOf: (row.replay_of ?? null) as TraceId | null,
     project: String(row.project),

@@ -503,6 +503,7 @@ function whereClause(query: NormalQuery, paged: boolean): { readonly sql: string
 function toSummary(row: SummaryRow): TraceSummary {
   return {
     traceId: row.trace_id as TraceId,
+    rootSpanId: row.root_span_id === '' ? null : (row.root_span_id as StepId),
     parentStepId: row.parent_step_id as StepId | null,
     replayOf: row.replay_of as TraceId | null,
     project: row.project,

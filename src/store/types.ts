@@ -40,6 +40,11 @@ export interface ListQuery {
  */
 export interface TraceSummary {
   readonly traceId: TraceId
+  /**
+   * The document's root span id, which tells apart the documents of a trace continued across services
+   * (`getAll`); `null` for a document written before documents had one.
+   */
+  readonly rootSpanId: StepId | null
   /** Set when this document continues a caller's trace: the caller's span its root hangs under. */
   readonly parentStepId: StepId | null
   /** The trace this one replayed, when it is a replay. */

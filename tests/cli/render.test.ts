@@ -26,6 +26,7 @@ const ANSI = /\u001b\[/
 function summary(overrides: Partial<{ -readonly [K in keyof TraceSummary]: TraceSummary[K] }> = {}): TraceSummary {
   return {
     traceId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90' as TraceId,
+    rootSpanId: null,
     parentStepId: null,
     replayOf: null,
     costUsd: null,

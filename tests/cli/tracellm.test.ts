@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { main, type CliIo } from '../../src/cli/program.js'
 import { displayWidth, formatLocalTime } from '../../src/cli/render.js'
 import { openStore, sqliteSink, toWire, type TraceDocument, type TraceId } from '../../src/index.js'
-import { makeDocument, makeDocuments, traceIdOf } from '../helpers/documents.js'
+import { makeDocument, makeDocuments, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
 import { ragDocument } from '../fixtures/cli-documents.js'
 
 // eslint-disable-next-line no-control-regex
@@ -409,6 +409,81 @@ describe('tracellm show', () => {
   })
 })
 
+describe('a trace continued across services', () => {
+  // service A (rag-api) called service B (search) from its step `call_search`; B continued the trace
+  const TRACE = 'b0b0b0b0000000000000000000000003' as TraceId
+  const A = makeDocument({
+    traceId: TRACE,
+    rootSpanId: stepIdOf(0xa0),
+    prompt: 'answer_question',
+    project: 'rag-api',
+    startedAt: '2026-11-24T13:00:00.000Z',
+    endedAt: '2026-11-24T13:00:00.100Z',
+    durationMs: 100,
+    costUsd: 0.002,
+    steps: [makeStep({ stepId: stepIdOf(0xa1), name: 'call_search', startedAt: '2026-11-24T13:00:00.010Z', durationMs: 80 })],
+  })
+  const B = makeDocument({
+    traceId: TRACE,
+    rootSpanId: stepIdOf(0xb0),
+    parentTraceId: TRACE,
+    parentStepId: stepIdOf(0xa1),
+    prompt: 'search_handler',
+    project: 'search',
+    startedAt: '2026-11-24T13:00:00.020Z',
+    endedAt: '2026-11-24T13:00:00.080Z',
+    durationMs: 60,
+    costUsd: 0.001,
+    steps: [makeStep({ stepId: stepIdOf(0xb1), name: 'bm25', startedAt: '2026-11-24T13:00:00.030Z', durationMs: 20 })],
+  })
+
+  beforeEach(async () => {
+    await seed(db, [B, A])
+  })
+
+  it('lists both documents, the continued one marked, with a cost column', async () => {
+    const result = await run(['list', '--db', db, '--project', 'search'])
+
+    expect(result.code).toBe(0)
+    expect(result.stdout.split('\n')[0]).toMatch(/\bcost$/)
+    expect(result.stdout).toMatch(/b0b0b0b0 {2}↳ search_handler .* \$0\.0010\n?$/)
+    expect((await run(['list', '--db', db, '--project', 'rag-api'])).stdout).toMatch(/b0b0b0b0 {2}answer_question /)
+  })
+
+  it('shows both services in one tree, B under the step of A that called it', async () => {
+    const result = await run(['show', 'b0b0', '--db', db])
+
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^answer_question {2}✓ success/)
+    expect(result.stdout).toContain('  services  2 documents: answer_question (rag-api), search_handler (search)')
+    expect(result.stdout).toContain('  cost      $0.0030')
+    expect(result.stdout).toMatch(/^└─ call_search\s+tool\s+✓/m)
+    expect(result.stdout).toMatch(/^ {3}└─ search_handler \(search\)\s+service\s+✓\s+60\.0 ms/m)
+    expect(result.stdout).toMatch(/^ {6}└─ bm25\s+tool\s+✓/m)
+  })
+
+  it('exports every document of the trace for its id, and the first one with show --json', async () => {
+    const exported = await run(['export', TRACE, '--db', db])
+    expect(exported.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { prompt: string; root_span_id: string }).root_span_id)).toEqual([stepIdOf(0xa0), stepIdOf(0xb0)])
+
+    const everything = await run(['export', '--db', db, '--format', 'json'])
+    const prompts = (JSON.parse(everything.stdout) as Array<{ prompt: string; trace_id: string }>).filter((doc) => doc.trace_id === TRACE).map((doc) => doc.prompt)
+    expect(prompts.sort()).toEqual(['answer_question', 'search_handler'])
+
+    expect(JSON.parse((await run(['show', TRACE, '--db', db, '--json'])).stdout)).toEqual(JSON.parse(JSON.stringify(toWire(A))))
+  })
+
+  it('shows a continued document whose caller is not in the store with its caller span', async () => {
+    const alone = join(directory, 'alone.db')
+    await seed(alone, [B])
+
+    const result = await run(['show', TRACE, '--db', alone])
+
+    expect(result.stdout).toContain(`  caller    span ${stepIdOf(0xa1)} (another service, not in this store)`)
+    expect(result.stdout).toMatch(/^└─ bm25\s+tool/m)
+  })
+})
+
 describe('tracellm export', () => {
   /** The trace ids of JSON Lines output. */
   function jsonlIds(stdout: string): string[] {
@@ -595,7 +670,7 @@ describe('tracellm stats', () => {
     const result = await run(['stats', '--db', db, '--json'])
 
     expect(JSON.parse(result.stdout)).toEqual({
-      traces: 3, steps: 6, errors: 1, retries: 2, inputTokens: 120, outputTokens: 48,
+      traces: 3, steps: 6, errors: 1, retries: 2, inputTokens: 120, outputTokens: 48, costUsd: 0,
       oldest: RAG.startedAt, newest: NEEDLE.startedAt,
       projects: [{ project: 'rag-service', traces: 2 }, { project: 'default', traces: 1 }],
     })

@@ -159,6 +159,7 @@ export function runStoreContract(name: string, makeHarness: () => Promise<StoreH
         expect(page.nextCursor).toBeNull()
         expect(page.items[0]).toEqual({
           traceId: newer.traceId,
+          rootSpanId: null,
           parentStepId: null,
           replayOf: null,
           costUsd: null,
@@ -335,10 +336,10 @@ export function runStoreContract(name: string, makeHarness: () => Promise<StoreH
         await write(a, b, twin)
 
         const all = (await store.list()).items
-        expect(all.map((item) => [item.traceId, item.prompt, item.parentStepId])).toEqual([
-          [a.traceId, 'service_b', stepIdOf(0xa1)],
-          [a.traceId, 'service_b', stepIdOf(0xa1)],
-          [a.traceId, 'service_a', null],
+        expect(all.map((item) => [item.traceId, item.rootSpanId, item.prompt, item.parentStepId])).toEqual([
+          [a.traceId, stepIdOf(0xb0), 'service_b', stepIdOf(0xa1)],
+          [a.traceId, stepIdOf(0xc0), 'service_b', stepIdOf(0xa1)],
+          [a.traceId, stepIdOf(0xa0), 'service_a', null],
         ])
         const paged: string[] = []
         let cursor: string | undefined
