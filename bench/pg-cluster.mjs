@@ -1,5 +1,5 @@
-// A throwaway PostgreSQL cluster for bench/stores.mjs: the approach of tests/helpers/pg-global-setup.ts
-// (and its teardown), as plain ESM so the bench needs neither Jest nor a TypeScript loader.
+// A throwaway PostgreSQL cluster, for bench/stores.mjs and for the tests (tests/helpers/pg-global-setup.ts
+// imports it): plain ESM, so the bench needs neither Jest nor a TypeScript loader. Types: pg-cluster.d.mts.
 // initdb with the local binaries (Debian's /usr/lib/postgresql/<n>/bin, or TRACELLM_TEST_PG_BIN),
 // listening on 127.0.0.1 only, trust authentication, fsync off. initdb refuses to run as root, so as
 // root the cluster belongs to the `postgres` user. A detached watchdog stops and removes the cluster
@@ -14,11 +14,14 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
-/** Starts a cluster; resolves `{ url, dir, bin, asUser }` or rejects with the reason. */
-export async function startCluster() {
+/**
+ * Starts a cluster; resolves `{ url, dir, bin, asUser }` or rejects with the reason.
+ * `options.prefix` names its temporary directory, `options.maxConnections` its connection limit.
+ */
+export async function startCluster(options = {}) {
   const bin = findBinaries()
   const asUser = process.getuid?.() === 0 ? 'postgres' : undefined
-  const dir = await mkdtemp(join(tmpdir(), 'tracellm-bench-pg-'))
+  const dir = await mkdtemp(join(tmpdir(), options.prefix ?? 'tracellm-pg-'))
   try {
     if (asUser !== undefined) {
       const uid = Number((await run('id', ['-u', asUser])).stdout.trim())
@@ -33,7 +36,7 @@ export async function startCluster() {
       const port = await freePort()
       const settings = [
         '-c listen_addresses=127.0.0.1', '-p ' + port, '-c unix_socket_directories=' + dir,
-        '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=50',
+        '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=' + (options.maxConnections ?? 50),
       ].join(' ')
       try {
         await runAs(asUser, join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', settings, 'start'])

@@ -321,7 +321,7 @@ async function setUpPostgres() {
   const given = process.env.TRACELLM_BENCH_PG_URL
   if (given) return { url: given, source: 'TRACELLM_BENCH_PG_URL', error: undefined }
   try {
-    cluster = await startCluster()
+    cluster = await startCluster({ prefix: 'tracellm-bench-pg-' })
     return { url: cluster.url, source: 'throwaway cluster (' + cluster.bin + ')', error: undefined }
   } catch (error) {
     return { url: undefined, source: undefined, error: 'could not start a throwaway cluster (set TRACELLM_BENCH_PG_URL to use a running server): ' + (error instanceof Error ? error.message : String(error)) }
