@@ -57,8 +57,10 @@ export interface OtelSinkOptions {
  *
  * The trace keeps its trace id; span ids come from the provider's id generator, so each step span
  * carries its step id as `tracellm.step_id`. The root span's parent is the remote caller's span for a
- * continued trace, and otherwise a remote parent that is never exported (the span id `otlpSink()`
- * gives the root): OpenTelemetry takes a trace id only from a parent. `flush()` calls the provider's
+ * continued trace, and otherwise a remote parent that is never exported (the document's `rootSpanId`,
+ * the span id `otlpSink()` gives the root): OpenTelemetry takes a trace id only from a parent. Step
+ * spans get the provider's ids, so a service that continued this trace from one of its steps points
+ * at the step id (`tracellm.step_id`), not at the span; `otlpSink()` keeps the ids as they are. `flush()` calls the provider's
  * `forceFlush()` when it has one; `shutdown()` leaves the provider to the application. A provider that
  * throws rejects the write, which the export queue reports and retries; documents already emitted
  * are not emitted again. Throws a `TypeError` when `tracerProvider` has no `getTracer`.

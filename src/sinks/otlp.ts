@@ -1,17 +1,17 @@
 /**
  * The OTLP sink: every trace document becomes one OpenTelemetry trace, encoded by OpenTelemetry's own
- * `@opentelemetry/otlp-transformer` and POSTed over OTLP/HTTP. The OTel packages are optional peer
- * dependencies, loaded on the first write (never by `import 'tracellm'`), in this file only.
+ * `@opentelemetry/otlp-transformer` and sent by OpenTelemetry's own OTLP/HTTP exporter
+ * (`@opentelemetry/otlp-exporter-base`). The OTel packages are optional peer dependencies, loaded on
+ * the first write (never by `import 'tracellm'`), in this file only.
  */
 import type { Attributes, AttributeValue, HrTime, SpanContext, SpanKind, SpanStatusCode } from '@opentelemetry/api'
+import type { ExportResult, ExportResultCode } from '@opentelemetry/core'
+import type { IExportTraceServiceResponse, ISerializer } from '@opentelemetry/otlp-transformer'
 import type { Resource } from '@opentelemetry/resources'
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base'
 import type { ErrorRecord, JsonValue, StepRecord, TraceDocument } from '../document/document.js'
 import type { Sink } from '../export/queue.js'
-import { rootSpanId } from '../document/ids.js'
-
-/** @internal */
-export { rootSpanId }
+import { rootSpanIdOf } from '../document/ids.js'
 
 /** Options of `otlpSink()`. @category sinks */
 export interface OtlpSinkOptions {
@@ -25,7 +25,12 @@ export interface OtlpSinkOptions {
   readonly headers?: Readonly<Record<string, string>>
   /** The OTLP/HTTP encoding. @default "http/protobuf" */
   readonly protocol?: 'http/protobuf' | 'http/json'
-  /** How long one request may take before it is aborted (and retried by the export queue). @default 10000 */
+  /**
+   * The time budget of one export (OpenTelemetry's `timeoutMillis`): a request without an answer for
+   * this long is abandoned, and the exporter starts no retry of its own that would begin after it.
+   * Keep it below the export queue's `attemptTimeoutMs`.
+   * @default 10000
+   */
   readonly timeoutMs?: number
 }
 
@@ -33,7 +38,11 @@ export interface OtlpSinkOptions {
 export interface OtlpSinkStats {
   /** Documents the receiver accepted (a partial success counts as sent). */
   readonly sent: number
-  /** Documents given up without retry: a 4xx other than 429, a 413 even alone, or one that cannot be encoded. */
+  /**
+   * Documents given up without retry: a status other than 2xx, 429, 502, 503 and 504; a 413 after the
+   * batch was split once (or for a single trace); a failure the exporter does not retry (a TLS error);
+   * or a document that cannot be encoded or is over 20 MiB alone.
+   */
   readonly dropped: number
 }
 
@@ -51,12 +60,14 @@ export interface OtlpSink extends Sink {
  * id) under its parent step, named and attributed after the OpenTelemetry GenAI conventions
  * (`chat {model}` for `llm` steps, `execute_tool {name}` for the others) plus `tracellm.*` attributes.
  *
- * Delivery follows the OTLP specification: 429, 502, 503, 504, timeouts and network errors reject the
- * write with an error carrying `retryable: true` (and `retryAfterMs` from a `Retry-After` header), so
- * the export queue retries it; documents already accepted are not sent again. A 413 (or a body over
- * 20 MiB) splits the batch in halves, and a single document that is still too big is dropped; any
- * other 4xx or 5xx drops the batch. Drops are counted in `stats()` and warned about once per cause
- * (`TracellmWarning`, code `TRACELLM_OTLP`); a partial success is warned about, not retried.
+ * Requests go through OpenTelemetry's own exporter, which retries 429, 502, 503, 504, timeouts and
+ * network errors itself, waiting as `Retry-After` asks, within `timeoutMs`. When it gives up on such a
+ * failure the write rejects with an error carrying `retryable: true`, so the export queue tries again
+ * later; documents already accepted are not sent again. A 413 splits the batch in two halves, each
+ * sent once, and a half refused with 413 again is dropped (a body over 20 MiB is split before it is
+ * sent, down to single traces). Any other status drops the batch without retry. Drops are counted in
+ * `stats()` and warned about once per cause (`TracellmWarning`, code `TRACELLM_OTLP`); a partial
+ * success is warned about, not retried. Writes run one at a time.
  * Throws a `TypeError` for an invalid or unknown option, or a malformed OTEL_* variable.
  *
  * @example
@@ -74,6 +85,8 @@ export function otlpSink(options: OtlpSinkOptions = {}): OtlpSink {
   const label = 'otlpSink(' + settings.protocol + ' ' + settings.shownUrl + ')'
   const delivered = new WeakSet<TraceDocument>()
   const warned = new Set<string>()
+  let exporter: Exporter | undefined
+  let previous: Promise<void> = Promise.resolve()
   let sent = 0
   let dropped = 0
 
@@ -88,44 +101,65 @@ export function otlpSink(options: OtlpSinkOptions = {}): OtlpSink {
     warn(key, 'tracellm: ' + label + ' dropped ' + docs.length + ' trace(s): ' + message)
   }
 
-  /** Sends `docs` in one request; splits on 413. Rejects only with a retryable (or unknown) failure. */
-  const send = async (otel: Otel, docs: ReadonlyArray<TraceDocument>): Promise<void> => {
-    let body: Uint8Array
+  /**
+   * Exports `docs` in one request. `split` is whether a 413 may still split them: the receiver's 413
+   * splits a batch once, our own 20 MiB cap as often as it takes (no request is made for those).
+   * Rejects only with a failure worth retrying later.
+   */
+  const send = async (otel: Otel, docs: ReadonlyArray<TraceDocument>, split: boolean): Promise<void> => {
+    let request: ExportRequest
     try {
-      body = encode(otel, settings.protocol, docs)
+      request = encode(otel, settings.protocol, docs)
     } catch (error) {
       drop(docs, 'encode', 'they could not be encoded (' + messageOf(error) + ').')
       return
     }
-    const response = body.byteLength > MAX_BODY_BYTES ? TOO_LARGE : await post(settings, body)
-    if (response.status >= 200 && response.status < 300) {
-      sent += docs.length
-      for (const doc of docs) delivered.add(doc)
-      reportPartialSuccess(otel, settings.protocol, response.body, (message) => warn('partial', 'tracellm: ' + label + ' partial success: ' + message))
-      return
-    }
-    if (response.status === 413) {
+    if (request.body.byteLength > MAX_BODY_BYTES) {
       if (docs.length === 1) {
-        drop(docs, 'too-large', 'the receiver refused a single trace as too large (413).')
+        drop(docs, 'too-large-local', 'a single trace encodes to more than 20 MiB.')
         return
       }
-      const middle = Math.ceil(docs.length / 2)
-      await send(otel, docs.slice(0, middle))
-      await send(otel, docs.slice(middle))
+      for (const half of halves(docs)) await send(otel, half, split)
       return
     }
-    if (RETRYABLE_STATUS.has(response.status)) {
-      throw exportError('The OTLP receiver answered ' + response.status + '.', true, response.status, retryAfterOf(response.retryAfter))
+    exporter ??= createExporter(otel, settings)
+    const outcome = await exporter.export(request)
+    if (outcome.kind === 'sent') {
+      sent += docs.length
+      for (const doc of docs) delivered.add(doc)
+      if (outcome.partial !== undefined) warn('partial', 'tracellm: ' + label + ' partial success: ' + outcome.partial)
+      return
     }
-    drop(docs, 'status-' + response.status, 'the receiver answered ' + response.status + ', which is not retried' + detailOf(response.body) + '.')
+    if (outcome.kind === 'retryable') throw exportError(outcome.message, true, outcome.cause)
+    if (outcome.kind === 'failed') {
+      drop(docs, 'failed', 'the export failed and is not retried (' + outcome.message + ').')
+      return
+    }
+    if (outcome.status === 413) {
+      if (split && docs.length > 1) {
+        for (const half of halves(docs)) await send(otel, half, false)
+        return
+      }
+      drop(docs, 'too-large', 'the receiver refused them as too large (413)' + (docs.length > 1 ? ', also after the batch was split once.' : '.'))
+      return
+    }
+    drop(docs, 'status-' + outcome.status, 'the receiver answered ' + outcome.status + ', which is not retried' + detailOf(outcome.detail) + '.')
+  }
+
+  const deliver = async (batch: ReadonlyArray<TraceDocument>): Promise<void> => {
+    const pending = batch.filter((doc) => !delivered.has(doc))
+    if (pending.length === 0) return
+    await send(await loadOtel(), pending, true)
   }
 
   return {
     name: 'otlp',
-    write: async (batch) => {
-      const pending = batch.filter((doc) => !delivered.has(doc))
-      if (pending.length === 0) return
-      await send(await loadOtel(), pending)
+    // one write at a time: a batch the queue retries after its own attempt timeout waits for the
+    // write still running, then sends only what that one did not deliver
+    write: (batch) => {
+      const run = previous.then(() => deliver(batch))
+      previous = run.then(noop, noop)
+      return run
     },
     stats: () => ({ sent, dropped }),
     toString: () => label,
@@ -149,7 +183,10 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const DEFAULT_URL = 'http://localhost:4318/v1/traces'
 const DEFAULT_TIMEOUT_MS = 10_000
 const MAX_TIMEOUT_MS = 2_147_483_647
+/** Our own cap on one request body: a bigger batch is split before it is sent. */
 const MAX_BODY_BYTES = 20 * 1024 * 1024
+/** OpenTelemetry's default. Writes run one at a time, so only exports abandoned by the guard timer add up. */
+const CONCURRENCY_LIMIT = 30
 
 /** @internal Validates the options against the environment `env` (a TypeError names the key, never a value). */
 export function checkOptions(options: OtlpSinkOptions, env: NodeJS.ProcessEnv): Settings {
@@ -185,7 +222,7 @@ export function checkOptions(options: OtlpSinkOptions, env: NodeJS.ProcessEnv): 
       headers[name.toLowerCase()] = value
     }
   }
-  // fetch refuses URLs with credentials: they travel as Basic authentication instead
+  // credentials never travel in the URL (nor show in the exporter's own logs): Basic authentication instead
   if (parsed.username !== '' || parsed.password !== '') {
     if (headers.authorization === undefined) {
       const user = decodeURIComponent(parsed.username)
@@ -236,97 +273,150 @@ function parseHeaderList(text: string | undefined, variable: string): Record<str
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Transport
+// Transport: OpenTelemetry's OTLP/HTTP export delegate
 
-interface Reply {
-  readonly status: number
-  readonly retryAfter: string | null
+/** One encoded request body; our serializer hands it to the delegate as is. */
+interface ExportRequest {
   readonly body: Uint8Array
+  readonly spans: number
 }
 
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504])
-const TOO_LARGE: Reply = { status: 413, retryAfter: null, body: new Uint8Array() }
-const RETRYABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
-])
+/** What one export came to, once OpenTelemetry's exporter stopped retrying it. */
+type Outcome =
+  | { readonly kind: 'sent'; readonly partial: string | undefined }
+  /** A status the exporter does not retry (neither 2xx nor 429, 502, 503, 504), with the start of the body. */
+  | { readonly kind: 'status'; readonly status: number; readonly detail: string }
+  /** A 429, 502, 503, 504, a timeout or a network error, still failing when the exporter stopped retrying. */
+  | { readonly kind: 'retryable'; readonly message: string; readonly cause: unknown }
+  /** Anything else the exporter gave up on at once (a TLS error, an oversized response). */
+  | { readonly kind: 'failed'; readonly message: string }
 
-/** One POST; resolves any HTTP answer, rejects with an export error when none came. */
-async function post(settings: Settings, body: Uint8Array): Promise<Reply> {
+interface Exporter {
+  /** Never rejects. */
+  export(request: ExportRequest): Promise<Outcome>
+}
+
+const EXPORT_SUCCESS = 0 as ExportResultCode
+/** The network error codes OpenTelemetry's node transport retries (`isHttpTransportNetworkErrorRetryable`). */
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH'])
+
+/**
+ * One delegate per sink, made by `createOtlpHttpExportDelegate`, the entry point OpenTelemetry's own
+ * OTLP/HTTP trace exporter uses: node `http`/`https` with a keep-alive agent (idle sockets are unref'd
+ * by Node, so they never hold the process), retries of 429/502/503/504, timeouts and network errors
+ * (1 s × 1.5 backoff ±20 %, or `Retry-After`; at most 5, none starting past `timeoutMs`).
+ */
+function createExporter(otel: Otel, settings: Settings): Exporter {
+  const json = settings.protocol === 'http/json'
+  const headers = { ...settings.headers, 'content-type': json ? 'application/json' : 'application/x-protobuf' }
+  // the delegate reads a success's body right before it reports that success, in the same turn
+  let response: IExportTraceServiceResponse | undefined
+  const serializer: ISerializer<ExportRequest, IExportTraceServiceResponse> = {
+    // bodies are encoded, and measured against MAX_BODY_BYTES, before they reach the delegate
+    serializeRequest: (request) => request.body,
+    deserializeResponse: (data) => {
+      response = readResponse(otel, json, data)
+      return response
+    },
+  }
+  const delegate = otel.createOtlpHttpExportDelegate(
+    {
+      url: settings.url,
+      // a fresh object per request: the transport adds its User-Agent to it
+      headers: async () => ({ ...headers }),
+      timeoutMillis: settings.timeoutMs,
+      concurrencyLimit: CONCURRENCY_LIMIT,
+      compression: 'none',
+      agentFactory: otel.httpAgentFactoryFromOptions({ keepAlive: true }),
+    },
+    serializer,
+    'otlp_http_span_exporter',
+    { name: 'span', countItems: (request) => request.spans },
+    undefined,   // no MeterProvider: the exporter's own metrics stay off
+  )
+  // the delegate settles within about 2 × timeoutMs (its last retry gets what is left of the budget);
+  // this unref'd timer only bounds a receiver that trickles its answer forever
+  const guardMs = Math.min(2 * settings.timeoutMs + 1000, MAX_TIMEOUT_MS)
+  return {
+    export: (request) =>
+      new Promise<Outcome>((resolve) => {
+        const guard = setTimeout(() => resolve({ kind: 'retryable', message: 'The OTLP export did not settle within ' + guardMs + ' ms.', cause: undefined }), guardMs)
+        guard.unref()
+        try {
+          delegate.export(request, (result) => {
+            clearTimeout(guard)
+            const answer = result.code === EXPORT_SUCCESS ? response : undefined
+            response = undefined
+            resolve(outcomeOf(result, answer, settings.timeoutMs))
+          })
+        } catch (error) {
+          clearTimeout(guard)
+          resolve({ kind: 'failed', message: messageOf(error) })
+        }
+      }),
+  }
+}
+
+/**
+ * Reads the delegate's `ExportResult`. A status it does not retry comes as an `OTLPExporterError` with
+ * the status as `code` and the body as `data`; one it retried comes without either, nor its
+ * `Retry-After`; a timeout and a network error come as the underlying error.
+ */
+function outcomeOf(result: ExportResult, response: IExportTraceServiceResponse | undefined, timeoutMs: number): Outcome {
+  if (result.code === EXPORT_SUCCESS) return { kind: 'sent', partial: partialSuccessOf(response) }
+  const error: unknown = result.error
+  const { name, message, code, data } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; message?: unknown; code?: unknown; data?: unknown }
+  if (name === 'OTLPExporterError') {
+    if (typeof code === 'number') return { kind: 'status', status: code, detail: typeof data === 'string' ? data : '' }
+    return { kind: 'retryable', message: 'The OTLP receiver still answered 429, 502, 503 or 504 when the exporter stopped retrying (timeoutMs ' + timeoutMs + ').', cause: error }
+  }
+  if (message === 'Request timed out') return { kind: 'retryable', message: 'The OTLP request timed out after ' + timeoutMs + ' ms.', cause: error }
+  if (typeof code === 'string' && RETRYABLE_CODES.has(code)) return { kind: 'retryable', message: 'The OTLP request failed (' + code + '): ' + String(message), cause: error }
+  if (message === 'Concurrent export limit reached') return { kind: 'retryable', message: 'The OTLP exporter has ' + CONCURRENCY_LIMIT + ' exports running.', cause: error }
+  return { kind: 'failed', message: error === undefined ? 'no error given' : messageOf(error) }
+}
+
+function readResponse(otel: Otel, json: boolean, data: Uint8Array): IExportTraceServiceResponse {
+  if (data.byteLength === 0) return {}
   try {
-    const response = await fetch(settings.url, {
-      method: 'POST',
-      headers: { ...settings.headers, 'content-type': settings.protocol === 'http/json' ? 'application/json' : 'application/x-protobuf' },
-      body,
-      signal: AbortSignal.timeout(settings.timeoutMs),
-      redirect: 'follow',
-    })
-    const bytes = new Uint8Array(await response.arrayBuffer())
-    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: bytes }
-  } catch (error) {
-    if (isTimeout(error)) throw exportError('The OTLP request timed out after ' + settings.timeoutMs + ' ms.', true)
-    const code = networkCodeOf(error)
-    throw exportError('The OTLP request failed' + (code === undefined ? '' : ' (' + code + ')') + ': ' + messageOf(error), code !== undefined && RETRYABLE_CODES.has(code))
+    return (json ? otel.JsonTraceSerializer : otel.ProtobufTraceSerializer).deserializeResponse(data)
+  } catch {
+    // an unreadable success body is still a success
+    return {}
   }
 }
 
-function isTimeout(error: unknown): boolean {
-  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined
-  return name === 'TimeoutError' || name === 'AbortError'
+function partialSuccessOf(response: IExportTraceServiceResponse | undefined): string | undefined {
+  const partial = response?.partialSuccess
+  const rejected = Number(partial?.rejectedSpans ?? 0)
+  const message = partial?.errorMessage ?? ''
+  if (!(rejected > 0) && message === '') return undefined
+  return rejected + ' span(s) rejected' + (message === '' ? '' : ': ' + message) + '.'
 }
 
-/** The `code` of the error or of its `cause` chain (undici wraps socket errors in a TypeError). */
-function networkCodeOf(error: unknown): string | undefined {
-  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === 'string') return code
-    current = (current as { cause?: unknown }).cause
-  }
-  return undefined
-}
-
-/** @internal `Retry-After` as milliseconds from now: delay-seconds or an HTTP-date; undefined when absent or invalid. */
-export function retryAfterOf(header: string | null | undefined, now: number = Date.now()): number | undefined {
-  if (header === null || header === undefined) return undefined
-  const text = header.trim()
-  if (/^\d+$/.test(text)) return Number(text) * 1000
-  const at = Date.parse(text)
-  return Number.isFinite(at) ? Math.max(0, at - now) : undefined
-}
-
-/** An export failure: `retryable` tells the OTLP spec's verdict; the export queue retries any rejection. */
-function exportError(message: string, retryable: boolean, status?: number, retryAfterMs?: number): Error {
-  const error = new Error(message) as Error & { retryable: boolean; status?: number; retryAfterMs?: number }
+/** An export failure; `retryable: false` tells the export queue not to try again. */
+function exportError(message: string, retryable: boolean, cause?: unknown): Error {
+  const error = new Error(message, cause === undefined ? undefined : { cause }) as Error & { retryable: boolean }
   error.name = 'OtlpExportError'
   error.retryable = retryable
-  if (status !== undefined) error.status = status
-  if (retryAfterMs !== undefined) error.retryAfterMs = retryAfterMs
   return error
 }
 
-function detailOf(body: Uint8Array): string {
-  if (body.byteLength === 0) return ''
-  const text = new TextDecoder().decode(body.subarray(0, 300)).replace(/[^\x20-\x7e]+/g, ' ').trim()
+function detailOf(body: string): string {
+  const text = body.slice(0, 300).replace(/[^\x20-\x7e]+/g, ' ').trim()
   return text === '' ? '' : ' (' + text.slice(0, 200) + ')'
 }
 
-function reportPartialSuccess(otel: Otel, protocol: Settings['protocol'], body: Uint8Array, warn: (message: string) => void): void {
-  if (body.byteLength === 0) return
-  try {
-    const serializer = protocol === 'http/json' ? otel.JsonTraceSerializer : otel.ProtobufTraceSerializer
-    const partial = serializer.deserializeResponse(body).partialSuccess
-    const rejected = Number(partial?.rejectedSpans ?? 0)
-    if (rejected > 0 || (partial?.errorMessage ?? '') !== '') {
-      warn(rejected + ' span(s) rejected' + (partial?.errorMessage ? ': ' + partial.errorMessage : '') + '.')
-    }
-  } catch {
-    // an unreadable success body is still a success
-  }
+function halves<T>(items: ReadonlyArray<T>): ReadonlyArray<ReadonlyArray<T>> {
+  const middle = Math.ceil(items.length / 2)
+  return [items.slice(0, middle), items.slice(middle)]
 }
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
+
+function noop(): void {}
 
 // ---------------------------------------------------------------------------------------------------
 // Documents to spans
@@ -339,7 +429,7 @@ const STATUS_UNSET = 0 as SpanStatusCode
 const STATUS_ERROR = 2 as SpanStatusCode
 const SAMPLED = 1
 
-function encode(otel: Otel, protocol: Settings['protocol'], docs: ReadonlyArray<TraceDocument>): Uint8Array {
+function encode(otel: Otel, protocol: Settings['protocol'], docs: ReadonlyArray<TraceDocument>): ExportRequest {
   const resources = new Map<string, Resource>()
   const spans: ReadableSpan[] = []
   for (const doc of docs) {
@@ -360,7 +450,7 @@ function encode(otel: Otel, protocol: Settings['protocol'], docs: ReadonlyArray<
   const serializer = protocol === 'http/json' ? otel.JsonTraceSerializer : otel.ProtobufTraceSerializer
   const body = serializer.serializeRequest(spans)
   if (body === undefined) throw new Error('the OTLP serializer returned nothing')
-  return body
+  return { body, spans: spans.length }
 }
 
 /** @internal The spans of one document: its root span first, then one per step. */
@@ -378,10 +468,9 @@ export type SpanData = Omit<ReadableSpan, 'resource' | 'instrumentationScope'>
  */
 export function toSpanData(doc: TraceDocument): SpanData[] {
   const stepIds = new Set(doc.steps.map((step) => step.stepId as string))
-  // a continued trace: the root must not reuse the caller's span id (injectTraceparent agrees)
-  const rootId = rootSpanId(doc.traceId, doc.parentStepId === undefined ? stepIds : new Set([...stepIds, doc.parentStepId]))
-  // a continued trace joins its caller's OpenTelemetry trace
-  const otelTraceId = doc.parentTraceId ?? doc.traceId
+  // the id injectTraceparent sent from the trace body; a continued trace has the caller's trace id
+  const rootId = rootSpanIdOf(doc)
+  const otelTraceId = doc.traceId
   const rootContext = contextOf(otelTraceId, rootId)
 
   const rootAttributes: Attributes = {
@@ -396,6 +485,9 @@ export function toSpanData(doc: TraceDocument): SpanData[] {
   if (doc.tags.length > 0) rootAttributes['tracellm.tags'] = [...doc.tags]
   if (doc.replayOf !== undefined) rootAttributes['tracellm.replay_of'] = doc.replayOf
   if (doc.droppedSteps !== undefined) rootAttributes['tracellm.dropped_steps'] = doc.droppedSteps
+  // the GenAI conventions have no cost attribute; the root's is the trace's total
+  // a total, kept apart from the steps' `tracellm.cost_usd` as the token totals are from `gen_ai.usage.*`
+  if (doc.costUsd !== undefined) rootAttributes['tracellm.usage.cost_usd'] = doc.costUsd
   addCommon(rootAttributes, doc)
 
   const root = makeSpan({
@@ -420,6 +512,7 @@ export function toSpanData(doc: TraceDocument): SpanData[] {
       attributes['gen_ai.usage.input_tokens'] = step.usage.inputTokens
       attributes['gen_ai.usage.output_tokens'] = step.usage.outputTokens
     }
+    if (step.costUsd !== undefined) attributes['tracellm.cost_usd'] = step.costUsd
     attributes['tracellm.name'] = step.name
     attributes['tracellm.kind'] = step.kind
     attributes['tracellm.seq'] = step.seq
@@ -519,32 +612,50 @@ function hrTimeOf(ms: number): HrTime {
 
 type Transformer = typeof import('@opentelemetry/otlp-transformer')
 type Resources = typeof import('@opentelemetry/resources')
+type NodeHttp = typeof import('@opentelemetry/otlp-exporter-base/node-http')
 
 interface Otel {
   readonly ProtobufTraceSerializer: Transformer['ProtobufTraceSerializer']
   readonly JsonTraceSerializer: Transformer['JsonTraceSerializer']
   readonly resourceFromAttributes: Resources['resourceFromAttributes']
+  readonly createOtlpHttpExportDelegate: NodeHttp['createOtlpHttpExportDelegate']
+  readonly httpAgentFactoryFromOptions: NodeHttp['httpAgentFactoryFromOptions']
 }
 
 let otelModules: Promise<Otel> | undefined
 
 /** The OTel packages are optional peer dependencies: loaded on first use, with a clear error when missing. */
 function loadOtel(): Promise<Otel> {
-  otelModules ??= Promise.all([import('@opentelemetry/otlp-transformer'), import('@opentelemetry/resources')]).then(
-    ([transformer, resources]) => {
-      // CommonJS packages: the named exports, or the same object under `default`
-      const t = (transformer as Transformer & { default?: Transformer }).ProtobufTraceSerializer === undefined ? (transformer as { default: Transformer }).default : transformer
-      const r = (resources as Resources & { default?: Resources }).resourceFromAttributes === undefined ? (resources as { default: Resources }).default : resources
-      return { ProtobufTraceSerializer: t.ProtobufTraceSerializer, JsonTraceSerializer: t.JsonTraceSerializer, resourceFromAttributes: r.resourceFromAttributes }
+  otelModules ??= Promise.all([
+    import('@opentelemetry/otlp-transformer'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/otlp-exporter-base/node-http'),
+  ]).then(
+    ([transformer, resources, nodeHttp]) => {
+      const t = namedExports(transformer, 'ProtobufTraceSerializer')
+      const r = namedExports(resources, 'resourceFromAttributes')
+      const h = namedExports(nodeHttp, 'createOtlpHttpExportDelegate')
+      return {
+        ProtobufTraceSerializer: t.ProtobufTraceSerializer,
+        JsonTraceSerializer: t.JsonTraceSerializer,
+        resourceFromAttributes: r.resourceFromAttributes,
+        createOtlpHttpExportDelegate: h.createOtlpHttpExportDelegate,
+        httpAgentFactoryFromOptions: h.httpAgentFactoryFromOptions,
+      }
     },
     (error: unknown) => {
       otelModules = undefined
       const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
       if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-        throw new Error('tracellm: install @opentelemetry/otlp-transformer and @opentelemetry/resources to use otlpSink (npm install @opentelemetry/api @opentelemetry/otlp-transformer @opentelemetry/resources).')
+        throw exportError('tracellm: install the OpenTelemetry packages otlpSink uses (npm install @opentelemetry/api @opentelemetry/otlp-exporter-base @opentelemetry/otlp-transformer @opentelemetry/resources).', false, error)
       }
       throw error
     },
   )
   return otelModules
+}
+
+/** CommonJS packages: the named exports, or the same object under `default`. */
+function namedExports<T extends object>(module: T, probe: keyof T): T {
+  return module[probe] === undefined ? (module as T & { default: T }).default : module
 }

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import { configure, flush, trace, traceTool } from '../../src/index.js'
 import { otlpSink } from '../../src/sinks/otlp.js'
+import { makeDocument, makeStep, stepIdOf } from '../helpers/documents.js'
 
 interface KeyValue { key: string; value: { stringValue?: string; intValue?: { toString(): string } | number; boolValue?: boolean; doubleValue?: number } }
 interface Span { traceId: Uint8Array; spanId: Uint8Array; parentSpanId: Uint8Array; name: string; attributes: KeyValue[]; status?: { code?: number; message?: string } }
@@ -86,5 +87,21 @@ describe('otlpSink (http/protobuf) decoded with OpenTelemetry\'s own definitions
     expect(attribute(chat, 'gen_ai.request.model')).toBe('gpt-4o')
     expect(chat.status).toMatchObject({ code: 2, message: 'rate limited' })
     expect(attribute(byName.get('execute_tool retrieve')!, 'gen_ai.tool.name')).toBe('retrieve')
+  })
+
+  it('carries costUsd as a double: tracellm.usage.cost_usd on the root span, tracellm.cost_usd on the priced step span', async () => {
+    const doc = makeDocument({
+      costUsd: 0.0125,
+      steps: [makeStep({ stepId: stepIdOf(0xc1), kind: 'llm', name: 'generate', model: 'gpt-4o', costUsd: 0.0125 }), makeStep({ stepId: stepIdOf(0xc2) })],
+    })
+    await otlpSink({ url }).write(Object.freeze([doc]))
+
+    const spans = ExportTraceServiceRequest.decode(bodies[0] as Buffer).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((scope) => scope.spans))
+    const cost = (span: Span | undefined, key: string): number | undefined => span?.attributes.find((entry) => entry.key === key)?.value.doubleValue ?? undefined
+    expect(spans.map((span) => [span.name, cost(span, 'tracellm.usage.cost_usd'), cost(span, 'tracellm.cost_usd')])).toEqual([
+      ['answer', 0.0125, undefined],
+      ['chat gpt-4o', undefined, 0.0125],
+      ['execute_tool search', undefined, undefined],
+    ])
   })
 })

@@ -14,7 +14,8 @@ import { traceTool } from '../../src/combinators/trace-tool.js'
 import { trace } from '../../src/combinators/trace.js'
 import { configure, flush } from '../../src/core/config.js'
 import type { TraceDocument } from '../../src/document/document.js'
-import { checkOptions, otlpSink, retryAfterOf, rootSpanId } from '../../src/sinks/otlp.js'
+import { checkOptions, otlpSink } from '../../src/sinks/otlp.js'
+import { rootSpanId, rootSpanIdOf } from '../../src/document/ids.js'
 import { makeDocument, makeDocuments, makeStep, stepIdOf } from '../helpers/documents.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -59,6 +60,7 @@ afterAll(async () => {
 })
 
 afterEach(() => {
+  jest.useRealTimers()
   received.length = 0
   answer = () => ({ status: 200 })
   configure({ sinks: [] })
@@ -67,6 +69,25 @@ afterEach(() => {
 
 function silenceWarnings(): jest.SpiedFunction<typeof process.emitWarning> {
   return jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+}
+
+/**
+ * Fake timers for the exporter's waits between retries; I/O stays real. `retryScheduled` is true while
+ * OpenTelemetry's retry timer is pending (besides it, only the sink's guard timer is).
+ */
+function useFakeTimers(): { retryScheduled(): boolean } {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] })
+  return { retryScheduled: () => jest.getTimerCount() === 2 }
+}
+
+/** Lets real I/O run until `condition` holds. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve))
+}
+
+/** The root span names of an OTLP/JSON request, in order. */
+function rootNames(request: Received): string[] {
+  return jsonSpans(request).filter((span) => span.parentSpanId === undefined || span.parentSpanId === '').map((span) => span.name)
 }
 
 // --- OTLP JSON ---
@@ -197,7 +218,7 @@ describe('otlpSink: one OTel trace per document', () => {
 
     const root = byName.get('answer_question') as JsonSpan
     expect(root.traceId).toMatch(/^[0-9a-f]{32}$/)
-    expect(root.spanId).toBe(rootSpanId(root.traceId))
+    expect(root.spanId).toMatch(/^[0-9a-f]{16}$/)
     expect(root.parentSpanId ?? '').toBe('')
     expect(root.kind).toBe(1)   // SPAN_KIND_INTERNAL in OTLP
     expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([root.traceId]))
@@ -235,7 +256,7 @@ describe('otlpSink: one OTel trace per document', () => {
     expect(spans).toHaveLength(7)
     const root = spans.find((span) => span.name === 'answer_question') as ProtoSpan
     expect(root.parentSpanId).toBeUndefined()
-    expect(root.spanId).toBe(rootSpanId(root.traceId))
+    expect(root.spanId).toMatch(/^[0-9a-f]{16}$/)
     const rerank = spans.find((span) => span.name === 'execute_tool rerank') as ProtoSpan
     expect(spans.filter((span) => span.parentSpanId === root.spanId).map((span) => span.name).sort()).toEqual(['chat gpt-4o', 'execute_tool cite', 'execute_tool rerank', 'execute_tool retrieve'])
     expect(spans.filter((span) => span.parentSpanId === rerank.spanId).map((span) => span.name)).toEqual(['execute_tool score', 'execute_tool score'])
@@ -269,6 +290,33 @@ describe('otlpSink: one OTel trace per document', () => {
     expect(input.endsWith('…[truncated]')).toBe(true)
   })
 
+  it('exports the trace cost as tracellm.usage.cost_usd on the root span and tracellm.cost_usd on each priced step span', async () => {
+    const doc = makeDocument({
+      costUsd: 0.0375,
+      steps: [
+        makeStep({ stepId: stepIdOf(0xb1), kind: 'llm', name: 'generate', model: 'gpt-4o', costUsd: 0.0375 }),
+        makeStep({ stepId: stepIdOf(0xb2), name: 'search' }),
+      ],
+    })
+    const sink = otlpSink({ url, protocol: 'http/json' })
+    await sink.write(Object.freeze([doc]))
+
+    const [root, llm, tool] = jsonSpans(received[0] as Received) as [JsonSpan, JsonSpan, JsonSpan]
+    expect(root.attributes.find((attribute) => attribute.key === 'tracellm.usage.cost_usd')?.value).toEqual({ doubleValue: 0.0375 })
+    expect(attributesOf(root.attributes)).not.toHaveProperty('tracellm.cost_usd')
+    expect(attributesOf(llm.attributes)['tracellm.cost_usd']).toBe(0.0375)
+    expect(attributesOf(tool.attributes)).not.toHaveProperty('tracellm.cost_usd')
+    expect(Object.keys(attributesOf(llm.attributes)).filter((key) => key.startsWith('gen_ai.') && key.includes('cost'))).toEqual([])
+  })
+
+  it("uses the document's root span id, and derives one for a document written before it existed", () => {
+    const steps = [{ stepId: '00f067aa0ba902b7' }]
+    expect(rootSpanIdOf({ traceId: '0af7651916cd43dd8448eb211c80319c', rootSpanId: 'b7ad6b7169203331', steps })).toBe('b7ad6b7169203331')
+    const derived = rootSpanIdOf({ traceId: '0af7651916cd43dd8448eb211c80319c', steps })
+    expect(derived).toBe(rootSpanId('0af7651916cd43dd8448eb211c80319c', new Set(['00f067aa0ba902b7'])))
+    expect(rootSpanIdOf({ traceId: '0af7651916cd43dd8448eb211c80319c', steps: [{ stepId: derived }] })).not.toBe(derived)
+  })
+
   it('derives a stable, non-zero root span id that no step uses', () => {
     const id = rootSpanId('0af7651916cd43dd8448eb211c80319c')
     expect(id).toMatch(/^[0-9a-f]{16}$/)
@@ -279,19 +327,52 @@ describe('otlpSink: one OTel trace per document', () => {
 })
 
 describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
-  it('rejects a 429 as retryable with the Retry-After hint, in seconds or as an HTTP-date', async () => {
-    answer = () => ({ status: 429, headers: { 'retry-after': '7' } })
-    const sink = otlpSink({ url })
-    await expect(sink.write(Object.freeze([makeDocument()]))).rejects.toMatchObject({ retryable: true, status: 429, retryAfterMs: 7000 })
-    expect(retryAfterOf('Wed, 25 Nov 2026 10:00:30 GMT', Date.parse('2026-11-25T10:00:00Z'))).toBe(30_000)
-    expect(retryAfterOf('soon')).toBeUndefined()
+  it("retries a 503 itself, after OpenTelemetry's backoff, and resolves once it is accepted", async () => {
+    const timers = useFakeTimers()
+    answer = () => (received.length === 1 ? { status: 503 } : { status: 200 })
+    const sink = otlpSink({ url, timeoutMs: 60_000 })
+    const write = sink.write(Object.freeze([makeDocument()]))
+    await until(() => timers.retryScheduled())
+    expect(received).toHaveLength(1)
+
+    jest.advanceTimersByTime(1200)   // 1 s ± 20 %
+    await write
+    expect(received).toHaveLength(2)
+    expect(sink.stats()).toEqual({ sent: 1, dropped: 0 })
+  })
+
+  it('waits as long as Retry-After asks before retrying a 429, not its own backoff', async () => {
+    const timers = useFakeTimers()
+    answer = () => (received.length === 1 ? { status: 429, headers: { 'retry-after': '30' } } : { status: 200 })
+    const sink = otlpSink({ url, timeoutMs: 60_000 })
+    const write = sink.write(Object.freeze([makeDocument()]))
+    await until(() => timers.retryScheduled())
+
+    jest.advanceTimersByTime(29_999)
+    expect(timers.retryScheduled()).toBe(true)   // its backoff alone would have fired by now
+    expect(received).toHaveLength(1)
+    jest.advanceTimersByTime(1)
+    await write
+    expect(received).toHaveLength(2)
+    expect(sink.stats()).toEqual({ sent: 1, dropped: 0 })
+  })
+
+  it('stops at once when Retry-After outlasts timeoutMs, and rejects as retryable without the status', async () => {
+    answer = () => ({ status: 429, headers: { 'retry-after': '3600' } })
+    const sink = otlpSink({ url, timeoutMs: 2000 })
+    const caught = await Promise.resolve(sink.write(Object.freeze([makeDocument()]))).catch((error: unknown) => error)
+    expect(received).toHaveLength(1)
+    expect(caught).toMatchObject({ name: 'OtlpExportError', retryable: true, message: expect.stringMatching(/429, 502, 503 or 504/) })
+    // OpenTelemetry's delegate reports neither the status nor the Retry-After of a retryable failure
+    expect(caught).not.toHaveProperty('retryAfterMs')
+    expect(caught).not.toHaveProperty('status')
     expect(sink.stats()).toEqual({ sent: 0, dropped: 0 })
   })
 
-  it('lets the export queue retry a 503 until it is accepted', async () => {
-    let calls = 0
-    answer = () => (++calls === 1 ? { status: 503 } : { status: 200 })
-    const sink = otlpSink({ url })
+  it('lets the export queue retry a batch the exporter gave up on', async () => {
+    answer = () => (received.length === 1 ? { status: 503 } : { status: 200 })
+    // 50 ms leave the exporter no time for a retry of its own (its first backoff is at least 800 ms)
+    const sink = otlpSink({ url, timeoutMs: 50 })
     configure({ sinks: [sink], queue: { retry: { initialDelayMs: 10, maxDelayMs: 10 } } })
     trace({ prompt: 'flaky' })(() => 'ok')()
     const report = await flush()
@@ -305,15 +386,16 @@ describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
     await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done))
     const port = (closed.address() as AddressInfo).port
     await new Promise((done) => closed.close(done))
-    await expect(otlpSink({ url: `http://127.0.0.1:${port}/v1/traces` }).write([makeDocument()])).rejects.toMatchObject({ retryable: true })
+    const refused = otlpSink({ url: `http://127.0.0.1:${port}/v1/traces`, timeoutMs: 100 })
+    await expect(refused.write([makeDocument()])).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('ECONNREFUSED') })
 
-    answer = () => ({ status: 200 })
     const hanging = createServer(() => undefined)   // never answers
     await new Promise<void>((done) => hanging.listen(0, '127.0.0.1', done))
     const slow = otlpSink({ url: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/v1/traces`, timeoutMs: 100 })
     await expect(slow.write([makeDocument()])).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('timed out') })
     hanging.closeAllConnections()
     await new Promise((done) => hanging.close(done))
+    expect(refused.stats()).toEqual({ sent: 0, dropped: 0 })
   })
 
   it('drops a 400 without retrying, with one warning for repeated failures', async () => {
@@ -327,7 +409,7 @@ describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
     expect(warnings).toHaveBeenCalledTimes(1)
     const [message, options] = warnings.mock.calls[0] as [string, { type: string; code: string }]
     expect(options).toEqual({ type: 'TracellmWarning', code: 'TRACELLM_OTLP' })
-    expect(message).toMatch(/400/)
+    expect(message).toMatch(/400, which is not retried \(bad span\)/)
     expect(message).not.toContain('sup3r-s3cret')
   })
 
@@ -340,16 +422,42 @@ describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
     expect(received).toHaveLength(1)
   })
 
-  it('splits a batch on 413 and drops only the document that is too big alone', async () => {
+  it('splits a batch of 4 refused with 413 into two halves sent once each, and drops a half refused again', async () => {
+    const warnings = silenceWarnings()
+    answer = (request) => (request.body.includes('doc-0') ? { status: 413 } : { status: 200 })
+    const sink = otlpSink({ url, protocol: 'http/json' })
+    await sink.write(Object.freeze(makeDocuments(4)))
+    // [0 1 2 3] → 413; [0 1] → 413, dropped: no third level; [2 3] accepted
+    expect(received.map(rootNames)).toEqual([['doc-0', 'doc-1', 'doc-2', 'doc-3'], ['doc-0', 'doc-1'], ['doc-2', 'doc-3']])
+    expect(sink.stats()).toEqual({ sent: 2, dropped: 2 })
+    expect(warnings).toHaveBeenCalledTimes(1)
+    expect(warnings.mock.calls[0]?.[0]).toMatch(/dropped 2 trace\(s\): the receiver refused them as too large \(413\), also after the batch was split once/)
+  })
+
+  it('splits on 413 once, so only the half holding the trace that is too big is dropped', async () => {
     const warnings = silenceWarnings()
     answer = (request) => (request.body.includes('TOO_BIG') ? { status: 413 } : { status: 200 })
     const sink = otlpSink({ url, protocol: 'http/json' })
     const [big, a, b] = [makeDocument({ prompt: 'TOO_BIG' }), makeDocument({ prompt: 'a' }), makeDocument({ prompt: 'b' })]
     await sink.write(Object.freeze([big, a, b]))
-    // [big a b] → 413; [big a] → 413; [big] → 413, dropped; [a] ok; [b] ok
-    expect(received.map((request) => jsonSpans(request).filter((span) => span.parentSpanId === undefined || span.parentSpanId === '').map((span) => span.name))).toEqual([['TOO_BIG', 'a', 'b'], ['TOO_BIG', 'a'], ['TOO_BIG'], ['a'], ['b']])
-    expect(sink.stats()).toEqual({ sent: 2, dropped: 1 })
+    await sink.write(Object.freeze([makeDocument({ prompt: 'TOO_BIG' })]))
+    // [big a b] → 413; [big a] → 413, dropped; [b] ok; then [big] alone → 413, dropped at once
+    expect(received.map(rootNames)).toEqual([['TOO_BIG', 'a', 'b'], ['TOO_BIG', 'a'], ['b'], ['TOO_BIG']])
+    expect(sink.stats()).toEqual({ sent: 1, dropped: 3 })
     expect(warnings).toHaveBeenCalledTimes(1)
+  })
+
+  it('splits a body over 20 MiB before sending it, and drops a trace over 20 MiB alone without a request', async () => {
+    const warnings = silenceWarnings()
+    // 900 steps with input, output and metadata cut at 8 KiB each: about 21 MiB of OTLP JSON
+    const big = 'x'.repeat(9000)
+    const steps = Array.from({ length: 900 }, (_, index) => makeStep({ stepId: stepIdOf(index + 1), seq: index, input: big, output: big, metadata: { big } }))
+    const huge = makeDocument({ prompt: 'huge', steps })
+    const sink = otlpSink({ url, protocol: 'http/json' })
+    await sink.write(Object.freeze([huge, makeDocument({ prompt: 'small' })]))
+    expect(received.map(rootNames)).toEqual([['small']])
+    expect(sink.stats()).toEqual({ sent: 1, dropped: 1 })
+    expect(warnings.mock.calls[0]?.[0]).toMatch(/more than 20 MiB/)
   })
 
   it('does not send a document again when the queue retries a half-delivered batch', async () => {
@@ -360,14 +468,29 @@ describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
       if (first && second) return { status: 413 }
       return second && ++calls === 1 ? { status: 503 } : { status: 200 }
     }
-    const sink = otlpSink({ url, protocol: 'http/json' })
+    const sink = otlpSink({ url, protocol: 'http/json', timeoutMs: 50 })
     const batch: ReadonlyArray<TraceDocument> = Object.freeze([makeDocument({ prompt: 'first' }), makeDocument({ prompt: 'second' })])
     silenceWarnings()
     await expect(sink.write(batch)).rejects.toMatchObject({ retryable: true })
+    expect(received).toHaveLength(3)
     received.length = 0
     await sink.write(batch)
-    expect(received).toHaveLength(1)
-    expect(jsonSpans(received[0] as Received)[0]?.name).toBe('second')
+    expect(received.map(rootNames)).toEqual([['second']])
+    expect(sink.stats()).toEqual({ sent: 2, dropped: 0 })
+  })
+
+  it('runs one write at a time: a retry of a batch still being written waits for it and sends nothing twice', async () => {
+    const timers = useFakeTimers()
+    answer = () => (received.length === 1 ? { status: 503 } : { status: 200 })
+    const sink = otlpSink({ url, timeoutMs: 60_000 })
+    const batch: ReadonlyArray<TraceDocument> = Object.freeze([makeDocument()])
+    const first = sink.write(batch)
+    await until(() => timers.retryScheduled())
+    const second = sink.write(batch)   // as the export queue does after its own attempt timeout
+    jest.advanceTimersByTime(1200)
+    await Promise.all([first, second])
+    expect(received).toHaveLength(2)   // the 503 and the exporter's own retry; nothing from the second write
+    expect(sink.stats()).toEqual({ sent: 1, dropped: 0 })
   })
 
   it('warns about a partial success without retrying it', async () => {
@@ -375,6 +498,7 @@ describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
     answer = () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partialSuccess: { rejectedSpans: 2, errorMessage: 'too old' } }) })
     const sink = otlpSink({ url, protocol: 'http/json' })
     await sink.write([makeDocument()])
+    expect(received).toHaveLength(1)
     expect(sink.stats()).toEqual({ sent: 1, dropped: 0 })
     expect(warnings.mock.calls[0]?.[0]).toMatch(/2 span\(s\) rejected: too old/)
   })
@@ -424,6 +548,26 @@ describe('otlpSink: configuration', () => {
 })
 
 describe('otlpSink: loading', () => {
+  it('lets the process exit on its own after writes, with no unhandled rejection', async () => {
+    // dist/, as a user runs it: an idle keep-alive connection, the guard timer or a failed export
+    // must not keep the event loop busy (execFile would wait for the child until its timeout)
+    const closed = createServer()
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done))
+    const refusedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/v1/traces`
+    await new Promise((done) => closed.close(done))
+    const script = [
+      "process.on('unhandledRejection', () => { process.exitCode = 3 })",
+      "const { otlpSink } = await import('./dist/sinks/otlp.js')",
+      `const sink = otlpSink({ url: ${JSON.stringify(url)}, timeoutMs: 2000 })`,
+      `await sink.write([${JSON.stringify(makeDocument())}])`,
+      `const refused = await otlpSink({ url: ${JSON.stringify(refusedUrl)}, timeoutMs: 100 }).write([${JSON.stringify(makeDocument())}]).then(() => 'sent', (e) => e.retryable)`,
+      "console.log(JSON.stringify({ stats: sink.stats(), refused }))",
+    ].join('\n')
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], { cwd: ROOT, timeout: 15_000 })
+    expect(JSON.parse(stdout)).toEqual({ stats: { sent: 1, dropped: 0 }, refused: true })
+    expect(received).toHaveLength(1)
+  })
+
   it('does not load any @opentelemetry package on import, only on the first write', async () => {
     // a resolve hook that refuses every @opentelemetry/* specifier: a static import anywhere in the
     // graph of dist/index.js or dist/sinks/otlp.js would make the import itself fail
