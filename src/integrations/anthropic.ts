@@ -23,9 +23,11 @@ export interface AnthropicLike {
  * blocks assembled from the `content_block_delta` events and the usage of `message_start` and
  * `message_delta`.
  *
+ * The SDK's helpers `messages.stream()` (MessageStream) and `messages.parse()` call
+ * `messages.create` and are recorded through it, one step per request; `beta.messages` is not traced.
+ *
  * The client is patched in place and returned; wrapping it again changes nothing. Outside a trace
- * the calls run as before and nothing is recorded. `messages.stream()` (the SDK's MessageStream
- * helper) is not traced.
+ * the calls run as before and nothing is recorded.
  *
  * @example
  * import Anthropic from '@anthropic-ai/sdk'

@@ -1,8 +1,10 @@
 /**
  * What the vendor integrations share: one SDK call becomes one `llm` step. The SDK's own objects are
  * handed back with their behaviour intact: its promise (with `.withResponse()` / `.asResponse()`)
- * through a Proxy that only reroutes `then`/`catch`/`finally`/`withResponse`, its stream through a
- * Proxy whose iteration is observed one chunk at a time, never read ahead of the caller.
+ * through a Proxy that only reroutes `then`/`catch`/`finally`/`withResponse`/`_thenUnwrap`, its
+ * stream through a Proxy whose iteration is observed one chunk at a time, never read ahead of the
+ * caller. The SDKs' helpers (`stream()`, `parse()`, `runTools()`) call the patched `create` and are
+ * recorded through it: one step per request.
  */
 import { currentTrace } from '../core/context.js'
 import { annotateStep, startStep, type Running, type StepAnnotation, type StepSpec } from '../core/run.js'
@@ -24,8 +26,17 @@ export interface LlmOutcome {
 /** @internal How one SDK method is turned into steps. */
 export interface LlmMethod {
   readonly name: string
+  /** The step's kind. @default 'llm' */
+  readonly kind?: string
   readonly fromResponse: (response: unknown) => LlmOutcome
   readonly assembler: () => StreamAssembler
+}
+
+/** One traced request: how its responses are read, its step, and the abort signal it was given. */
+interface Call {
+  readonly method: LlmMethod
+  readonly running: Running
+  readonly signal: unknown
 }
 
 const PATCHED = Symbol.for('tracellm.integration.patched')
@@ -49,7 +60,7 @@ function tracedCall(method: LlmMethod, original: (...args: unknown[]) => unknown
   const params = args[0]
   const spec: StepSpec = {
     name: method.name,
-    kind: 'llm',
+    kind: method.kind ?? 'llm',
     captureInput: true,
     captureOutput: true,
     mapInput: () => params,
@@ -66,16 +77,18 @@ function tracedCall(method: LlmMethod, original: (...args: unknown[]) => unknown
     fail(running, error)
     throw error
   }
-  if (!isThenable(result)) return settleValue(method, running, result)
-  return tracePromise(method, running, result)
+  const call: Call = { method, running, signal: objectField(args[1], 'signal') }
+  if (!isThenable(result)) return settleValue(call, result)
+  return tracePromise(call, result)
 }
 
 /** The SDK's promise, with its value traced once however many times it is awaited. */
-function tracePromise(method: LlmMethod, running: Running, source: PromiseLike<unknown>): unknown {
+function tracePromise(call: Call, source: PromiseLike<unknown>): unknown {
+  const { running } = call
   let traced: Promise<unknown> | undefined
   const settled = (): Promise<unknown> =>
     (traced ??= Promise.resolve(source).then(
-      (value) => settleValue(method, running, value),
+      (value) => settleValue(call, value),
       (error: unknown) => {
         fail(running, error)
         throw error
@@ -93,9 +106,11 @@ function tracePromise(method: LlmMethod, running: Running, source: PromiseLike<u
           return (onFinally?: () => void) => settled().finally(onFinally)
         case 'withResponse':
           if (typeof object.withResponse !== 'function') break
+          // the data first: a failed request is recorded, and the caller gets the error withResponse() gives
           return async () => {
+            const data = await settled()
             const withResponse = await (object.withResponse as () => Promise<Record<string, unknown>>).call(object)
-            return { ...withResponse, data: await settled() }
+            return { ...withResponse, data }
           }
         case 'asResponse':
           if (typeof object.asResponse !== 'function') break
@@ -110,6 +125,9 @@ function tracePromise(method: LlmMethod, running: Running, source: PromiseLike<u
               throw error
             },
           )
+        case '_thenUnwrap':
+          if (typeof object._thenUnwrap !== 'function') break
+          return (transform: unknown, ...rest: unknown[]) => deriveTraced(call, object, transform, rest)
       }
       const value = Reflect.get(object, key, object)
       return typeof value === 'function' && key !== 'constructor' ? (value as (...args: unknown[]) => unknown).bind(object) : value
@@ -117,8 +135,36 @@ function tracePromise(method: LlmMethod, running: Running, source: PromiseLike<u
   })
 }
 
-function settleValue(method: LlmMethod, running: Running, value: unknown): unknown {
-  if (isAsyncIterable(value)) return traceStream(method, running, value)
+/**
+ * `_thenUnwrap` is how the SDKs derive a promise from a request's (`chat.completions.parse`,
+ * `responses.parse`): the caller awaits the derived promise, never ours, so the step follows the
+ * derived one and records the value the caller gets (the parsed response). The response's usage is
+ * noted before the SDK's transform runs: a transform that throws (a truncated JSON answer) fails the
+ * step, but the tokens were spent.
+ */
+function deriveTraced(call: Call, source: Record<PropertyKey, unknown>, transform: unknown, rest: ReadonlyArray<unknown>): unknown {
+  const thenUnwrap = source._thenUnwrap as (...args: unknown[]) => unknown
+  if (typeof transform !== 'function') return thenUnwrap.call(source, transform, ...rest)
+  const noted = function (this: unknown, ...args: unknown[]): unknown {
+    annotateResponse(call, args[0])
+    return Reflect.apply(transform, this, args)
+  }
+  const derived = thenUnwrap.call(source, noted, ...rest)
+  return isThenable(derived) ? tracePromise(call, derived) : derived
+}
+
+function annotateResponse({ method, running }: Call, value: unknown): void {
+  if (isAsyncIterable(value)) return
+  try {
+    annotateStep(running.ctx, method.fromResponse(value).annotation)
+  } catch {
+    // a response of an unexpected shape is annotated by nothing
+  }
+}
+
+function settleValue(call: Call, value: unknown): unknown {
+  const { method, running } = call
+  if (isAsyncIterable(value)) return traceStream(call, value)
   let outcome: LlmOutcome | undefined
   try {
     outcome = method.fromResponse(value)
@@ -135,13 +181,16 @@ function settleValue(method: LlmMethod, running: Running, value: unknown): unkno
  * finishes, is broken off or throws. `tee()` traces its first branch; `toReadableStream()` reads
  * through the traced iterator; every other member is the stream's own.
  */
-function traceStream<T extends object>(method: LlmMethod, running: Running, source: T): T {
+function traceStream<T extends object>(call: Call, source: T): T {
+  const { method, running } = call
   let assembler: StreamAssembler | undefined
   let ended = false
+  let unwatch: (() => void) | undefined
   const assemble = (): StreamAssembler => (assembler ??= method.assembler())
   const end = (failed: boolean, error: unknown): void => {
     if (ended) return
     ended = true
+    unwatch?.()
     let outcome: LlmOutcome | undefined
     try {
       outcome = assemble().finish()
@@ -162,6 +211,7 @@ function traceStream<T extends object>(method: LlmMethod, running: Running, sour
     }
   }
   const iterate = (): AsyncIterator<unknown> => {
+    if (!ended) unwatch ??= onAbort(call.signal, () => end(false, undefined))
     const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]()
     const settle = (pending: Promise<IteratorResult<unknown>>): Promise<IteratorResult<unknown>> =>
       pending.then(
@@ -195,7 +245,7 @@ function traceStream<T extends object>(method: LlmMethod, running: Running, sour
       if (key === 'tee') {
         return () => {
           const [left, right] = (value as () => [T, T]).call(target)
-          return [traceStream(method, running, left), right]
+          return [traceStream(call, left), right]
         }
       }
       // reads `this[Symbol.asyncIterator]()` only: through the proxy, so the traced iterator
@@ -204,6 +254,32 @@ function traceStream<T extends object>(method: LlmMethod, running: Running, sour
     },
   })
   return proxy
+}
+
+/**
+ * Calls `listener` when the request's `signal` (its options' `signal`) aborts. The SDKs' stream
+ * helpers stop on `break` or `abort()` by aborting the signal they passed and let their own read loop
+ * notice on a later tick; the step ends at the abort, with what had arrived, rather than after the
+ * caller's trace has ended. (The stream's own `controller` is not watched: the SDK aborts it as well
+ * when a read fails, and that must stay a failed step.)
+ */
+function onAbort(signal: unknown, listener: () => void): () => void {
+  const target = signal as Partial<Pick<AbortSignal, 'aborted' | 'addEventListener' | 'removeEventListener'>> | null | undefined
+  try {
+    if (target == null || typeof target.addEventListener !== 'function' || typeof target.removeEventListener !== 'function' || target.aborted === true) return () => undefined
+    target.addEventListener('abort', listener, { once: true })
+  } catch {
+    // a signal of an unexpected shape: the step ends with the iteration instead
+    return () => undefined
+  }
+  // a signal can outlive many requests (one per server, say): the step takes its listener away when it ends
+  return () => {
+    try {
+      target.removeEventListener?.('abort', listener)
+    } catch {
+      // nothing to take away
+    }
+  }
 }
 
 function fail(running: Running, error: unknown): void {

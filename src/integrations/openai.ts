@@ -11,6 +11,7 @@ import { compact, numberField, objectField, patchMethod, stringField, type LlmMe
 export interface OpenAILike {
   readonly chat: { readonly completions: { create(...args: never[]): unknown } }
   readonly responses?: { create(...args: never[]): unknown }
+  readonly embeddings?: { create(...args: never[]): unknown }
 }
 
 /**
@@ -23,6 +24,11 @@ export interface OpenAILike {
  * stream (its `controller`, `tee()`, `toReadableStream()` keep working); chunks pass through as
  * they are read and the step ends when the stream ends, with the assembled message as output and
  * the usage of the final chunk (`stream_options: { include_usage: true }`).
+ *
+ * The SDK's helpers go through `create` and are recorded the same way, one step per request:
+ * `chat.completions.stream()` / `.parse()` / `.runTools()`, `responses.stream()` / `.parse()` (the
+ * parsed value is in the output). `embeddings.create` is a step of kind `"embedding"` named
+ * `openai.embeddings`, with the input token usage and `{ embeddings, dimensions }` as output.
  *
  * The client is patched in place and returned; wrapping it again changes nothing. Outside a trace
  * the calls run as before and nothing is recorded. The returned promise keeps `.withResponse()`
@@ -38,9 +44,10 @@ export interface OpenAILike {
  * @since 0.1.0
  */
 export function wrapOpenAI<C extends OpenAILike>(client: C): C {
-  const resources = client as unknown as { readonly chat?: { readonly completions?: unknown }; readonly responses?: unknown }
+  const resources = client as unknown as { readonly chat?: { readonly completions?: unknown }; readonly responses?: unknown; readonly embeddings?: unknown }
   patchMethod(resources.chat?.completions, 'create', chatCompletions)
   patchMethod(resources.responses, 'create', responses)
+  patchMethod(resources.embeddings, 'create', embeddings)
   return client
 }
 
@@ -61,6 +68,22 @@ const responses: LlmMethod = {
   name: 'openai.responses',
   fromResponse: (response) => ({ output: responseOutput(response), annotation: annotationOf(response) }),
   assembler: responsesAssembler,
+}
+
+/** The vectors are left out of the output (thousands of numbers each): how many, of what dimension. */
+const embeddings: LlmMethod = {
+  name: 'openai.embeddings',
+  kind: 'embedding',
+  fromResponse: (response) => {
+    const data = objectField(response, 'data')
+    const vector = Array.isArray(data) ? objectField(data[0], 'embedding') : undefined
+    return {
+      output: { embeddings: Array.isArray(data) ? data.length : 0, ...(Array.isArray(vector) ? { dimensions: vector.length } : {}) },
+      annotation: annotationOf(response),
+    }
+  },
+  // embeddings never stream; should an SDK ever return a stream, the step records no output
+  assembler: () => ({ add: () => undefined, finish: () => ({ output: undefined, annotation: {} }) }),
 }
 
 interface ToolCallDraft {

@@ -132,6 +132,20 @@ describe('wrapOpenAI', () => {
     expect(sink.traces[0]?.steps[0]?.usage).toEqual({ inputTokens: 12, outputTokens: 5 })
   })
 
+  it('records a failed withResponse() call as an error step; the caller gets the SDK error', async () => {
+    const sink = useMemorySink()
+    handler = (_body, res) => json(res, 500, { error: { message: 'failed with 500', type: 'server_error', code: null } })
+    const openai = client()
+    const caught = await trace({ prompt: 'raw' })(() =>
+      openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse())().catch((error: unknown) => error)
+    await flush()
+
+    expect(caught).toBeInstanceOf(OpenAI.InternalServerError)
+    expect(sink.traces[0]?.steps).toHaveLength(1)
+    expect(sink.traces[0]?.steps[0]).toMatchObject({ status: 'error', error: { type: 'InternalServerError' }, metadata: { status_code: 500 } })
+    expect(sink.traces[0]?.steps[0]?.incomplete).toBeUndefined()
+  })
+
   it('records responses.create with its output text and usage', async () => {
     const sink = useMemorySink()
     handler = (_body, res) => json(res, 200, {
@@ -278,6 +292,47 @@ describe('wrapOpenAI', () => {
     const step = sink.traces[0]?.steps[0]
     expect(step).toMatchObject({ status: 'error', error: { message: (caught as Error).message }, metadata: { partial_output: { content: 'Hel' } } })
     expect(sink.traces[0]?.status).toBe('error')
+  })
+
+  it.each([undefined, 'float' as const])('records embeddings.create (encoding_format %s) as an embedding step with counts and usage', async (encodingFormat) => {
+    const sink = useMemorySink()
+    const vectors = [[0.5, -0.25, 1], [0, 0.125, -1]]
+    handler = (body, res) => json(res, 200, {
+      object: 'list', model: 'text-embedding-3-small',
+      data: vectors.map((vector, index) => ({
+        object: 'embedding', index,
+        embedding: body.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector,
+      })),
+      usage: { prompt_tokens: 8, total_tokens: 8 },
+    })
+    const params = { model: 'text-embedding-3-small', input: ['What is RAG?', 'retrieval'], ...(encodingFormat === undefined ? {} : { encoding_format: encodingFormat }) }
+    const expected = await new OpenAI({ apiKey: 'sk-test-key', baseURL, maxRetries: 0 }).embeddings.create(params)
+
+    const openai = client()
+    const got = await trace({ prompt: 'embed' })(() => openai.embeddings.create(params))()
+    await flush()
+
+    expect(got).toEqual(expected)
+    expect(got.data.map((item) => item.embedding)).toEqual(vectors)
+    expect(sink.traces[0]?.steps).toHaveLength(1)
+    expect(sink.traces[0]?.steps[0]).toMatchObject({
+      name: 'openai.embeddings', kind: 'embedding', status: 'success', model: 'text-embedding-3-small',
+      input: params,
+      output: { embeddings: 2, dimensions: 3 },
+      usage: { inputTokens: 8, outputTokens: 0 },
+    })
+    expect(sink.traces[0]?.usage).toEqual({ inputTokens: 8, outputTokens: 0 })
+  })
+
+  it('records a failed embeddings.create as an error step with the status code', async () => {
+    const sink = useMemorySink()
+    handler = (_body, res) => json(res, 429, { error: { message: 'failed with 429', type: 'rate_limit', code: null } })
+    const openai = client()
+    const caught = await trace({ prompt: 'embed' })(() => openai.embeddings.create({ model: 'text-embedding-3-small', input: 'What is RAG?' }))().catch((error: unknown) => error)
+    await flush()
+
+    expect(caught).toBeInstanceOf(OpenAI.RateLimitError)
+    expect(sink.traces[0]?.steps[0]).toMatchObject({ kind: 'embedding', status: 'error', error: { type: 'RateLimitError' }, metadata: { status_code: 429 } })
   })
 
   it('runs unrecorded outside a trace', async () => {

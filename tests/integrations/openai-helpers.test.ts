@@ -1,0 +1,468 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { getEventListeners } from 'node:events'
+import OpenAI from 'openai'
+import { LengthFinishReasonError } from 'openai/error'
+import type { ParsedChatCompletion } from 'openai/resources/chat/completions/completions'
+import type { ParsedResponse } from 'openai/resources/responses/responses'
+import { flush, trace, type TraceDocument } from '../../src/index.js'
+import { wrapOpenAI } from '../../src/integrations/openai.js'
+import { useMemorySink } from '../helpers/memory.js'
+import { json, sse, startLoopback, surfaceUnhandledRejections, type Loopback } from './loopback.js'
+
+// The SDK's higher-level helpers (stream, parse, runTools) against a loopback server speaking OpenAI's
+// wire format. Each one must come out as exactly one llm step per model call, and hand the caller
+// exactly what an unwrapped client hands it.
+let server: Loopback
+
+beforeAll(async () => { server = await startLoopback() })
+afterAll(async () => { await server.close() })
+
+const options = (): ConstructorParameters<typeof OpenAI>[0] => ({ apiKey: 'sk-test-key', baseURL: `${server.url}/v1`, maxRetries: 0 })
+const plain = (): OpenAI => new OpenAI(options())
+const wrapped = (): OpenAI => wrapOpenAI(new OpenAI(options()))
+
+const messages = [{ role: 'user' as const, content: 'What is RAG?' }]
+
+const chunk = (delta: Record<string, unknown>, finish: string | null = null): unknown => ({
+  id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini-2024-07-18',
+  choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+})
+const streamChunks = [
+  chunk({ role: 'assistant', content: '' }),
+  chunk({ content: 'Hel' }),
+  chunk({ content: 'lo' }),
+  chunk({}, 'stop'),
+  { id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini-2024-07-18', choices: [], usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9, prompt_tokens_details: { cached_tokens: 3 } } },
+]
+
+const completionOf = (content: string, finish = 'stop'): unknown => ({
+  id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini-2024-07-18',
+  choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: finish, logprobs: null }],
+  usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17, prompt_tokens_details: { cached_tokens: 4 } },
+})
+
+const answerFormat = {
+  type: 'json_schema' as const,
+  json_schema: { name: 'answer', strict: true, schema: { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'], additionalProperties: false } },
+}
+
+const responseOf = (text: string, status = 'completed'): Record<string, unknown> => ({
+  id: 'resp_1', object: 'response', created_at: 1, model: 'gpt-4.1-2025-04-14', status,
+  output: [{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] }],
+  usage: { input_tokens: 9, output_tokens: 3, total_tokens: 12, input_tokens_details: { cached_tokens: 2 }, output_tokens_details: { reasoning_tokens: 1 } },
+})
+
+// The events of a Responses API stream, numbered as the API numbers them.
+const responseEvents = (text: ReadonlyArray<string>): Array<Record<string, unknown>> => {
+  const done = responseOf(text.join(''))
+  const item = { type: 'message', id: 'msg_1', role: 'assistant', status: 'in_progress', content: [] }
+  const events: Array<Record<string, unknown>> = [
+    { type: 'response.created', response: { ...done, status: 'in_progress', output: [], usage: null } },
+    { type: 'response.output_item.added', output_index: 0, item },
+    { type: 'response.content_part.added', item_id: 'msg_1', output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } },
+    ...text.map((delta) => ({ type: 'response.output_text.delta', item_id: 'msg_1', output_index: 0, content_index: 0, delta, logprobs: [] })),
+    { type: 'response.output_text.done', item_id: 'msg_1', output_index: 0, content_index: 0, text: text.join(''), logprobs: [] },
+    { type: 'response.content_part.done', item_id: 'msg_1', output_index: 0, content_index: 0, part: { type: 'output_text', text: text.join(''), annotations: [] } },
+    { type: 'response.output_item.done', output_index: 0, item: (done.output as unknown[])[0] },
+    { type: 'response.completed', response: done },
+  ]
+  return events.map((event, index) => ({ ...event, sequence_number: index }))
+}
+
+const errorBody = (status: number): unknown => ({ error: { message: `failed with ${status}`, type: 'server_error', code: null } })
+const errorClass = (status: number): typeof OpenAI.RateLimitError | typeof OpenAI.InternalServerError => (status === 429 ? OpenAI.RateLimitError : OpenAI.InternalServerError)
+
+function onlyStep(sink: { readonly traces: ReadonlyArray<TraceDocument> }): TraceDocument['steps'][number] | undefined {
+  expect(sink.traces).toHaveLength(1)
+  expect(sink.traces[0]?.steps).toHaveLength(1)
+  return sink.traces[0]?.steps[0]
+}
+
+describe('wrapOpenAI: chat.completions.stream()', () => {
+  it('records a stream read to the end as one llm step; events and final completion are the SDK\'s', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => sse(res, streamChunks, { done: true })
+    const read = async (openai: OpenAI): Promise<{ deltas: string[]; snapshots: string[]; final: unknown; text: string }> => {
+      const stream = openai.chat.completions.stream({ model: 'gpt-4o-mini', messages, stream_options: { include_usage: true } })
+      const deltas: string[] = []
+      const snapshots: string[] = []
+      stream.on('content', (delta, snapshot) => { deltas.push(delta); snapshots.push(snapshot) })
+      const final = await stream.finalChatCompletion()
+      return { deltas, snapshots, final, text: await stream.finalContent() ?? '' }
+    }
+    const expected = await read(plain())
+
+    const openai = wrapped()
+    const got = await trace({ prompt: 'stream' })(() => read(openai))()
+    await flush()
+
+    expect(got).toEqual(expected)
+    expect(got.text).toBe('Hello')
+    expect(onlyStep(sink)).toMatchObject({
+      name: 'openai.chat.completions', kind: 'llm', status: 'success', model: 'gpt-4o-mini',
+      input: { model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } },
+      output: { role: 'assistant', content: 'Hello', finish_reason: 'stop' },
+      usage: { inputTokens: 7, outputTokens: 2 },
+      metadata: { response_model: 'gpt-4o-mini-2024-07-18', cached_input_tokens: 3 },
+    })
+    expect(sink.traces[0]?.usage).toEqual({ inputTokens: 7, outputTokens: 2 })
+  })
+
+  it('records a stream read by async iteration as one llm step; the chunks are the SDK\'s', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => sse(res, streamChunks, { done: true })
+    const read = async (openai: OpenAI): Promise<unknown[]> => {
+      const chunks: unknown[] = []
+      for await (const part of openai.chat.completions.stream({ model: 'gpt-4o-mini', messages, stream_options: { include_usage: true } })) chunks.push(part)
+      return chunks
+    }
+    const expected = await read(plain())
+
+    const openai = wrapped()
+    const got = await trace({ prompt: 'iterate' })(() => read(openai))()
+    await flush()
+
+    expect(got).toEqual(expected)
+    expect(got).toHaveLength(streamChunks.length)
+    expect(onlyStep(sink)).toMatchObject({ status: 'success', output: { content: 'Hello', finish_reason: 'stop' }, usage: { inputTokens: 7, outputTokens: 2 } })
+  })
+
+  it('ends the step at stream.abort() with what had arrived; nothing is left unhandled', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => sse(res, streamChunks.slice(0, 2), { hold: true })
+    const openai = wrapped()
+    const caught = await trace({ prompt: 'abort' })(async () => {
+      const stream = openai.chat.completions.stream({ model: 'gpt-4o-mini', messages })
+      stream.on('content', (delta) => { if (delta === 'Hel') stream.abort() })
+      return stream.done().catch((error: unknown) => error)
+    })()
+    await flush()
+
+    expect(caught).toBeInstanceOf(OpenAI.APIUserAbortError)
+    const step = onlyStep(sink)
+    expect(step).toMatchObject({ status: 'success', output: { role: 'assistant', content: 'Hel', finish_reason: null } })
+    expect(step?.incomplete).toBeUndefined()
+    expect(step?.usage).toBeUndefined()
+    await surfaceUnhandledRejections()
+  })
+
+  it('records a stream aborted before its response as a failed step with the SDK\'s abort error', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => sse(res, streamChunks, { done: true })
+    const openai = wrapped()
+    const caught = await trace({ prompt: 'abort' })(async () => {
+      const stream = openai.chat.completions.stream({ model: 'gpt-4o-mini', messages })
+      stream.abort()
+      return stream.done().catch((error: unknown) => error)
+    })()
+    await flush()
+
+    expect(caught).toBeInstanceOf(OpenAI.APIUserAbortError)
+    expect(onlyStep(sink)).toMatchObject({ status: 'error', error: { type: 'APIUserAbortError' } })
+    await surfaceUnhandledRejections()
+  })
+
+  it('ends the step when the caller breaks out of the iteration', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => sse(res, streamChunks.slice(0, 2), { hold: true })
+    const openai = wrapped()
+    const seen = await trace({ prompt: 'break' })(async () => {
+      const deltas: string[] = []
+      for await (const part of openai.chat.completions.stream({ model: 'gpt-4o-mini', messages })) {
+        deltas.push(part.choices[0]?.delta.content ?? '')
+        if (deltas.length === 2) break
+      }
+      return deltas
+    })()
+    await flush()
+
+    expect(seen).toEqual(['', 'Hel'])
+    const step = onlyStep(sink)
+    expect(step).toMatchObject({ status: 'success', output: { content: 'Hel' } })
+    expect(step?.incomplete).toBeUndefined()
+    await surfaceUnhandledRejections()
+  })
+
+  it.each([429, 500])('records an HTTP %i as a failed step; finalChatCompletion() rejects with the SDK error', async (status) => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => json(res, status, errorBody(status))
+    const openai = wrapped()
+    const caught = await trace({ prompt: 'fails' })(() =>
+      openai.chat.completions.stream({ model: 'gpt-4o-mini', messages }).finalChatCompletion().catch((error: unknown) => error))()
+    await flush()
+
+    expect(caught).toBeInstanceOf(errorClass(status))
+    expect(onlyStep(sink)).toMatchObject({
+      kind: 'llm', status: 'error', model: 'gpt-4o-mini',
+      error: { type: errorClass(status).name, message: expect.stringContaining(`failed with ${status}`) },
+      metadata: { status_code: status },
+    })
+  })
+})
+
+describe('wrapOpenAI: the abort signal of a streamed request', () => {
+  it('ends the step when the caller\'s signal aborts mid-stream, though the stream is not read again', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => sse(res, streamChunks.slice(0, 2), { hold: true })
+    const openai = wrapped()
+    const controller = new AbortController()
+    await trace({ prompt: 'abort' })(async () => {
+      const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }, { signal: controller.signal })
+      const iterator = stream[Symbol.asyncIterator]()
+      await iterator.next()
+      await iterator.next()
+      controller.abort()
+    })()
+    await flush()
+
+    const step = onlyStep(sink)
+    expect(step).toMatchObject({ status: 'success', output: { content: 'Hel', finish_reason: null } })
+    expect(step?.incomplete).toBeUndefined()
+    await surfaceUnhandledRejections()
+  })
+
+  it('leaves no listener of its own on the caller\'s signal once the stream ends', async () => {
+    useMemorySink()
+    server.handler = (_body, res) => sse(res, streamChunks, { done: true })
+    const listenersAfter = async (openai: OpenAI): Promise<number> => {
+      const signal = new AbortController().signal
+      for await (const _ of await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }, { signal })) { /* drain */ }
+      return getEventListeners(signal, 'abort').length
+    }
+    const expected = await trace({ prompt: 'plain' })(() => listenersAfter(plain()))()
+
+    const openai = wrapped()
+    expect(await trace({ prompt: 'wrapped' })(() => listenersAfter(openai))()).toBe(expected)
+  })
+})
+
+describe('wrapOpenAI: chat.completions.parse()', () => {
+  it('records one llm step whose output carries the parsed object; the caller gets the SDK\'s parsed completion', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => json(res, 200, completionOf('{"answer":4}'))
+    const parse = (openai: OpenAI): Promise<unknown> => openai.chat.completions.parse({ model: 'gpt-4o-mini', messages, response_format: answerFormat })
+    const expected = await parse(plain())
+
+    const openai = wrapped()
+    const got = await trace({ prompt: 'parse' })(() => parse(openai))()
+    await flush()
+
+    expect(got).toEqual(expected)
+    expect((got as ParsedChatCompletion<{ answer: number }>).choices[0]?.message.parsed).toEqual({ answer: 4 })
+    expect(onlyStep(sink)).toMatchObject({
+      name: 'openai.chat.completions', kind: 'llm', status: 'success', model: 'gpt-4o-mini',
+      input: { model: 'gpt-4o-mini', messages, response_format: answerFormat },
+      output: { role: 'assistant', content: '{"answer":4}', parsed: { answer: 4 }, finish_reason: 'stop' },
+      usage: { inputTokens: 12, outputTokens: 5 },
+      metadata: { response_model: 'gpt-4o-mini-2024-07-18', cached_input_tokens: 4 },
+    })
+    expect(onlyStep(sink)?.incomplete).toBeUndefined()
+  })
+
+  it('keeps withResponse() working on the parse() promise, recorded once', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => json(res, 200, completionOf('{"answer":4}'))
+    const openai = wrapped()
+    const { data, response, request_id } = await trace({ prompt: 'raw' })(() =>
+      openai.chat.completions.parse({ model: 'gpt-4o-mini', messages, response_format: answerFormat }).withResponse())()
+    await flush()
+
+    expect(data.choices[0]?.message.parsed).toEqual({ answer: 4 })
+    expect(response.status).toBe(200)
+    expect(request_id).toBe('req_123')
+    expect(onlyStep(sink)).toMatchObject({ status: 'success', output: { parsed: { answer: 4 } }, usage: { inputTokens: 12, outputTokens: 5 } })
+  })
+
+  it('records a completion the SDK cannot parse as a failed step that keeps the usage', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => json(res, 200, completionOf('{"answer":', 'length'))
+    const openai = wrapped()
+    let inner: unknown
+    const caught = await trace({ prompt: 'cut' })(async () => {
+      try {
+        return await openai.chat.completions.parse({ model: 'gpt-4o-mini', messages, response_format: answerFormat })
+      } catch (error) {
+        inner = error
+        throw error
+      }
+    })().catch((error: unknown) => error)
+    await flush()
+
+    expect(caught).toBe(inner)
+    expect(caught).toBeInstanceOf(LengthFinishReasonError)
+    expect(onlyStep(sink)).toMatchObject({
+      status: 'error', error: { type: 'LengthFinishReasonError' },
+      usage: { inputTokens: 12, outputTokens: 5 },
+      metadata: { response_model: 'gpt-4o-mini-2024-07-18' },
+    })
+  })
+
+  it.each([429, 500])('records an HTTP %i as a failed step and rethrows the SDK error object', async (status) => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => json(res, status, errorBody(status))
+    const openai = wrapped()
+    let inner: unknown
+    const caught = await trace({ prompt: 'fails' })(async () => {
+      try {
+        return await openai.chat.completions.parse({ model: 'gpt-4o-mini', messages, response_format: answerFormat })
+      } catch (error) {
+        inner = error
+        throw error
+      }
+    })().catch((error: unknown) => error)
+    await flush()
+
+    expect(caught).toBe(inner)
+    expect(caught).toBeInstanceOf(errorClass(status))
+    expect(onlyStep(sink)).toMatchObject({ status: 'error', error: { type: errorClass(status).name }, metadata: { status_code: status } })
+  })
+})
+
+describe('wrapOpenAI: chat.completions.runTools()', () => {
+  it('records each model round trip of the tool loop as its own llm step', async () => {
+    const sink = useMemorySink()
+    let round = 0
+    server.handler = (_body, res) => {
+      round++
+      if (round === 1) {
+        json(res, 200, {
+          ...(completionOf('') as object),
+          choices: [{ index: 0, finish_reason: 'tool_calls', logprobs: null, message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'add', arguments: '{"a":1,"b":2}' } }] } }],
+        })
+      } else json(res, 200, completionOf('3'))
+    }
+    const openai = wrapped()
+    const content = await trace({ prompt: 'tools' })(() =>
+      openai.chat.completions.runTools({
+        model: 'gpt-4o-mini',
+        messages,
+        tools: [{ type: 'function', function: { name: 'add', description: 'Adds two numbers', parse: JSON.parse, function: ({ a, b }: { a: number; b: number }) => String(a + b), parameters: { type: 'object', properties: {} } } }],
+      }).finalContent())()
+    await flush()
+
+    expect(content).toBe('3')
+    expect(sink.traces[0]?.steps.map((step) => [step.name, step.status, step.output])).toEqual([
+      ['openai.chat.completions', 'success', expect.objectContaining({ finish_reason: 'tool_calls', tool_calls: [expect.objectContaining({ id: 'call_1' })] })],
+      ['openai.chat.completions', 'success', expect.objectContaining({ content: '3', finish_reason: 'stop' })],
+    ])
+    expect(sink.traces[0]?.usage).toEqual({ inputTokens: 24, outputTokens: 10 })
+  })
+})
+
+describe('wrapOpenAI: responses.stream()', () => {
+  it('records a stream read to the end as one llm step; events and final response are the SDK\'s', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => sse(res, responseEvents(['Hel', 'lo']), { named: true })
+    const read = async (openai: OpenAI): Promise<{ deltas: string[]; types: string[]; final: unknown }> => {
+      const stream = openai.responses.stream({ model: 'gpt-4.1', input: 'Say hello' })
+      const deltas: string[] = []
+      const types: string[] = []
+      stream.on('response.output_text.delta', (event) => deltas.push(event.delta))
+      stream.on('event', (event) => types.push(event.type))
+      return { deltas, types, final: await stream.finalResponse() }
+    }
+    const expected = await read(plain())
+
+    const openai = wrapped()
+    const got = await trace({ prompt: 'respond' })(() => read(openai))()
+    await flush()
+
+    expect(got).toEqual(expected)
+    expect(got.deltas).toEqual(['Hel', 'lo'])
+    expect(onlyStep(sink)).toMatchObject({
+      name: 'openai.responses', kind: 'llm', status: 'success', model: 'gpt-4.1',
+      input: { model: 'gpt-4.1', input: 'Say hello', stream: true },
+      output: { output_text: 'Hello', status: 'completed', output: [{ type: 'message', content: [{ type: 'output_text', text: 'Hello' }] }] },
+      usage: { inputTokens: 9, outputTokens: 3 },
+      metadata: { response_model: 'gpt-4.1-2025-04-14', cached_input_tokens: 2, reasoning_tokens: 1 },
+    })
+  })
+
+  it('ends the step at stream.abort() with the text that had arrived; nothing is left unhandled', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => sse(res, responseEvents(['Hel', 'lo']).slice(0, 4), { named: true, hold: true })
+    const openai = wrapped()
+    const caught = await trace({ prompt: 'abort' })(async () => {
+      const stream = openai.responses.stream({ model: 'gpt-4.1', input: 'Say hello' })
+      stream.on('response.output_text.delta', () => stream.abort())
+      return stream.finalResponse().catch((error: unknown) => error)
+    })()
+    await flush()
+
+    expect(caught).toBeInstanceOf(OpenAI.APIUserAbortError)
+    const step = onlyStep(sink)
+    expect(step).toMatchObject({ status: 'success', output: { output_text: 'Hel' } })
+    expect(step?.incomplete).toBeUndefined()
+    await surfaceUnhandledRejections()
+  })
+
+  it('ends the step when the caller breaks out of the iteration', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => sse(res, responseEvents(['Hel', 'lo']).slice(0, 4), { named: true, hold: true })
+    const openai = wrapped()
+    const types = await trace({ prompt: 'break' })(async () => {
+      const seen: string[] = []
+      for await (const event of openai.responses.stream({ model: 'gpt-4.1', input: 'Say hello' })) {
+        seen.push(event.type)
+        if (event.type === 'response.output_text.delta') break
+      }
+      return seen
+    })()
+    await flush()
+
+    expect(types).toEqual(['response.created', 'response.output_item.added', 'response.content_part.added', 'response.output_text.delta'])
+    const step = onlyStep(sink)
+    expect(step).toMatchObject({ status: 'success', output: { output_text: 'Hel' } })
+    expect(step?.incomplete).toBeUndefined()
+    await surfaceUnhandledRejections()
+  })
+
+  it.each([429, 500])('records an HTTP %i as a failed step; finalResponse() rejects with the SDK error', async (status) => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => json(res, status, errorBody(status))
+    const openai = wrapped()
+    const caught = await trace({ prompt: 'fails' })(() =>
+      openai.responses.stream({ model: 'gpt-4.1', input: 'Say hello' }).finalResponse().catch((error: unknown) => error))()
+    await flush()
+
+    expect(caught).toBeInstanceOf(errorClass(status))
+    expect(onlyStep(sink)).toMatchObject({ status: 'error', model: 'gpt-4.1', error: { type: errorClass(status).name }, metadata: { status_code: status } })
+  })
+})
+
+describe('wrapOpenAI: responses.parse()', () => {
+  const textFormat = { format: { type: 'json_schema' as const, name: 'answer', strict: true, schema: answerFormat.json_schema.schema } }
+
+  it('records one llm step; the caller gets the SDK\'s parsed response', async () => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => json(res, 200, responseOf('{"answer":4}'))
+    const parse = (openai: OpenAI): Promise<ParsedResponse<unknown>> => openai.responses.parse({ model: 'gpt-4.1', input: 'What is 2+2?', text: textFormat })
+    const expected = await parse(plain())
+
+    const openai = wrapped()
+    const got = await trace({ prompt: 'parse' })(() => parse(openai))()
+    await flush()
+
+    expect(got).toEqual(expected)
+    expect(got.output_parsed).toEqual({ answer: 4 })
+    expect(onlyStep(sink)).toMatchObject({
+      name: 'openai.responses', kind: 'llm', status: 'success', model: 'gpt-4.1',
+      input: { model: 'gpt-4.1', input: 'What is 2+2?', text: textFormat },
+      output: { output_text: '{"answer":4}', status: 'completed', output: [{ content: [{ text: '{"answer":4}', parsed: { answer: 4 } }] }] },
+      usage: { inputTokens: 9, outputTokens: 3 },
+    })
+    expect(onlyStep(sink)?.incomplete).toBeUndefined()
+  })
+
+  it.each([429, 500])('records an HTTP %i as a failed step and rethrows the SDK error object', async (status) => {
+    const sink = useMemorySink()
+    server.handler = (_body, res) => json(res, status, errorBody(status))
+    const openai = wrapped()
+    const caught = await trace({ prompt: 'fails' })(() =>
+      openai.responses.parse({ model: 'gpt-4.1', input: 'What is 2+2?', text: textFormat }))().catch((error: unknown) => error)
+    await flush()
+
+    expect(caught).toBeInstanceOf(errorClass(status))
+    expect(onlyStep(sink)).toMatchObject({ status: 'error', error: { type: errorClass(status).name }, metadata: { status_code: status } })
+  })
+})
