@@ -1,23 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import Anthropic from '@anthropic-ai/sdk'
-import { flush, trace, type TraceDocument } from '../../src/index.js'
-import { wrapAnthropic } from '../../src/integrations/anthropic.js'
+import { flush, trace } from '../../src/index.js'
 import { useMemorySink } from '../helpers/memory.js'
-import { json, sse, startLoopback, surfaceUnhandledRejections, type Loopback } from './loopback.js'
+import {
+  anthropicClients, anthropicErrorBody, anthropicErrorClass, expectEndedEarly, expectHttpErrorStep, failInTrace, messageOf,
+  messages, onlyStep, plainThenTraced,
+} from './fixtures.js'
+import { json, sse, surfaceUnhandledRejections, useLoopback } from './loopback.js'
 
 // The SDK's helpers (messages.stream, messages.parse) against a loopback server speaking Anthropic's
 // wire format. Each one must come out as exactly one llm step, and hand the caller exactly what an
 // unwrapped client hands it.
-let server: Loopback
-
-beforeAll(async () => { server = await startLoopback() })
-afterAll(async () => { await server.close() })
-
-const options = (): ConstructorParameters<typeof Anthropic>[0] => ({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 })
-const plain = (): Anthropic => new Anthropic(options())
-const wrapped = (): Anthropic => wrapAnthropic(new Anthropic(options()))
-
-const messages = [{ role: 'user' as const, content: 'What is RAG?' }]
+const server = useLoopback()
+const clients = anthropicClients(server)
+const { wrapped } = clients
 
 const events: Array<Record<string, unknown>> = [
   { type: 'message_start', message: { id: 'msg_2', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5-20250929', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 8, output_tokens: 1, cache_read_input_tokens: 2 } } },
@@ -29,23 +25,7 @@ const events: Array<Record<string, unknown>> = [
   { type: 'message_stop' },
 ]
 
-const messageOf = (text: string, stop = 'end_turn'): unknown => ({
-  id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5-20250929',
-  content: [{ type: 'text', text }], stop_reason: stop, stop_sequence: null,
-  usage: { input_tokens: 10, output_tokens: 6, cache_read_input_tokens: 4, cache_creation_input_tokens: 0 },
-})
-
 const answerFormat = { type: 'json_schema' as const, schema: { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'], additionalProperties: false } }
-
-const errorBody = (status: number): unknown => ({ type: 'error', error: { type: status === 429 ? 'rate_limit_error' : 'api_error', message: `failed with ${status}` } })
-const errorClass = (status: number): typeof Anthropic.RateLimitError | typeof Anthropic.InternalServerError =>
-  (status === 429 ? Anthropic.RateLimitError : Anthropic.InternalServerError)
-
-function onlyStep(sink: { readonly traces: ReadonlyArray<TraceDocument> }): TraceDocument['steps'][number] | undefined {
-  expect(sink.traces).toHaveLength(1)
-  expect(sink.traces[0]?.steps).toHaveLength(1)
-  return sink.traces[0]?.steps[0]
-}
 
 describe('wrapAnthropic: messages.stream()', () => {
   it('records a stream read to the end as one llm step; text events and final message are the SDK\'s', async () => {
@@ -59,11 +39,7 @@ describe('wrapAnthropic: messages.stream()', () => {
       const final = await stream.finalMessage()
       return { deltas, snapshots, final, text: await stream.finalText() }
     }
-    const expected = await read(plain())
-
-    const anthropic = wrapped()
-    const got = await trace({ prompt: 'stream' })(() => read(anthropic))()
-    await flush()
+    const { expected, got } = await plainThenTraced(clients, 'stream', read)
 
     expect(got).toEqual(expected)
     expect(got.deltas).toEqual(['Hel', 'lo'])
@@ -85,11 +61,7 @@ describe('wrapAnthropic: messages.stream()', () => {
       for await (const event of anthropic.messages.stream({ model: 'claude-test-model', max_tokens: 100, messages })) seen.push(event)
       return seen
     }
-    const expected = await read(plain())
-
-    const anthropic = wrapped()
-    const got = await trace({ prompt: 'iterate' })(() => read(anthropic))()
-    await flush()
+    const { expected, got } = await plainThenTraced(clients, 'iterate', read)
 
     expect(got).toEqual(expected)
     expect(got).toHaveLength(events.length)
@@ -125,9 +97,7 @@ describe('wrapAnthropic: messages.stream()', () => {
     await flush()
 
     expect(caught).toBeInstanceOf(Anthropic.APIUserAbortError)
-    const step = onlyStep(sink)
-    expect(step).toMatchObject({ status: 'success', output: { content: [{ type: 'text', text: 'Hel' }], stop_reason: null } })
-    expect(step?.incomplete).toBeUndefined()
+    expectEndedEarly(onlyStep(sink), { output: { content: [{ type: 'text', text: 'Hel' }], stop_reason: null } })
     await surfaceUnhandledRejections()
   })
 
@@ -162,26 +132,20 @@ describe('wrapAnthropic: messages.stream()', () => {
     await flush()
 
     expect(types).toEqual(['message_start', 'content_block_start', 'content_block_delta'])
-    const step = onlyStep(sink)
-    expect(step).toMatchObject({ status: 'success', output: { content: [{ type: 'text', text: 'Hel' }] }, usage: { inputTokens: 10, outputTokens: 1 } })
-    expect(step?.incomplete).toBeUndefined()
+    expectEndedEarly(onlyStep(sink), { output: { content: [{ type: 'text', text: 'Hel' }] }, usage: { inputTokens: 10, outputTokens: 1 } })
     await surfaceUnhandledRejections()
   })
 
   it.each([429, 500])('records an HTTP %i as a failed step; finalMessage() rejects with the SDK error', async (status) => {
     const sink = useMemorySink()
-    server.handler = (_body, res) => json(res, status, errorBody(status))
+    server.handler = (_body, res) => json(res, status, anthropicErrorBody(status))
     const anthropic = wrapped()
     const caught = await trace({ prompt: 'fails' })(() =>
       anthropic.messages.stream({ model: 'claude-test-model', max_tokens: 100, messages }).finalMessage().catch((error: unknown) => error))()
     await flush()
 
-    expect(caught).toBeInstanceOf(errorClass(status))
-    expect(onlyStep(sink)).toMatchObject({
-      kind: 'llm', status: 'error', model: 'claude-test-model',
-      error: { type: errorClass(status).name, message: expect.stringContaining(`failed with ${status}`) },
-      metadata: { status_code: status },
-    })
+    expect(caught).toBeInstanceOf(anthropicErrorClass(status))
+    expectHttpErrorStep(onlyStep(sink), status, { kind: 'llm', model: 'claude-test-model' })
   })
 })
 
@@ -191,11 +155,7 @@ describe('wrapAnthropic: messages.parse()', () => {
     server.handler = (_body, res) => json(res, 200, messageOf('{"answer":4}'))
     const parse = (anthropic: Anthropic): Promise<{ parsed_output: unknown }> =>
       anthropic.messages.parse({ model: 'claude-test-model', max_tokens: 100, messages, output_config: { format: answerFormat } })
-    const expected = await parse(plain())
-
-    const anthropic = wrapped()
-    const got = await trace({ prompt: 'parse' })(() => parse(anthropic))()
-    await flush()
+    const { expected, got } = await plainThenTraced(clients, 'parse', parse)
 
     expect(got).toEqual(expected)
     expect(got.parsed_output).toEqual({ answer: 4 })
@@ -210,21 +170,12 @@ describe('wrapAnthropic: messages.parse()', () => {
 
   it.each([429, 500])('records an HTTP %i as a failed step and rethrows the SDK error object', async (status) => {
     const sink = useMemorySink()
-    server.handler = (_body, res) => json(res, status, errorBody(status))
+    server.handler = (_body, res) => json(res, status, anthropicErrorBody(status))
     const anthropic = wrapped()
-    let inner: unknown
-    const caught = await trace({ prompt: 'fails' })(async () => {
-      try {
-        return await anthropic.messages.parse({ model: 'claude-test-model', max_tokens: 100, messages, output_config: { format: answerFormat } })
-      } catch (error) {
-        inner = error
-        throw error
-      }
-    })().catch((error: unknown) => error)
-    await flush()
+    const { caught, inner } = await failInTrace(() => anthropic.messages.parse({ model: 'claude-test-model', max_tokens: 100, messages, output_config: { format: answerFormat } }))
 
     expect(caught).toBe(inner)
-    expect(caught).toBeInstanceOf(errorClass(status))
-    expect(onlyStep(sink)).toMatchObject({ status: 'error', error: { type: errorClass(status).name }, metadata: { status_code: status } })
+    expect(caught).toBeInstanceOf(anthropicErrorClass(status))
+    expectHttpErrorStep(onlyStep(sink), status)
   })
 })

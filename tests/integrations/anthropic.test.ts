@@ -1,55 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import Anthropic from '@anthropic-ai/sdk'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { describe, expect, it } from '@jest/globals'
 import { flush, trace } from '../../src/index.js'
-import { wrapAnthropic } from '../../src/integrations/anthropic.js'
 import { useMemorySink } from '../helpers/memory.js'
+import {
+  anthropicClients, anthropicErrorBody, anthropicErrorClass, expectHttpErrorStep, failInTrace, messageOf, messages, onlyStep,
+} from './fixtures.js'
+import { json, sse, useLoopback } from './loopback.js'
 
 // A loopback server speaking Anthropic's wire format; each test sets how it answers.
-type Handler = (body: Record<string, unknown>, res: ServerResponse) => void
-let handler: Handler = (_body, res) => res.end()
-let server: Server
-let baseURL = ''
+const server = useLoopback()
+const { wrapped } = anthropicClients(server)
 
-beforeAll(async () => {
-  server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let raw = ''
-    req.on('data', (chunk: Buffer) => { raw += chunk.toString() })
-    req.on('end', () => handler(JSON.parse(raw === '' ? '{}' : raw) as Record<string, unknown>, res))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-})
-
-afterAll(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
-})
-
-const client = (): Anthropic => wrapAnthropic(new Anthropic({ apiKey: 'test-key', baseURL, maxRetries: 0 }))
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'request-id': 'req_1' })
-  res.end(JSON.stringify(body))
-}
-
-function sse(res: ServerResponse, events: ReadonlyArray<Record<string, unknown>>, cut = false): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream' })
-  for (const event of events) res.write(`event: ${String(event.type)}\ndata: ${JSON.stringify(event)}\n\n`)
-  if (cut) {
-    setTimeout(() => res.socket?.destroy(), 10)
-    return
-  }
-  res.end()
-}
-
-const message = {
-  id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5-20250929',
-  content: [{ type: 'text', text: 'RAG is retrieval.' }],
-  stop_reason: 'end_turn', stop_sequence: null,
-  usage: { input_tokens: 10, output_tokens: 6, cache_read_input_tokens: 4, cache_creation_input_tokens: 0 },
-}
+const message = messageOf('RAG is retrieval.')
 
 const events: Array<Record<string, unknown>> = [
   { type: 'message_start', message: { id: 'msg_2', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5-20250929', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 8, output_tokens: 1, cache_read_input_tokens: 2 } } },
@@ -66,13 +27,11 @@ const events: Array<Record<string, unknown>> = [
   { type: 'message_stop' },
 ]
 
-const messages = [{ role: 'user' as const, content: 'What is RAG?' }]
-
 describe('wrapAnthropic', () => {
   it('records messages.create as an llm step with model, input, content and usage', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => json(res, 200, message)
-    const anthropic = client()
+    server.handler = (_body, res) => json(res, 200, message)
+    const anthropic = wrapped()
     const text = await trace({ prompt: 'ask' })(async () => {
       const reply = await anthropic.messages.create({ model: 'claude-test-model', max_tokens: 100, messages })
       return reply.content[0]?.type === 'text' ? reply.content[0].text : ''
@@ -80,7 +39,7 @@ describe('wrapAnthropic', () => {
     await flush()
 
     expect(text).toBe('RAG is retrieval.')
-    expect(sink.traces[0]?.steps[0]).toMatchObject({
+    expect(onlyStep(sink)).toMatchObject({
       name: 'anthropic.messages', kind: 'llm', status: 'success', model: 'claude-test-model',
       input: { model: 'claude-test-model', max_tokens: 100, messages },
       output: { role: 'assistant', content: [{ type: 'text', text: 'RAG is retrieval.' }], stop_reason: 'end_turn' },
@@ -92,8 +51,8 @@ describe('wrapAnthropic', () => {
 
   it('hands back the SDK stream and records the assembled content and usage', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => sse(res, events)
-    const anthropic = client()
+    server.handler = (_body, res) => sse(res, events, { named: true })
+    const anthropic = wrapped()
     const seen: string[] = []
     let sawController = false
     await trace({ prompt: 'stream' })(async () => {
@@ -105,7 +64,7 @@ describe('wrapAnthropic', () => {
 
     expect(sawController).toBe(true)
     expect(seen).toEqual(events.map((event) => event.type).filter((type) => type !== 'ping'))   // the SDK drops pings
-    expect(sink.traces[0]?.steps[0]).toMatchObject({
+    expect(onlyStep(sink)).toMatchObject({
       kind: 'llm', status: 'success', model: 'claude-test-model',
       output: {
         role: 'assistant',
@@ -120,38 +79,24 @@ describe('wrapAnthropic', () => {
 
   it.each([429, 500])('records an HTTP %i as an error step and rethrows the SDK error object', async (status) => {
     const sink = useMemorySink()
-    handler = (_body, res) => json(res, status, { type: 'error', error: { type: status === 429 ? 'rate_limit_error' : 'api_error', message: `failed with ${status}` } })
-    const anthropic = client()
-    let inner: unknown
-    const caught = await trace({ prompt: 'fails' })(async () => {
-      try {
-        return await anthropic.messages.create({ model: 'claude-test-model', max_tokens: 100, messages })
-      } catch (error) {
-        inner = error
-        throw error
-      }
-    })().catch((error: unknown) => error)
-    await flush()
+    server.handler = (_body, res) => json(res, status, anthropicErrorBody(status))
+    const anthropic = wrapped()
+    const { caught, inner } = await failInTrace(() => anthropic.messages.create({ model: 'claude-test-model', max_tokens: 100, messages }))
 
     expect(caught).toBe(inner)
-    expect(caught).toBeInstanceOf(status === 429 ? Anthropic.RateLimitError : Anthropic.InternalServerError)
-    expect(sink.traces[0]?.steps[0]).toMatchObject({
-      kind: 'llm', status: 'error', model: 'claude-test-model',
-      error: { type: status === 429 ? 'RateLimitError' : 'InternalServerError', message: expect.stringContaining(`failed with ${status}`) },
-      metadata: { status_code: status },
-    })
+    expect(caught).toBeInstanceOf(anthropicErrorClass(status))
+    expectHttpErrorStep(onlyStep(sink), status, { kind: 'llm', model: 'claude-test-model' })
   })
 
   it('records a stream cut off mid-way as an error step; the caller gets the SDK error', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => sse(res, events.slice(0, 4), true)
-    const anthropic = client()
-    const caught = await trace({ prompt: 'cut' })(async () => {
+    server.handler = (_body, res) => sse(res, events.slice(0, 4), { named: true, cut: true })
+    const anthropic = wrapped()
+    const { caught } = await failInTrace(async () => {
       for await (const _ of await anthropic.messages.create({ model: 'claude-test-model', max_tokens: 100, messages, stream: true })) { /* drain */ }
-    })().catch((error: unknown) => error)
-    await flush()
+    }, 'cut')
 
-    expect(sink.traces[0]?.steps[0]).toMatchObject({
+    expect(onlyStep(sink)).toMatchObject({
       status: 'error',
       error: { message: (caught as Error).message },
       metadata: { partial_output: { content: [{ type: 'text', text: 'Hel' }] } },
@@ -160,8 +105,8 @@ describe('wrapAnthropic', () => {
 
   it('runs unrecorded outside a trace', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => json(res, 200, message)
-    const reply = await client().messages.create({ model: 'claude-test-model', max_tokens: 100, messages })
+    server.handler = (_body, res) => json(res, 200, message)
+    const reply = await wrapped().messages.create({ model: 'claude-test-model', max_tokens: 100, messages })
     await flush()
 
     expect(reply.id).toBe('msg_1')

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { afterAll, beforeAll } from '@jest/globals'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /** How the loopback server answers one request: the parsed JSON body and the response to write. */
@@ -6,29 +7,38 @@ export type Handler = (body: Record<string, unknown>, res: ServerResponse) => vo
 
 /** A loopback HTTP server that speaks a vendor's wire format; each test sets `handler`. */
 export interface Loopback {
+  /** Set once the server listens, in `beforeAll`. */
   readonly url: string
   handler: Handler
-  readonly close: () => Promise<void>
+  /** The parsed body of every request so far, oldest first. */
+  readonly requests: ReadonlyArray<Record<string, unknown>>
 }
 
-export async function startLoopback(): Promise<Loopback> {
+/** A loopback server for the test file: it listens before the file's tests and closes after them. */
+export function useLoopback(): Loopback {
+  const requests: Array<Record<string, unknown>> = []
   const loopback: { -readonly [K in keyof Loopback]: Loopback[K] } = {
     url: '',
     handler: (_body, res) => res.end(),
-    close: async () => {
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
-    },
+    requests,
   }
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let raw = ''
     req.on('data', (chunk: Buffer) => { raw += chunk.toString() })
     req.on('end', () => {
-      loopback.handler(JSON.parse(raw === '' ? '{}' : raw) as Record<string, unknown>, res)
+      const body = JSON.parse(raw === '' ? '{}' : raw) as Record<string, unknown>
+      requests.push(body)
+      loopback.handler(body, res)
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  loopback.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    loopback.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  })
   return loopback
 }
 
@@ -44,6 +54,8 @@ export interface SseOptions {
   readonly done?: boolean
   /** Keep the connection open after the events, as a model still generating does. */
   readonly hold?: boolean
+  /** Destroy the connection after the events, as a network failure mid-stream does. */
+  readonly cut?: boolean
 }
 
 export function sse(res: ServerResponse, events: ReadonlyArray<unknown>, options: SseOptions = {}): void {
@@ -53,6 +65,11 @@ export function sse(res: ServerResponse, events: ReadonlyArray<unknown>, options
     res.write(`${options.named === true ? `event: ${String(type)}\n` : ''}data: ${JSON.stringify(event)}\n\n`)
   }
   if (options.hold === true) return
+  if (options.cut === true) {
+    // after a moment, so that the client has read the events before the connection dies
+    setTimeout(() => res.socket?.destroy(), 10)
+    return
+  }
   if (options.done === true) res.write('data: [DONE]\n\n')
   res.end()
 }

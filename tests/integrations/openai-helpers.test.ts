@@ -1,45 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { getEventListeners } from 'node:events'
 import OpenAI from 'openai'
 import { LengthFinishReasonError } from 'openai/error'
 import type { ParsedChatCompletion } from 'openai/resources/chat/completions/completions'
 import type { ParsedResponse } from 'openai/resources/responses/responses'
-import { flush, trace, type TraceDocument } from '../../src/index.js'
-import { wrapOpenAI } from '../../src/integrations/openai.js'
+import { flush, trace } from '../../src/index.js'
 import { useMemorySink } from '../helpers/memory.js'
-import { json, sse, startLoopback, surfaceUnhandledRejections, type Loopback } from './loopback.js'
+import {
+  completionOf, expectEndedEarly, expectHttpErrorStep, failInTrace, messages, onlyStep, openAIClients, openAIErrorBody,
+  openAIErrorClass, plainThenTraced, streamChunksOf,
+} from './fixtures.js'
+import { json, sse, surfaceUnhandledRejections, useLoopback } from './loopback.js'
 
 // The SDK's higher-level helpers (stream, parse, runTools) against a loopback server speaking OpenAI's
 // wire format. Each one must come out as exactly one llm step per model call, and hand the caller
 // exactly what an unwrapped client hands it.
-let server: Loopback
+const server = useLoopback()
+const clients = openAIClients(server)
+const { plain, wrapped } = clients
 
-beforeAll(async () => { server = await startLoopback() })
-afterAll(async () => { await server.close() })
-
-const options = (): ConstructorParameters<typeof OpenAI>[0] => ({ apiKey: 'sk-test-key', baseURL: `${server.url}/v1`, maxRetries: 0 })
-const plain = (): OpenAI => new OpenAI(options())
-const wrapped = (): OpenAI => wrapOpenAI(new OpenAI(options()))
-
-const messages = [{ role: 'user' as const, content: 'What is RAG?' }]
-
-const chunk = (delta: Record<string, unknown>, finish: string | null = null): unknown => ({
-  id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini-2024-07-18',
-  choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-})
-const streamChunks = [
-  chunk({ role: 'assistant', content: '' }),
-  chunk({ content: 'Hel' }),
-  chunk({ content: 'lo' }),
-  chunk({}, 'stop'),
-  { id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini-2024-07-18', choices: [], usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9, prompt_tokens_details: { cached_tokens: 3 } } },
-]
-
-const completionOf = (content: string, finish = 'stop'): unknown => ({
-  id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini-2024-07-18',
-  choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: finish, logprobs: null }],
-  usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17, prompt_tokens_details: { cached_tokens: 4 } },
-})
+const streamChunks = streamChunksOf(3)
 
 const answerFormat = {
   type: 'json_schema' as const,
@@ -69,15 +49,6 @@ const responseEvents = (text: ReadonlyArray<string>): Array<Record<string, unkno
   return events.map((event, index) => ({ ...event, sequence_number: index }))
 }
 
-const errorBody = (status: number): unknown => ({ error: { message: `failed with ${status}`, type: 'server_error', code: null } })
-const errorClass = (status: number): typeof OpenAI.RateLimitError | typeof OpenAI.InternalServerError => (status === 429 ? OpenAI.RateLimitError : OpenAI.InternalServerError)
-
-function onlyStep(sink: { readonly traces: ReadonlyArray<TraceDocument> }): TraceDocument['steps'][number] | undefined {
-  expect(sink.traces).toHaveLength(1)
-  expect(sink.traces[0]?.steps).toHaveLength(1)
-  return sink.traces[0]?.steps[0]
-}
-
 describe('wrapOpenAI: chat.completions.stream()', () => {
   it('records a stream read to the end as one llm step; events and final completion are the SDK\'s', async () => {
     const sink = useMemorySink()
@@ -90,11 +61,7 @@ describe('wrapOpenAI: chat.completions.stream()', () => {
       const final = await stream.finalChatCompletion()
       return { deltas, snapshots, final, text: await stream.finalContent() ?? '' }
     }
-    const expected = await read(plain())
-
-    const openai = wrapped()
-    const got = await trace({ prompt: 'stream' })(() => read(openai))()
-    await flush()
+    const { expected, got } = await plainThenTraced(clients, 'stream', read)
 
     expect(got).toEqual(expected)
     expect(got.text).toBe('Hello')
@@ -116,11 +83,7 @@ describe('wrapOpenAI: chat.completions.stream()', () => {
       for await (const part of openai.chat.completions.stream({ model: 'gpt-4o-mini', messages, stream_options: { include_usage: true } })) chunks.push(part)
       return chunks
     }
-    const expected = await read(plain())
-
-    const openai = wrapped()
-    const got = await trace({ prompt: 'iterate' })(() => read(openai))()
-    await flush()
+    const { expected, got } = await plainThenTraced(clients, 'iterate', read)
 
     expect(got).toEqual(expected)
     expect(got).toHaveLength(streamChunks.length)
@@ -140,8 +103,7 @@ describe('wrapOpenAI: chat.completions.stream()', () => {
 
     expect(caught).toBeInstanceOf(OpenAI.APIUserAbortError)
     const step = onlyStep(sink)
-    expect(step).toMatchObject({ status: 'success', output: { role: 'assistant', content: 'Hel', finish_reason: null } })
-    expect(step?.incomplete).toBeUndefined()
+    expectEndedEarly(step, { output: { role: 'assistant', content: 'Hel', finish_reason: null } })
     expect(step?.usage).toBeUndefined()
     await surfaceUnhandledRejections()
   })
@@ -177,26 +139,20 @@ describe('wrapOpenAI: chat.completions.stream()', () => {
     await flush()
 
     expect(seen).toEqual(['', 'Hel'])
-    const step = onlyStep(sink)
-    expect(step).toMatchObject({ status: 'success', output: { content: 'Hel' } })
-    expect(step?.incomplete).toBeUndefined()
+    expectEndedEarly(onlyStep(sink), { output: { content: 'Hel' } })
     await surfaceUnhandledRejections()
   })
 
   it.each([429, 500])('records an HTTP %i as a failed step; finalChatCompletion() rejects with the SDK error', async (status) => {
     const sink = useMemorySink()
-    server.handler = (_body, res) => json(res, status, errorBody(status))
+    server.handler = (_body, res) => json(res, status, openAIErrorBody(status))
     const openai = wrapped()
     const caught = await trace({ prompt: 'fails' })(() =>
       openai.chat.completions.stream({ model: 'gpt-4o-mini', messages }).finalChatCompletion().catch((error: unknown) => error))()
     await flush()
 
-    expect(caught).toBeInstanceOf(errorClass(status))
-    expect(onlyStep(sink)).toMatchObject({
-      kind: 'llm', status: 'error', model: 'gpt-4o-mini',
-      error: { type: errorClass(status).name, message: expect.stringContaining(`failed with ${status}`) },
-      metadata: { status_code: status },
-    })
+    expect(caught).toBeInstanceOf(openAIErrorClass(status))
+    expectHttpErrorStep(onlyStep(sink), status, { kind: 'llm', model: 'gpt-4o-mini' })
   })
 })
 
@@ -215,9 +171,7 @@ describe('wrapOpenAI: the abort signal of a streamed request', () => {
     })()
     await flush()
 
-    const step = onlyStep(sink)
-    expect(step).toMatchObject({ status: 'success', output: { content: 'Hel', finish_reason: null } })
-    expect(step?.incomplete).toBeUndefined()
+    expectEndedEarly(onlyStep(sink), { output: { content: 'Hel', finish_reason: null } })
     await surfaceUnhandledRejections()
   })
 
@@ -241,11 +195,7 @@ describe('wrapOpenAI: chat.completions.parse()', () => {
     const sink = useMemorySink()
     server.handler = (_body, res) => json(res, 200, completionOf('{"answer":4}'))
     const parse = (openai: OpenAI): Promise<unknown> => openai.chat.completions.parse({ model: 'gpt-4o-mini', messages, response_format: answerFormat })
-    const expected = await parse(plain())
-
-    const openai = wrapped()
-    const got = await trace({ prompt: 'parse' })(() => parse(openai))()
-    await flush()
+    const { expected, got } = await plainThenTraced(clients, 'parse', parse)
 
     expect(got).toEqual(expected)
     expect((got as ParsedChatCompletion<{ answer: number }>).choices[0]?.message.parsed).toEqual({ answer: 4 })
@@ -277,16 +227,7 @@ describe('wrapOpenAI: chat.completions.parse()', () => {
     const sink = useMemorySink()
     server.handler = (_body, res) => json(res, 200, completionOf('{"answer":', 'length'))
     const openai = wrapped()
-    let inner: unknown
-    const caught = await trace({ prompt: 'cut' })(async () => {
-      try {
-        return await openai.chat.completions.parse({ model: 'gpt-4o-mini', messages, response_format: answerFormat })
-      } catch (error) {
-        inner = error
-        throw error
-      }
-    })().catch((error: unknown) => error)
-    await flush()
+    const { caught, inner } = await failInTrace(() => openai.chat.completions.parse({ model: 'gpt-4o-mini', messages, response_format: answerFormat }), 'cut')
 
     expect(caught).toBe(inner)
     expect(caught).toBeInstanceOf(LengthFinishReasonError)
@@ -299,22 +240,13 @@ describe('wrapOpenAI: chat.completions.parse()', () => {
 
   it.each([429, 500])('records an HTTP %i as a failed step and rethrows the SDK error object', async (status) => {
     const sink = useMemorySink()
-    server.handler = (_body, res) => json(res, status, errorBody(status))
+    server.handler = (_body, res) => json(res, status, openAIErrorBody(status))
     const openai = wrapped()
-    let inner: unknown
-    const caught = await trace({ prompt: 'fails' })(async () => {
-      try {
-        return await openai.chat.completions.parse({ model: 'gpt-4o-mini', messages, response_format: answerFormat })
-      } catch (error) {
-        inner = error
-        throw error
-      }
-    })().catch((error: unknown) => error)
-    await flush()
+    const { caught, inner } = await failInTrace(() => openai.chat.completions.parse({ model: 'gpt-4o-mini', messages, response_format: answerFormat }))
 
     expect(caught).toBe(inner)
-    expect(caught).toBeInstanceOf(errorClass(status))
-    expect(onlyStep(sink)).toMatchObject({ status: 'error', error: { type: errorClass(status).name }, metadata: { status_code: status } })
+    expect(caught).toBeInstanceOf(openAIErrorClass(status))
+    expectHttpErrorStep(onlyStep(sink), status)
   })
 })
 
@@ -326,7 +258,7 @@ describe('wrapOpenAI: chat.completions.runTools()', () => {
       round++
       if (round === 1) {
         json(res, 200, {
-          ...(completionOf('') as object),
+          ...completionOf(''),
           choices: [{ index: 0, finish_reason: 'tool_calls', logprobs: null, message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'add', arguments: '{"a":1,"b":2}' } }] } }],
         })
       } else json(res, 200, completionOf('3'))
@@ -361,11 +293,7 @@ describe('wrapOpenAI: responses.stream()', () => {
       stream.on('event', (event) => types.push(event.type))
       return { deltas, types, final: await stream.finalResponse() }
     }
-    const expected = await read(plain())
-
-    const openai = wrapped()
-    const got = await trace({ prompt: 'respond' })(() => read(openai))()
-    await flush()
+    const { expected, got } = await plainThenTraced(clients, 'respond', read)
 
     expect(got).toEqual(expected)
     expect(got.deltas).toEqual(['Hel', 'lo'])
@@ -390,9 +318,7 @@ describe('wrapOpenAI: responses.stream()', () => {
     await flush()
 
     expect(caught).toBeInstanceOf(OpenAI.APIUserAbortError)
-    const step = onlyStep(sink)
-    expect(step).toMatchObject({ status: 'success', output: { output_text: 'Hel' } })
-    expect(step?.incomplete).toBeUndefined()
+    expectEndedEarly(onlyStep(sink), { output: { output_text: 'Hel' } })
     await surfaceUnhandledRejections()
   })
 
@@ -411,22 +337,20 @@ describe('wrapOpenAI: responses.stream()', () => {
     await flush()
 
     expect(types).toEqual(['response.created', 'response.output_item.added', 'response.content_part.added', 'response.output_text.delta'])
-    const step = onlyStep(sink)
-    expect(step).toMatchObject({ status: 'success', output: { output_text: 'Hel' } })
-    expect(step?.incomplete).toBeUndefined()
+    expectEndedEarly(onlyStep(sink), { output: { output_text: 'Hel' } })
     await surfaceUnhandledRejections()
   })
 
   it.each([429, 500])('records an HTTP %i as a failed step; finalResponse() rejects with the SDK error', async (status) => {
     const sink = useMemorySink()
-    server.handler = (_body, res) => json(res, status, errorBody(status))
+    server.handler = (_body, res) => json(res, status, openAIErrorBody(status))
     const openai = wrapped()
     const caught = await trace({ prompt: 'fails' })(() =>
       openai.responses.stream({ model: 'gpt-4.1', input: 'Say hello' }).finalResponse().catch((error: unknown) => error))()
     await flush()
 
-    expect(caught).toBeInstanceOf(errorClass(status))
-    expect(onlyStep(sink)).toMatchObject({ status: 'error', model: 'gpt-4.1', error: { type: errorClass(status).name }, metadata: { status_code: status } })
+    expect(caught).toBeInstanceOf(openAIErrorClass(status))
+    expectHttpErrorStep(onlyStep(sink), status, { model: 'gpt-4.1' })
   })
 })
 
@@ -437,11 +361,7 @@ describe('wrapOpenAI: responses.parse()', () => {
     const sink = useMemorySink()
     server.handler = (_body, res) => json(res, 200, responseOf('{"answer":4}'))
     const parse = (openai: OpenAI): Promise<ParsedResponse<unknown>> => openai.responses.parse({ model: 'gpt-4.1', input: 'What is 2+2?', text: textFormat })
-    const expected = await parse(plain())
-
-    const openai = wrapped()
-    const got = await trace({ prompt: 'parse' })(() => parse(openai))()
-    await flush()
+    const { expected, got } = await plainThenTraced(clients, 'parse', parse)
 
     expect(got).toEqual(expected)
     expect(got.output_parsed).toEqual({ answer: 4 })
@@ -456,13 +376,13 @@ describe('wrapOpenAI: responses.parse()', () => {
 
   it.each([429, 500])('records an HTTP %i as a failed step and rethrows the SDK error object', async (status) => {
     const sink = useMemorySink()
-    server.handler = (_body, res) => json(res, status, errorBody(status))
+    server.handler = (_body, res) => json(res, status, openAIErrorBody(status))
     const openai = wrapped()
     const caught = await trace({ prompt: 'fails' })(() =>
       openai.responses.parse({ model: 'gpt-4.1', input: 'What is 2+2?', text: textFormat }))().catch((error: unknown) => error)
     await flush()
 
-    expect(caught).toBeInstanceOf(errorClass(status))
-    expect(onlyStep(sink)).toMatchObject({ status: 'error', error: { type: errorClass(status).name }, metadata: { status_code: status } })
+    expect(caught).toBeInstanceOf(openAIErrorClass(status))
+    expectHttpErrorStep(onlyStep(sink), status)
   })
 })

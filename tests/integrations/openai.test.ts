@@ -1,84 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { describe, expect, it } from '@jest/globals'
 import OpenAI from 'openai'
 import { flush, trace } from '../../src/index.js'
 import { wrapOpenAI } from '../../src/integrations/openai.js'
 import { useMemorySink } from '../helpers/memory.js'
+import {
+  chatChunk, completionOf, expectEndedEarly, expectHttpErrorStep, failInTrace, messages, onlyStep, openAIClients,
+  openAIErrorBody, openAIErrorClass, plainThenTraced, streamChunksOf,
+} from './fixtures.js'
+import { json, sse, useLoopback } from './loopback.js'
 
 // A loopback server speaking OpenAI's wire format; each test sets how it answers.
-type Handler = (body: Record<string, unknown>, res: ServerResponse) => void
-let handler: Handler = (_body, res) => res.end()
-const requests: Array<Record<string, unknown>> = []
-let server: Server
-let baseURL = ''
+const server = useLoopback()
+const clients = openAIClients(server)
+const { plain, wrapped } = clients
 
-beforeAll(async () => {
-  server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let raw = ''
-    req.on('data', (chunk: Buffer) => { raw += chunk.toString() })
-    req.on('end', () => {
-      const body = JSON.parse(raw === '' ? '{}' : raw) as Record<string, unknown>
-      requests.push(body)
-      handler(body, res)
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`
-})
-
-afterAll(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
-})
-
-const client = (): OpenAI => wrapOpenAI(new OpenAI({ apiKey: 'sk-test-key', baseURL, maxRetries: 0 }))
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': 'req_123' })
-  res.end(JSON.stringify(body))
-}
-
-function sse(res: ServerResponse, events: ReadonlyArray<unknown>, options: { readonly done?: boolean; readonly cut?: boolean } = {}): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream' })
-  for (const event of events) res.write(`data: ${JSON.stringify(event)}\n\n`)
-  if (options.cut === true) {
-    // the connection dies mid-stream
-    setTimeout(() => res.socket?.destroy(), 10)
-    return
-  }
-  if (options.done !== false) res.write('data: [DONE]\n\n')
-  res.end()
-}
-
-const completion = {
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'gpt-4o-mini-2024-07-18',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'RAG is retrieval.', refusal: null }, finish_reason: 'stop', logprobs: null }],
-  usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17, prompt_tokens_details: { cached_tokens: 4 } },
-}
-
-const chunk = (delta: Record<string, unknown>, finish: string | null = null): unknown => ({
-  id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini-2024-07-18',
-  choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-})
-const streamChunks = [
-  chunk({ role: 'assistant', content: '' }),
-  chunk({ content: 'Hel' }),
-  chunk({ content: 'lo' }),
-  chunk({}, 'stop'),
-  { id: 'chatcmpl-2', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini-2024-07-18', choices: [], usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 } },
-]
-
-const messages = [{ role: 'user' as const, content: 'What is RAG?' }]
+const completion = completionOf('RAG is retrieval.')
+const streamChunks = streamChunksOf()
 
 describe('wrapOpenAI', () => {
   it('records chat.completions.create as an llm step with model, input, message and usage', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => json(res, 200, completion)
-    const openai = client()
+    server.handler = (_body, res) => json(res, 200, completion)
+    const openai = wrapped()
     const ask = trace({ prompt: 'ask' })(async (q: string) => {
       const answer = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: q }], temperature: 0 })
       return answer.choices[0]?.message.content
@@ -88,9 +31,7 @@ describe('wrapOpenAI', () => {
     await flush()
 
     expect(result).toBe('RAG is retrieval.')
-    const doc = sink.traces[0]
-    expect(doc?.steps).toHaveLength(1)
-    expect(doc?.steps[0]).toMatchObject({
+    expect(onlyStep(sink)).toMatchObject({
       name: 'openai.chat.completions',
       kind: 'llm',
       status: 'success',
@@ -100,13 +41,13 @@ describe('wrapOpenAI', () => {
       usage: { inputTokens: 12, outputTokens: 5 },
       metadata: { cached_input_tokens: 4, response_model: 'gpt-4o-mini-2024-07-18' },
     })
-    expect(doc?.usage).toEqual({ inputTokens: 12, outputTokens: 5 })
+    expect(sink.traces[0]?.usage).toEqual({ inputTokens: 12, outputTokens: 5 })
   })
 
   it('sums the usage of several llm steps into the trace usage', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => json(res, 200, completion)
-    const openai = client()
+    server.handler = (_body, res) => json(res, 200, completion)
+    const openai = wrapped()
     await trace({ prompt: 'twice' })(async () => {
       await openai.chat.completions.create({ model: 'gpt-4o-mini', messages })
       await openai.chat.completions.create({ model: 'gpt-4o', messages })
@@ -119,8 +60,8 @@ describe('wrapOpenAI', () => {
 
   it('keeps withResponse() working and records the step once', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => json(res, 200, completion)
-    const openai = client()
+    server.handler = (_body, res) => json(res, 200, completion)
+    const openai = wrapped()
     const { data, response, request_id } = await trace({ prompt: 'raw' })(() =>
       openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse())()
     await flush()
@@ -128,37 +69,34 @@ describe('wrapOpenAI', () => {
     expect(data.choices[0]?.message.content).toBe('RAG is retrieval.')
     expect(response.status).toBe(200)
     expect(request_id).toBe('req_123')
-    expect(sink.traces[0]?.steps).toHaveLength(1)
-    expect(sink.traces[0]?.steps[0]?.usage).toEqual({ inputTokens: 12, outputTokens: 5 })
+    expect(onlyStep(sink)?.usage).toEqual({ inputTokens: 12, outputTokens: 5 })
   })
 
   it('records a failed withResponse() call as an error step; the caller gets the SDK error', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => json(res, 500, { error: { message: 'failed with 500', type: 'server_error', code: null } })
-    const openai = client()
-    const caught = await trace({ prompt: 'raw' })(() =>
-      openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse())().catch((error: unknown) => error)
-    await flush()
+    server.handler = (_body, res) => json(res, 500, openAIErrorBody(500))
+    const openai = wrapped()
+    const { caught } = await failInTrace(() => openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse(), 'raw')
 
     expect(caught).toBeInstanceOf(OpenAI.InternalServerError)
-    expect(sink.traces[0]?.steps).toHaveLength(1)
-    expect(sink.traces[0]?.steps[0]).toMatchObject({ status: 'error', error: { type: 'InternalServerError' }, metadata: { status_code: 500 } })
-    expect(sink.traces[0]?.steps[0]?.incomplete).toBeUndefined()
+    const step = onlyStep(sink)
+    expectHttpErrorStep(step, 500)
+    expect(step?.incomplete).toBeUndefined()
   })
 
   it('records responses.create with its output text and usage', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => json(res, 200, {
+    server.handler = (_body, res) => json(res, 200, {
       id: 'resp_1', object: 'response', created_at: 1, model: 'gpt-4.1', status: 'completed',
       output: [{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Hi there', annotations: [] }] }],
       usage: { input_tokens: 9, output_tokens: 3, total_tokens: 12, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } },
     })
-    const openai = client()
+    const openai = wrapped()
     const text = await trace({ prompt: 'respond' })(async () => (await openai.responses.create({ model: 'gpt-4.1', input: 'Say hi' })).output_text)()
     await flush()
 
     expect(text).toBe('Hi there')
-    expect(sink.traces[0]?.steps[0]).toMatchObject({
+    expect(onlyStep(sink)).toMatchObject({
       name: 'openai.responses', kind: 'llm', model: 'gpt-4.1',
       input: { model: 'gpt-4.1', input: 'Say hi' },
       output: { output_text: 'Hi there', status: 'completed' },
@@ -169,8 +107,8 @@ describe('wrapOpenAI', () => {
 
   it('hands back the SDK stream, passes chunks through and records the assembled message', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => sse(res, streamChunks)
-    const openai = client()
+    server.handler = (_body, res) => sse(res, streamChunks, { done: true })
+    const openai = wrapped()
     let sawController = false
     const seen: string[] = []
     await trace({ prompt: 'stream' })(async () => {
@@ -182,8 +120,8 @@ describe('wrapOpenAI', () => {
 
     expect(sawController).toBe(true)
     expect(seen.join('')).toBe('Hello')
-    expect(requests.at(-1)).toMatchObject({ stream: true, stream_options: { include_usage: true } })
-    expect(sink.traces[0]?.steps[0]).toMatchObject({
+    expect(server.requests.at(-1)).toMatchObject({ stream: true, stream_options: { include_usage: true } })
+    expect(onlyStep(sink)).toMatchObject({
       name: 'openai.chat.completions', kind: 'llm', status: 'success', model: 'gpt-4o-mini',
       output: { role: 'assistant', content: 'Hello', finish_reason: 'stop' },
       usage: { inputTokens: 7, outputTokens: 2 },
@@ -193,8 +131,8 @@ describe('wrapOpenAI', () => {
 
   it('ends the step when iteration is broken off, with what had arrived', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => sse(res, streamChunks)
-    const openai = client()
+    server.handler = (_body, res) => sse(res, streamChunks, { done: true })
+    const openai = wrapped()
     await trace({ prompt: 'lazy' })(async () => {
       const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })
       const iterator = stream[Symbol.asyncIterator]()
@@ -205,14 +143,13 @@ describe('wrapOpenAI', () => {
     await flush()
 
     // broken off after one chunk: a success whose output is what had arrived
-    expect(sink.traces[0]?.steps[0]).toMatchObject({ status: 'success', output: { role: 'assistant', content: '' } })
-    expect(sink.traces[0]?.steps[0]?.incomplete).toBeUndefined()
+    expectEndedEarly(onlyStep(sink), { output: { role: 'assistant', content: '' } })
   })
 
   it('traces the first branch of tee() and leaves the other working', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => sse(res, streamChunks)
-    const openai = client()
+    server.handler = (_body, res) => sse(res, streamChunks, { done: true })
+    const openai = wrapped()
     const texts = await trace({ prompt: 'tee' })(async () => {
       const [left, right] = (await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })).tee()
       const read = async (stream: AsyncIterable<OpenAI.ChatCompletionChunk>): Promise<string> => {
@@ -225,24 +162,24 @@ describe('wrapOpenAI', () => {
     await flush()
 
     expect(texts).toEqual(['Hello', 'Hello'])
-    expect(sink.traces[0]?.steps[0]).toMatchObject({ status: 'success', output: { content: 'Hello' }, usage: { inputTokens: 7, outputTokens: 2 } })
+    expect(onlyStep(sink)).toMatchObject({ status: 'success', output: { content: 'Hello' }, usage: { inputTokens: 7, outputTokens: 2 } })
   })
 
   it('assembles streamed tool calls', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => sse(res, [
-      chunk({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'search', arguments: '' } }] }),
-      chunk({ tool_calls: [{ index: 0, function: { arguments: '{"q":' } }] }),
-      chunk({ tool_calls: [{ index: 0, function: { arguments: '"rag"}' } }] }),
-      chunk({}, 'tool_calls'),
-    ])
-    const openai = client()
+    server.handler = (_body, res) => sse(res, [
+      chatChunk({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'search', arguments: '' } }] }),
+      chatChunk({ tool_calls: [{ index: 0, function: { arguments: '{"q":' } }] }),
+      chatChunk({ tool_calls: [{ index: 0, function: { arguments: '"rag"}' } }] }),
+      chatChunk({}, 'tool_calls'),
+    ], { done: true })
+    const openai = wrapped()
     await trace({ prompt: 'tools' })(async () => {
       for await (const _ of await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })) { /* drain */ }
     })()
     await flush()
 
-    expect(sink.traces[0]?.steps[0]?.output).toEqual({
+    expect(onlyStep(sink)?.output).toEqual({
       role: 'assistant', content: null, finish_reason: 'tool_calls',
       tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'search', arguments: '{"q":"rag"}' } }],
     })
@@ -250,54 +187,40 @@ describe('wrapOpenAI', () => {
 
   it.each([429, 500])('records an HTTP %i as an error step and rethrows the SDK error object', async (status) => {
     const sink = useMemorySink()
-    handler = (_body, res) => json(res, status, { error: { message: `failed with ${status}`, type: 'server_error', code: null } })
-    const openai = client()
-    let inner: unknown
-    const caught = await trace({ prompt: 'fails' })(async () => {
-      try {
-        return await openai.chat.completions.create({ model: 'gpt-4o-mini', messages })
-      } catch (error) {
-        inner = error
-        throw error
-      }
-    })().catch((error: unknown) => error)
-    await flush()
+    server.handler = (_body, res) => json(res, status, openAIErrorBody(status))
+    const openai = wrapped()
+    const { caught, inner } = await failInTrace(() => openai.chat.completions.create({ model: 'gpt-4o-mini', messages }))
 
     expect(caught).toBe(inner)
     expect(caught).toBeInstanceOf(OpenAI.APIError)
     expect((caught as InstanceType<typeof OpenAI.APIError>).status).toBe(status)
-    expect(caught).toBeInstanceOf(status === 429 ? OpenAI.RateLimitError : OpenAI.InternalServerError)
-    expect(sink.traces[0]?.steps[0]).toMatchObject({
-      kind: 'llm', status: 'error', model: 'gpt-4o-mini',
-      error: { type: status === 429 ? 'RateLimitError' : 'InternalServerError', message: expect.stringContaining(`failed with ${status}`) },
-      metadata: { status_code: status },
-    })
-    expect(sink.traces[0]?.steps[0]?.usage).toBeUndefined()
+    expect(caught).toBeInstanceOf(openAIErrorClass(status))
+    const step = onlyStep(sink)
+    expectHttpErrorStep(step, status, { kind: 'llm', model: 'gpt-4o-mini' })
+    expect(step?.usage).toBeUndefined()
   })
 
   it('records a stream cut off mid-way as an error step; the caller gets the SDK error', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => sse(res, streamChunks.slice(0, 2), { cut: true })
-    const openai = client()
+    server.handler = (_body, res) => sse(res, streamChunks.slice(0, 2), { cut: true })
+    const openai = wrapped()
     const seen: string[] = []
-    const caught = await trace({ prompt: 'cut' })(async () => {
+    const { caught } = await failInTrace(async () => {
       const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })
       for await (const part of stream) seen.push(part.choices[0]?.delta.content ?? '')
-    })().catch((error: unknown) => error)
-    await flush()
+    }, 'cut')
 
     // undici's TypeError('terminated'), from Node's realm rather than the test's
     expect((caught as Error).message).toEqual(expect.any(String))
     expect(seen).toEqual(['', 'Hel'])
-    const step = sink.traces[0]?.steps[0]
-    expect(step).toMatchObject({ status: 'error', error: { message: (caught as Error).message }, metadata: { partial_output: { content: 'Hel' } } })
+    expect(onlyStep(sink)).toMatchObject({ status: 'error', error: { message: (caught as Error).message }, metadata: { partial_output: { content: 'Hel' } } })
     expect(sink.traces[0]?.status).toBe('error')
   })
 
   it.each([undefined, 'float' as const])('records embeddings.create (encoding_format %s) as an embedding step with counts and usage', async (encodingFormat) => {
     const sink = useMemorySink()
     const vectors = [[0.5, -0.25, 1], [0, 0.125, -1]]
-    handler = (body, res) => json(res, 200, {
+    server.handler = (body, res) => json(res, 200, {
       object: 'list', model: 'text-embedding-3-small',
       data: vectors.map((vector, index) => ({
         object: 'embedding', index,
@@ -306,16 +229,11 @@ describe('wrapOpenAI', () => {
       usage: { prompt_tokens: 8, total_tokens: 8 },
     })
     const params = { model: 'text-embedding-3-small', input: ['What is RAG?', 'retrieval'], ...(encodingFormat === undefined ? {} : { encoding_format: encodingFormat }) }
-    const expected = await new OpenAI({ apiKey: 'sk-test-key', baseURL, maxRetries: 0 }).embeddings.create(params)
-
-    const openai = client()
-    const got = await trace({ prompt: 'embed' })(() => openai.embeddings.create(params))()
-    await flush()
+    const { expected, got } = await plainThenTraced(clients, 'embed', (openai) => openai.embeddings.create(params))
 
     expect(got).toEqual(expected)
     expect(got.data.map((item) => item.embedding)).toEqual(vectors)
-    expect(sink.traces[0]?.steps).toHaveLength(1)
-    expect(sink.traces[0]?.steps[0]).toMatchObject({
+    expect(onlyStep(sink)).toMatchObject({
       name: 'openai.embeddings', kind: 'embedding', status: 'success', model: 'text-embedding-3-small',
       input: params,
       output: { embeddings: 2, dimensions: 3 },
@@ -326,19 +244,18 @@ describe('wrapOpenAI', () => {
 
   it('records a failed embeddings.create as an error step with the status code', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => json(res, 429, { error: { message: 'failed with 429', type: 'rate_limit', code: null } })
-    const openai = client()
-    const caught = await trace({ prompt: 'embed' })(() => openai.embeddings.create({ model: 'text-embedding-3-small', input: 'What is RAG?' }))().catch((error: unknown) => error)
-    await flush()
+    server.handler = (_body, res) => json(res, 429, openAIErrorBody(429))
+    const openai = wrapped()
+    const { caught } = await failInTrace(() => openai.embeddings.create({ model: 'text-embedding-3-small', input: 'What is RAG?' }), 'embed')
 
     expect(caught).toBeInstanceOf(OpenAI.RateLimitError)
-    expect(sink.traces[0]?.steps[0]).toMatchObject({ kind: 'embedding', status: 'error', error: { type: 'RateLimitError' }, metadata: { status_code: 429 } })
+    expectHttpErrorStep(onlyStep(sink), 429, { kind: 'embedding' })
   })
 
   it('runs unrecorded outside a trace', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => json(res, 200, completion)
-    const answer = await client().chat.completions.create({ model: 'gpt-4o-mini', messages })
+    server.handler = (_body, res) => json(res, 200, completion)
+    const answer = await wrapped().chat.completions.create({ model: 'gpt-4o-mini', messages })
     await flush()
 
     expect(answer.choices[0]?.message.content).toBe('RAG is retrieval.')
@@ -347,8 +264,8 @@ describe('wrapOpenAI', () => {
 
   it('returns the same client and wraps it only once', async () => {
     const sink = useMemorySink()
-    handler = (_body, res) => json(res, 200, completion)
-    const openai = new OpenAI({ apiKey: 'sk-test-key', baseURL, maxRetries: 0 })
+    server.handler = (_body, res) => json(res, 200, completion)
+    const openai = plain()
     expect(wrapOpenAI(wrapOpenAI(openai))).toBe(openai)
     await trace({ prompt: 'once' })(() => openai.chat.completions.create({ model: 'gpt-4o-mini', messages }))()
     await flush()
