@@ -23,15 +23,17 @@ export interface OtlpSinkOptions {
   readonly url?: string
   /** Extra request headers (an API key, a tenant). Values are never printed. They override the environment's. @default OTEL_EXPORTER_OTLP_TRACES_HEADERS, else OTEL_EXPORTER_OTLP_HEADERS (`k=v,k2=v2`, URL-decoded) */
   readonly headers?: Readonly<Record<string, string>>
-  /** The OTLP/HTTP encoding. @default "http/protobuf" */
+  /** The OTLP/HTTP encoding (`grpc` is not supported). @default OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else "http/protobuf" */
   readonly protocol?: 'http/protobuf' | 'http/json'
   /**
    * The time budget of one export (OpenTelemetry's `timeoutMillis`): a request without an answer for
    * this long is abandoned, and the exporter starts no retry of its own that would begin after it.
    * Keep it below the export queue's `attemptTimeoutMs`.
-   * @default 10000
+   * @default OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, else OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds), else 10000
    */
   readonly timeoutMs?: number
+  /** Request body compression. @default OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, else OTEL_EXPORTER_OTLP_COMPRESSION, else "none" */
+  readonly compression?: 'gzip' | 'none'
 }
 
 /** What an `otlpSink()` delivered, in trace documents. @category sinks */
@@ -61,9 +63,10 @@ export interface OtlpSink extends Sink {
  * (`chat {model}` for `llm` steps, `execute_tool {name}` for the others) plus `tracellm.*` attributes.
  *
  * Requests go through OpenTelemetry's own exporter, which retries 429, 502, 503, 504, timeouts and
- * network errors itself, waiting as `Retry-After` asks, within `timeoutMs`. When it gives up on such a
- * failure the write rejects with an error carrying `retryable: true`, so the export queue tries again
- * later; documents already accepted are not sent again. A 413 splits the batch in two halves, each
+ * network errors itself, waiting as `Retry-After` asks, within `timeoutMs`. What it gives up on is
+ * dropped, as OpenTelemetry's own exporters do: the export queue does not start the exporter's whole
+ * retry sequence again (which would hold the process for `timeoutMs` each time when a collector is
+ * down). Documents already accepted are not sent again. A 413 splits the batch in two halves, each
  * sent once, and a half refused with 413 again is dropped (a body over 20 MiB is split before it is
  * sent, down to single traces). Any other status drops the batch without retry. Drops are counted in
  * `stats()` and warned about once per cause (`TracellmWarning`, code `TRACELLM_OTLP`); a partial
@@ -130,6 +133,10 @@ export function otlpSink(options: OtlpSinkOptions = {}): OtlpSink {
       if (outcome.partial !== undefined) warn('partial', 'tracellm: ' + label + ' partial success: ' + outcome.partial)
       return
     }
+    if (outcome.kind === 'gave-up') {
+      drop(docs, 'gave-up', 'the exporter gave up after its retries (' + outcome.message + ').')
+      return
+    }
     if (outcome.kind === 'retryable') throw exportError(outcome.message, true, outcome.cause)
     if (outcome.kind === 'failed') {
       drop(docs, 'failed', 'the export failed and is not retried (' + outcome.message + ').')
@@ -176,9 +183,10 @@ interface Settings {
   readonly headers: Readonly<Record<string, string>>
   readonly protocol: 'http/protobuf' | 'http/json'
   readonly timeoutMs: number
+  readonly compression: 'gzip' | 'none'
 }
 
-const OPTION_KEYS = new Set(['url', 'headers', 'protocol', 'timeoutMs'])
+const OPTION_KEYS = new Set(['url', 'headers', 'protocol', 'timeoutMs', 'compression'])
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const DEFAULT_URL = 'http://localhost:4318/v1/traces'
 const DEFAULT_TIMEOUT_MS = 10_000
@@ -194,12 +202,19 @@ export function checkOptions(options: OtlpSinkOptions, env: NodeJS.ProcessEnv): 
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) throw new TypeError('Unknown `otlpSink` option `' + key + '`.')
   }
-  const protocol: unknown = options.protocol ?? 'http/protobuf'
-  if (protocol !== 'http/protobuf' && protocol !== 'http/json') throw new TypeError('Expected `protocol` to be "http/protobuf" or "http/json".')
-  const timeoutMs: unknown = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw new TypeError('Expected `timeoutMs` to be an integer from 1 to ' + MAX_TIMEOUT_MS + '.')
+  // an option wins over the environment; a TRACES_ variable over the general one
+  const [protocol, protocolSource] = setting(options.protocol, '`protocol`', env, 'PROTOCOL', 'http/protobuf')
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    const grpc = protocol === 'grpc' ? ' (otlpSink speaks OTLP over HTTP; a collector takes it on port 4318)' : ''
+    throw new TypeError('Expected ' + protocolSource + ' to be "http/protobuf" or "http/json"' + grpc + '.')
   }
+  const [timeoutValue, timeoutSource] = setting(options.timeoutMs, '`timeoutMs`', env, 'TIMEOUT', DEFAULT_TIMEOUT_MS)
+  const timeoutMs = typeof timeoutValue === 'string' && /^\d+$/.test(timeoutValue.trim()) ? Number(timeoutValue.trim()) : timeoutValue
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new TypeError('Expected ' + timeoutSource + ' to be an integer from 1 to ' + MAX_TIMEOUT_MS + ' (milliseconds).')
+  }
+  const [compression, compressionSource] = setting(options.compression, '`compression`', env, 'COMPRESSION', 'none')
+  if (compression !== 'gzip' && compression !== 'none') throw new TypeError('Expected ' + compressionSource + ' to be "gzip" or "none".')
 
   const [rawUrl, source] = endpointOf(options.url, env)
   let parsed: URL
@@ -233,7 +248,20 @@ export function checkOptions(options: OtlpSinkOptions, env: NodeJS.ProcessEnv): 
     parsed.password = ''
   }
   const shownUrl = parsed.origin + parsed.pathname + (parsed.search === '' ? '' : '?***')
-  return { url: parsed.href, shownUrl, headers, protocol, timeoutMs }
+  return { url: parsed.href, shownUrl, headers, protocol, timeoutMs, compression }
+}
+
+/**
+ * An option's value and where it came from: the option when given, else `OTEL_EXPORTER_OTLP_TRACES_<name>`,
+ * else `OTEL_EXPORTER_OTLP_<name>` (a blank variable counts as unset), else the default.
+ */
+function setting(option: unknown, label: string, env: NodeJS.ProcessEnv, name: string, fallback: unknown): [unknown, string] {
+  if (option !== undefined) return [option, label]
+  for (const variable of ['OTEL_EXPORTER_OTLP_TRACES_' + name, 'OTEL_EXPORTER_OTLP_' + name]) {
+    const value = env[variable]?.trim()
+    if (value !== undefined && value !== '') return [value, variable]
+  }
+  return [fallback, label]
 }
 
 function endpointOf(url: unknown, env: NodeJS.ProcessEnv): [string, string] {
@@ -287,6 +315,8 @@ type Outcome =
   /** A status the exporter does not retry (neither 2xx nor 429, 502, 503, 504), with the start of the body. */
   | { readonly kind: 'status'; readonly status: number; readonly detail: string }
   /** A 429, 502, 503, 504, a timeout or a network error, still failing when the exporter stopped retrying. */
+  | { readonly kind: 'gave-up'; readonly message: string }
+  /** An export that did not settle, or found the exporter busy: worth trying again later. */
   | { readonly kind: 'retryable'; readonly message: string; readonly cause: unknown }
   /** Anything else the exporter gave up on at once (a TLS error, an oversized response). */
   | { readonly kind: 'failed'; readonly message: string }
@@ -326,7 +356,7 @@ function createExporter(otel: Otel, settings: Settings): Exporter {
       headers: async () => ({ ...headers }),
       timeoutMillis: settings.timeoutMs,
       concurrencyLimit: CONCURRENCY_LIMIT,
-      compression: 'none',
+      compression: settings.compression,
       agentFactory: otel.httpAgentFactoryFromOptions({ keepAlive: true }),
     },
     serializer,
@@ -368,10 +398,10 @@ function outcomeOf(result: ExportResult, response: IExportTraceServiceResponse |
   const { name, message, code, data } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; message?: unknown; code?: unknown; data?: unknown }
   if (name === 'OTLPExporterError') {
     if (typeof code === 'number') return { kind: 'status', status: code, detail: typeof data === 'string' ? data : '' }
-    return { kind: 'retryable', message: 'The OTLP receiver still answered 429, 502, 503 or 504 when the exporter stopped retrying (timeoutMs ' + timeoutMs + ').', cause: error }
+    return { kind: 'gave-up', message: 'the receiver still answered 429, 502, 503 or 504 when the exporter stopped retrying (timeoutMs ' + timeoutMs + ')' }
   }
-  if (message === 'Request timed out') return { kind: 'retryable', message: 'The OTLP request timed out after ' + timeoutMs + ' ms.', cause: error }
-  if (typeof code === 'string' && RETRYABLE_CODES.has(code)) return { kind: 'retryable', message: 'The OTLP request failed (' + code + '): ' + String(message), cause: error }
+  if (message === 'Request timed out') return { kind: 'gave-up', message: 'the request timed out after ' + timeoutMs + ' ms' }
+  if (typeof code === 'string' && RETRYABLE_CODES.has(code)) return { kind: 'gave-up', message: code + ': ' + String(message) }
   if (message === 'Concurrent export limit reached') return { kind: 'retryable', message: 'The OTLP exporter has ' + CONCURRENCY_LIMIT + ' exports running.', cause: error }
   return { kind: 'failed', message: error === undefined ? 'no error given' : messageOf(error) }
 }

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jes
 import { execFile } from 'node:child_process'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { gunzipSync } from 'node:zlib'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
@@ -32,6 +33,8 @@ interface Answer {
   readonly status: number
   readonly headers?: Record<string, string>
   readonly body?: string
+  /** Answers only once the test calls the function this is given. */
+  readonly hold?: (release: () => void) => void
 }
 
 let server: Server
@@ -47,8 +50,10 @@ beforeAll(async () => {
     req.on('end', () => {
       const request = { url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) }
       received.push(request)
-      const { status, headers = {}, body = '' } = answer(request)
-      res.writeHead(status, headers).end(body)
+      const { status, headers = {}, body = '', hold } = answer(request)
+      const respond = (): void => void res.writeHead(status, headers).end(body)
+      if (hold === undefined) respond()
+      else hold(respond)
     })
   })
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
@@ -357,45 +362,50 @@ describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
     expect(sink.stats()).toEqual({ sent: 1, dropped: 0 })
   })
 
-  it('stops at once when Retry-After outlasts timeoutMs, and rejects as retryable without the status', async () => {
+  it('drops the batch at once when Retry-After outlasts timeoutMs, counted and warned', async () => {
+    const warnings = silenceWarnings()
     answer = () => ({ status: 429, headers: { 'retry-after': '3600' } })
     const sink = otlpSink({ url, timeoutMs: 2000 })
-    const caught = await Promise.resolve(sink.write(Object.freeze([makeDocument()]))).catch((error: unknown) => error)
+    await sink.write(Object.freeze([makeDocument()]))
     expect(received).toHaveLength(1)
-    expect(caught).toMatchObject({ name: 'OtlpExportError', retryable: true, message: expect.stringMatching(/429, 502, 503 or 504/) })
-    // OpenTelemetry's delegate reports neither the status nor the Retry-After of a retryable failure
-    expect(caught).not.toHaveProperty('retryAfterMs')
-    expect(caught).not.toHaveProperty('status')
-    expect(sink.stats()).toEqual({ sent: 0, dropped: 0 })
+    expect(sink.stats()).toEqual({ sent: 0, dropped: 1 })
+    expect(warnings.mock.calls[0]?.[0]).toMatch(/gave up after its retries \(the receiver still answered 429, 502, 503 or 504/)
   })
 
-  it('lets the export queue retry a batch the exporter gave up on', async () => {
+  it('does not let the export queue start the exporter over: a batch it gave up on is dropped once', async () => {
+    const warnings = silenceWarnings()
     answer = () => (received.length === 1 ? { status: 503 } : { status: 200 })
     // 50 ms leave the exporter no time for a retry of its own (its first backoff is at least 800 ms)
     const sink = otlpSink({ url, timeoutMs: 50 })
     configure({ sinks: [sink], queue: { retry: { initialDelayMs: 10, maxDelayMs: 10 } } })
     trace({ prompt: 'flaky' })(() => 'ok')()
-    const report = await flush()
-    expect(report).toMatchObject({ flushed: 1, dropped: 0 })
-    expect(received).toHaveLength(2)
-    expect(sink.stats()).toEqual({ sent: 1, dropped: 0 })
+    await flush()
+    // at most the exporter's own 5 retries per batch (RELIABILITY G8), never the queue's on top of them
+    expect(received).toHaveLength(1)
+    expect(sink.stats()).toEqual({ sent: 0, dropped: 1 })
+    expect(warnings.mock.calls.map(([message]) => String(message)).filter((message) => message.includes('gave up'))).toHaveLength(1)
   })
 
-  it('rejects a network error and a timeout as retryable', async () => {
+  it('drops a network error and a timeout once the exporter gave up, counted and warned', async () => {
+    const warnings = silenceWarnings()
     const closed = createServer()
     await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done))
     const port = (closed.address() as AddressInfo).port
     await new Promise((done) => closed.close(done))
     const refused = otlpSink({ url: `http://127.0.0.1:${port}/v1/traces`, timeoutMs: 100 })
-    await expect(refused.write([makeDocument()])).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('ECONNREFUSED') })
+    await refused.write([makeDocument()])
+    expect(refused.stats()).toEqual({ sent: 0, dropped: 1 })
 
     const hanging = createServer(() => undefined)   // never answers
     await new Promise<void>((done) => hanging.listen(0, '127.0.0.1', done))
     const slow = otlpSink({ url: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/v1/traces`, timeoutMs: 100 })
-    await expect(slow.write([makeDocument()])).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('timed out') })
+    await slow.write([makeDocument()])
     hanging.closeAllConnections()
     await new Promise((done) => hanging.close(done))
-    expect(refused.stats()).toEqual({ sent: 0, dropped: 0 })
+    expect(slow.stats()).toEqual({ sent: 0, dropped: 1 })
+    const messages = warnings.mock.calls.map(([message]) => String(message))
+    expect(messages.some((message) => message.includes('ECONNREFUSED'))).toBe(true)
+    expect(messages.some((message) => message.includes('timed out after 100 ms'))).toBe(true)
   })
 
   it('drops a 400 without retrying, with one warning for repeated failures', async () => {
@@ -461,21 +471,23 @@ describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
   })
 
   it('does not send a document again when the queue retries a half-delivered batch', async () => {
-    let calls = 0
-    // [first second] → 413; [first] accepted; [second] → 503, so the write rejects
+    // [first second] → 413; [first] accepted; [second] never settles, so the queue's attempt times out
+    const stalled: Array<() => void> = []
     answer = (request) => {
       const [first, second] = [request.body.includes('first'), request.body.includes('second')]
       if (first && second) return { status: 413 }
-      return second && ++calls === 1 ? { status: 503 } : { status: 200 }
+      return second && stalled.length === 0 ? { status: 200, hold: (release) => stalled.push(release) } : { status: 200 }
     }
-    const sink = otlpSink({ url, protocol: 'http/json', timeoutMs: 50 })
+    const sink = otlpSink({ url, protocol: 'http/json', timeoutMs: 5000 })
     const batch: ReadonlyArray<TraceDocument> = Object.freeze([makeDocument({ prompt: 'first' }), makeDocument({ prompt: 'second' })])
-    silenceWarnings()
-    await expect(sink.write(batch)).rejects.toMatchObject({ retryable: true })
+    const firstWrite = sink.write(batch)
+    await until(() => stalled.length === 1)
+    expect(received.map(rootNames)).toEqual([['first', 'second'], ['first'], ['second']])
+    // the queue gave up waiting and writes the batch again: it waits for the first write, then sends nothing
+    const secondWrite = sink.write(batch)
+    stalled[0]?.()
+    await Promise.all([firstWrite, secondWrite])
     expect(received).toHaveLength(3)
-    received.length = 0
-    await sink.write(batch)
-    expect(received.map(rootNames)).toEqual([['second']])
     expect(sink.stats()).toEqual({ sent: 2, dropped: 0 })
   })
 
@@ -512,6 +524,33 @@ describe('otlpSink: configuration', () => {
     expect(checkOptions({ url: 'http://given:4318/v1/traces' }, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other:4318' }).url).toBe('http://given:4318/v1/traces')
     const settings = checkOptions({ headers: { 'X-Tenant': 'b' } }, { OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20abc, x-tenant=a' })
     expect(settings.headers).toEqual({ authorization: 'Bearer abc', 'x-tenant': 'b' })
+  })
+
+  it('reads the protocol, timeout and compression from the OTEL_EXPORTER_OTLP_* variables, TRACES_ first, options over both', () => {
+    const env = { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TIMEOUT: '2500', OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' }
+    expect(checkOptions({}, env)).toMatchObject({ protocol: 'http/json', timeoutMs: 2500, compression: 'gzip' })
+    expect(checkOptions({}, { ...env, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: ' 700 ', OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'none' }))
+      .toMatchObject({ protocol: 'http/protobuf', timeoutMs: 700, compression: 'none' })
+    expect(checkOptions({ protocol: 'http/protobuf', timeoutMs: 50, compression: 'none' }, env)).toMatchObject({ protocol: 'http/protobuf', timeoutMs: 50, compression: 'none' })
+    expect(checkOptions({}, { OTEL_EXPORTER_OTLP_TIMEOUT: '  ' })).toMatchObject({ protocol: 'http/protobuf', timeoutMs: 10_000, compression: 'none' })
+  })
+
+  it('names the variable that holds a bad protocol, timeout or compression', () => {
+    expect(() => checkOptions({}, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL .*OTLP over HTTP/)
+    expect(() => checkOptions({}, { OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '10s' })).toThrow(/OTEL_EXPORTER_OTLP_TRACES_TIMEOUT/)
+    expect(() => checkOptions({}, { OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli' })).toThrow(/OTEL_EXPORTER_OTLP_COMPRESSION/)
+    expect(() => otlpSink({ compression: 'zstd' as never })).toThrow(/`compression`/)
+  })
+
+  it('sends a gzip body with compression: "gzip", which decodes to the same request', async () => {
+    const doc = makeDocument()
+    await otlpSink({ url, protocol: 'http/json' }).write(Object.freeze([doc]))
+    await otlpSink({ url, protocol: 'http/json', compression: 'gzip' }).write(Object.freeze([doc]))
+
+    const [plain, zipped] = received as [Received, Received]
+    expect(plain.headers['content-encoding']).toBeUndefined()
+    expect(zipped.headers['content-encoding']).toBe('gzip')
+    expect(JSON.parse(gunzipSync(zipped.body).toString('utf8'))).toEqual(JSON.parse(plain.body.toString('utf8')))
   })
 
   it('sends the environment headers and URL credentials, and never shows them', async () => {
@@ -560,12 +599,32 @@ describe('otlpSink: loading', () => {
       "const { otlpSink } = await import('./dist/sinks/otlp.js')",
       `const sink = otlpSink({ url: ${JSON.stringify(url)}, timeoutMs: 2000 })`,
       `await sink.write([${JSON.stringify(makeDocument())}])`,
-      `const refused = await otlpSink({ url: ${JSON.stringify(refusedUrl)}, timeoutMs: 100 }).write([${JSON.stringify(makeDocument())}]).then(() => 'sent', (e) => e.retryable)`,
-      "console.log(JSON.stringify({ stats: sink.stats(), refused }))",
+      `const refused = otlpSink({ url: ${JSON.stringify(refusedUrl)}, timeoutMs: 100 })`,
+      `await refused.write([${JSON.stringify(makeDocument())}])`,
+      "console.log(JSON.stringify({ stats: sink.stats(), refused: refused.stats() }))",
     ].join('\n')
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], { cwd: ROOT, timeout: 15_000 })
-    expect(JSON.parse(stdout)).toEqual({ stats: { sent: 1, dropped: 0 }, refused: true })
+    expect(JSON.parse(stdout)).toEqual({ stats: { sent: 1, dropped: 0 }, refused: { sent: 0, dropped: 1 } })
     expect(received).toHaveLength(1)
+  })
+
+  it('lets a traced program exit when the collector is down, the queue flushing at exit included', async () => {
+    // the whole pipeline at exit: beforeExit flushes, the exporter retries within timeoutMs, gives up,
+    // and nothing starts it over (execFile's timeout is the hang check: the child would otherwise be
+    // held by the exporter's retry timers once per queue retry)
+    const closed = createServer()
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done))
+    const refusedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/v1/traces`
+    await new Promise((done) => closed.close(done))
+    const script = [
+      "const { configure, otlpSink, trace } = await import('./dist/index.js')",
+      `const sink = otlpSink({ url: ${JSON.stringify(refusedUrl)}, timeoutMs: 1500 })`,
+      'configure({ sinks: [sink] })',
+      "await trace({ prompt: 'p' })(async () => 1)()",
+      "process.on('exit', () => console.log(JSON.stringify(sink.stats())))",
+    ].join('\n')
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], { cwd: ROOT, timeout: 15_000 })
+    expect(JSON.parse(stdout)).toEqual({ sent: 0, dropped: 1 })
   })
 
   it('does not load any @opentelemetry package on import, only on the first write', async () => {
