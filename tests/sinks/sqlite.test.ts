@@ -14,7 +14,7 @@ import { MIGRATIONS, openSqliteStore, sqliteSink } from '../../src/sinks/sqlite.
 import { openStore } from '../../src/store/open-store.js'
 import { runSinkContract } from '../contracts/sink.contract.js'
 import { runStoreContract } from '../contracts/store.contract.js'
-import { makeDocument, makeDocuments, makeStep, stepIdOf } from '../helpers/documents.js'
+import { makeDocument, makeDocuments, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
 import { spyWarnings } from '../helpers/memory.js'
 
 let dirs: string[] = []
@@ -101,6 +101,39 @@ describe('sqliteSink', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length)
     db.close()
+  })
+
+  it('migrates an existing file on a worker thread: the event loop keeps turning meanwhile', async () => {
+    // 1 500 version-1 traces of ~10 KiB: the table rebuild takes a while, on the main thread in one go
+    const db = new Database(file)
+    db.exec(MIGRATIONS[0] as string)
+    db.pragma('user_version = 1')
+    const insert = db.prepare('INSERT INTO traces VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?)')
+    const payload = 'x'.repeat(10_000)
+    db.transaction(() => {
+      for (let index = 0; index < 1500; index++) {
+        const doc = makeDocument({ traceId: traceIdOf(0x9000 + index), input: [payload], steps: [] })
+        insert.run(doc.traceId, doc.project, doc.environment, doc.prompt, doc.status, doc.startedAt, doc.endedAt, doc.durationMs, '[]', JSON.stringify(toWire(doc)))
+      }
+    })()
+    db.close()
+    let turns = 0
+    let turning = true
+    const turn = (): void => {
+      turns++
+      if (turning) setImmediate(turn)
+    }
+    setImmediate(turn)
+
+    const sink = sqliteSink({ path: file })
+    await sink.write([makeDocument()])
+    turning = false
+    sink.close()
+
+    expect(query<{ v: number }>(file, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: MIGRATIONS.length }])
+    expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM traces')).toEqual([{ n: 1501 }])
+    // a migration on the main thread would run in one turn: the write would span a handful of them
+    expect(turns).toBeGreaterThan(100)
   })
 
   it('migrates a version-1 file: its traces stay readable and continued traces can then share their id', async () => {
