@@ -1,5 +1,7 @@
 // otelSink through a real BasicTracerProvider (sdk-trace-base v2), observed with InMemorySpanExporter.
 import { afterEach, describe, expect, it, jest } from '@jest/globals'
+import { context as otelContext, trace as otelTrace } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { traceTool } from '../../src/combinators/trace-tool.js'
 import { trace } from '../../src/combinators/trace.js'
@@ -106,6 +108,34 @@ describe('otelSink', () => {
     expect(root?.parentSpanContext).toMatchObject({ traceId: doc.traceId, spanId: stepIdOf(0xcc), isRemote: true })
     expect(step?.parentSpanContext?.spanId).toBe(root?.spanContext().spanId)
     expect(step?.spanContext().traceId).toBe(doc.traceId)
+  })
+
+  it("nests a trace started inside the app's active span under that span, in the app's own exporter", async () => {
+    const { provider, exporter } = setup()
+    otelContext.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+    otelTrace.setGlobalTracerProvider(provider)
+    try {
+      configure({ sinks: [otelSink({ tracerProvider: provider })] })
+      const search = traceTool({ name: 'search', kind: 'retriever' })(async (q: string) => [q])
+      const answer = trace({ prompt: 'answer' })(async (q: string) => (await search(q)).length)
+
+      const request = await otelTrace.getTracer('app').startActiveSpan('GET /answer', async (span) => {
+        await answer('What is RAG?')
+        span.end()
+        return span.spanContext()
+      })
+      await flush()
+
+      const spans = exporter.getFinishedSpans()
+      const root = spans.find((span) => span.name === 'answer')
+      const step = spans.find((span) => span.name === 'execute_tool search')
+      expect(spans.map((span) => span.spanContext().traceId)).toEqual(spans.map(() => request.traceId))
+      expect(root?.parentSpanContext?.spanId).toBe(request.spanId)
+      expect(step?.parentSpanContext?.spanId).toBe(root?.spanContext().spanId)
+    } finally {
+      otelTrace.disable()
+      otelContext.disable()
+    }
   })
 
   it('rejects the write when the provider throws, and does not emit a document twice', async () => {
