@@ -223,9 +223,9 @@ function buildProgram(io: CliIo, state: RunState): Command {
         if (!resolved.includes(full)) resolved.push(full)
       }
       // an id names a trace: every document stored under it (one per service it crossed)
-      const byId = new Map<string, ReadonlyArray<TraceDocument>>()
-      for (const id of resolved) byId.set(id, await getDocuments(store, id, db))
-      const total = resolved.length > 0 ? [...byId.values()].reduce((sum, docs) => sum + docs.length, 0) : await store.count(filters)
+      let total = 0
+      if (resolved.length === 0) total = await store.count(filters)
+      else for (const id of resolved) total += await store.count({ idPrefix: id })
       const target = options.out === undefined ? undefined : await openExportFile(options.out)
       const sink: OutputStream = target?.stream ?? io.stdout
       const progress = total > PROGRESS_THRESHOLD && io.stderr.isTTY === true ? progressBar(io.stderr, total, 'export') : undefined
@@ -238,7 +238,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
           progress?.update(count)
         }
         if (resolved.length > 0) {
-          for (const docs of byId.values()) for (const doc of docs) await emit(doc)
+          for (const id of resolved) for (const doc of await getDocuments(store, id, db)) await emit(doc)
         } else {
           for await (const doc of everyTrace(store, filters)) await emit(doc)
         }
@@ -547,14 +547,13 @@ async function withStore<T>(db: string, use: (store: TraceStore) => Promise<T>):
 /** A full trace id for `id` (a full id, or a prefix that matches exactly one trace). */
 async function resolveId(store: TraceStore, id: string, db: string): Promise<string> {
   if (id.length === 32) return id
-  const page = await store.list({ idPrefix: id, limit: 2 })
-  const [first] = page.items
+  const [first] = (await store.list({ idPrefix: id, limit: 1 })).items
   if (first === undefined) throw new CliError(`no trace with an id starting with ${id} in ${displayDb(db)}`)
   // the documents of one trace continued across services share its id: only other ids are ambiguous
   const matching = await store.count({ idPrefix: id })
   const mine = matching === 1 ? 1 : await store.count({ idPrefix: first.traceId })
   if (matching > mine) {
-    const other = (await store.list({ idPrefix: id, limit: mine + 1 })).items.find((item) => item.traceId !== first.traceId)
+    const other = (await store.list({ idPrefix: id, limit: Math.min(mine + 1, MAX_LIMIT) })).items.find((item) => item.traceId !== first.traceId)
     const shown = [first, ...(other === undefined ? [] : [other])].map((item) => `${item.traceId} (${formatLocalTime(item.startedAt)})`)
     const more = matching > mine + 1 ? ', …' : ''
     throw new CliError(`ambiguous id ${id}: matches ${shown.join(', ')}${more}; give more characters`)
