@@ -563,7 +563,9 @@ function migrate(db: BetterSqlite3.Database): void {
  * reports why it cannot.
  */
 async function migrateOffThread(file: string, busyTimeoutMs: number): Promise<void> {
-  if (headerVersion(file) >= MIGRATIONS.length) return
+  // no database there yet (its tables are made in no time), or one already up to date
+  const version = headerVersion(file)
+  if (version === undefined || version >= MIGRATIONS.length) return
   await new Promise<void>((resolve) => {
     try {
       const worker = new Worker(MIGRATE_WORKER, {
@@ -578,15 +580,18 @@ async function migrateOffThread(file: string, busyTimeoutMs: number): Promise<vo
   })
 }
 
-/** `PRAGMA user_version` as the file's header holds it (big-endian at offset 60); 0 for a new or unreadable file. */
-function headerVersion(file: string): number {
+/**
+ * `PRAGMA user_version` as the file's header holds it (big-endian at offset 60); undefined when there is
+ * no SQLite database there (no file, an empty one, something else: the main thread reports those).
+ */
+function headerVersion(file: string): number | undefined {
   let fd: number | undefined
   try {
     fd = openSync(file, 'r')
     const header = Buffer.alloc(64)
-    return readSync(fd, header, 0, 64, 0) === 64 && header.toString('latin1', 0, 15) === 'SQLite format 3' ? header.readUInt32BE(60) : 0
+    return readSync(fd, header, 0, 64, 0) === 64 && header.toString('latin1', 0, 15) === 'SQLite format 3' ? header.readUInt32BE(60) : undefined
   } catch {
-    return 0
+    return undefined
   } finally {
     if (fd !== undefined) closeSync(fd)
   }
