@@ -86,6 +86,20 @@ function useFakeTimers(): { retryScheduled(): boolean } {
 }
 
 /** Lets real I/O run until `condition` holds. */
+/** An OTLP URL on loopback where nothing listens: connecting to it is refused at once. */
+async function refusedOtlpUrl(): Promise<string> {
+  const closed = createServer()
+  await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done))
+  const port = (closed.address() as AddressInfo).port
+  await new Promise((done) => closed.close(done))
+  return `http://127.0.0.1:${port}/v1/traces`
+}
+
+/** Runs `script` as an ES module in a child Node from the package root (dist/ as users run it); its timeout is the hang check. */
+function runModule(script: string): Promise<{ stdout: string; stderr: string }> {
+  return promisify(execFile)(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], { cwd: ROOT, timeout: 15_000 })
+}
+
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve))
 }
@@ -388,11 +402,7 @@ describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
 
   it('drops a network error and a timeout once the exporter gave up, counted and warned', async () => {
     const warnings = silenceWarnings()
-    const closed = createServer()
-    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done))
-    const port = (closed.address() as AddressInfo).port
-    await new Promise((done) => closed.close(done))
-    const refused = otlpSink({ url: `http://127.0.0.1:${port}/v1/traces`, timeoutMs: 100 })
+    const refused = otlpSink({ url: await refusedOtlpUrl(), timeoutMs: 100 })
     await refused.write([makeDocument()])
     expect(refused.stats()).toEqual({ sent: 0, dropped: 1 })
 
@@ -590,10 +600,7 @@ describe('otlpSink: loading', () => {
   it('lets the process exit on its own after writes, with no unhandled rejection', async () => {
     // dist/, as a user runs it: an idle keep-alive connection, the guard timer or a failed export
     // must not keep the event loop busy (execFile would wait for the child until its timeout)
-    const closed = createServer()
-    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done))
-    const refusedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/v1/traces`
-    await new Promise((done) => closed.close(done))
+    const refusedUrl = await refusedOtlpUrl()
     const script = [
       "process.on('unhandledRejection', () => { process.exitCode = 3 })",
       "const { otlpSink } = await import('./dist/sinks/otlp.js')",
@@ -603,7 +610,7 @@ describe('otlpSink: loading', () => {
       `await refused.write([${JSON.stringify(makeDocument())}])`,
       "console.log(JSON.stringify({ stats: sink.stats(), refused: refused.stats() }))",
     ].join('\n')
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], { cwd: ROOT, timeout: 15_000 })
+    const { stdout } = await runModule(script)
     expect(JSON.parse(stdout)).toEqual({ stats: { sent: 1, dropped: 0 }, refused: { sent: 0, dropped: 1 } })
     expect(received).toHaveLength(1)
   })
@@ -612,10 +619,7 @@ describe('otlpSink: loading', () => {
     // the whole pipeline at exit: beforeExit flushes, the exporter retries within timeoutMs, gives up,
     // and nothing starts it over (execFile's timeout is the hang check: the child would otherwise be
     // held by the exporter's retry timers once per queue retry)
-    const closed = createServer()
-    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done))
-    const refusedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/v1/traces`
-    await new Promise((done) => closed.close(done))
+    const refusedUrl = await refusedOtlpUrl()
     const script = [
       "const { configure, otlpSink, trace } = await import('./dist/index.js')",
       `const sink = otlpSink({ url: ${JSON.stringify(refusedUrl)}, timeoutMs: 1500 })`,
@@ -623,7 +627,7 @@ describe('otlpSink: loading', () => {
       "await trace({ prompt: 'p' })(async () => 1)()",
       "process.on('exit', () => console.log(JSON.stringify(sink.stats())))",
     ].join('\n')
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], { cwd: ROOT, timeout: 15_000 })
+    const { stdout } = await runModule(script)
     expect(JSON.parse(stdout)).toEqual({ sent: 0, dropped: 1 })
   })
 
@@ -643,7 +647,7 @@ describe('otlpSink: loading', () => {
       "const loads = await sink.write([doc]).then(() => 'sent', (e) => e.message)",
       "console.log(JSON.stringify({ probe, write, loads }))",
     ].join('\n')
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], { cwd: ROOT })
+    const { stdout } = await runModule(script)
     expect(JSON.parse(stdout)).toEqual({ probe: 'blocked', write: 'empty ok', loads: expect.stringMatching(/^blocked @opentelemetry\//) })
   })
 })

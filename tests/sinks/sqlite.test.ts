@@ -31,6 +31,23 @@ afterEach(async () => {
   dirs = []
 })
 
+/** Counts turns of the event loop (setImmediate callbacks) until `stop()`, which returns the count. */
+function countTurns(): { stop(): number } {
+  let turns = 0
+  let turning = true
+  const turn = (): void => {
+    turns++
+    if (turning) setImmediate(turn)
+  }
+  setImmediate(turn)
+  return {
+    stop: () => {
+      turning = false
+      return turns
+    },
+  }
+}
+
 /** Reads rows straight from the file, as another tool would. */
 function query<T>(file: string, sql: string, ...params: unknown[]): T[] {
   const db = new Database(file, { readonly: true })
@@ -117,23 +134,17 @@ describe('sqliteSink', () => {
       }
     })()
     db.close()
-    let turns = 0
-    let turning = true
-    const turn = (): void => {
-      turns++
-      if (turning) setImmediate(turn)
-    }
-    setImmediate(turn)
+    const turns = countTurns()
 
     const sink = sqliteSink({ path: file })
     await sink.write([makeDocument()])
-    turning = false
+    const turned = turns.stop()
     sink.close()
 
     expect(query<{ v: number }>(file, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: MIGRATIONS.length }])
     expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM traces')).toEqual([{ n: 1501 }])
     // a migration on the main thread would run in one turn: the write would span a handful of them
-    expect(turns).toBeGreaterThan(100)
+    expect(turned).toBeGreaterThan(100)
   })
 
   it('migrates a version-1 file: its traces stay readable and continued traces can then share their id', async () => {
@@ -208,19 +219,13 @@ describe('sqliteSink', () => {
   it('gives the event loop a turn between transactions of a large batch', async () => {
     const sink = sqliteSink({ path: file })
     const big = makeDocuments(3000, { steps: Array.from({ length: 5 }, (_, seq) => makeStep({ stepId: stepIdOf(seq + 1), seq })) })
-    let turns = 0
-    let writing = true
-    const tick = (): void => {
-      turns++
-      if (writing) setImmediate(tick)
-    }
-    setImmediate(tick)
+    const turns = countTurns()
 
     await sink.write(big)
-    writing = false
+    const turned = turns.stop()
     sink.close()
 
-    expect(turns).toBeGreaterThan(1)
+    expect(turned).toBeGreaterThan(1)
     expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM traces')[0]?.n).toBe(3000)
   })
 
