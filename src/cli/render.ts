@@ -10,33 +10,10 @@ import { renderDiff, type ErrorRecord, type JsonValue, type StepRecord, type Sto
 // the tree layout the console sink draws (internal, so not in the barrel)
 import { layoutSteps } from '../sinks/console.js'
 import { rootSpanIdOf } from '../document/ids.js'
+// text and colour for the terminal, shared with the console sink and renderDiff
+import { ansi, oneLine, plain, type Paint } from '../serialization/terminal.js'
 
 // --- colours ---
-
-/** @internal ANSI styling, or none. */
-export interface Paint {
-  readonly bold: (text: string) => string
-  readonly dim: (text: string) => string
-  readonly red: (text: string) => string
-  readonly green: (text: string) => string
-  readonly yellow: (text: string) => string
-  readonly cyan: (text: string) => string
-}
-
-const same = (text: string): string => text
-
-/** @internal */
-export const plain: Paint = { bold: same, dim: same, red: same, green: same, yellow: same, cyan: same }
-
-/** @internal */
-export const ansi: Paint = {
-  bold: (text) => `\u001b[1m${text}\u001b[22m`,
-  dim: (text) => `\u001b[2m${text}\u001b[22m`,
-  red: (text) => `\u001b[31m${text}\u001b[39m`,
-  green: (text) => `\u001b[32m${text}\u001b[39m`,
-  yellow: (text) => `\u001b[33m${text}\u001b[39m`,
-  cyan: (text) => `\u001b[36m${text}\u001b[39m`,
-}
 
 /** @internal The painter for `colors`. */
 export function painter(colors: boolean): Paint {
@@ -112,14 +89,8 @@ export function abbreviate(value: JsonValue | undefined, max: number = 80): stri
   return truncate(clean(toJson(value)), max)
 }
 
-/**
- * @internal Text from a trace on one line: tabs and newlines become spaces; every other control
- * character (C0, DEL, C1 such as the 8-bit CSI, and the Unicode line separators) becomes U+FFFD.
- */
-export function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return String(text).replace(/[\t\n\r\f\v]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '\uFFFD')
-}
+/** @internal Text from a trace on one line, nothing that acts on the terminal: `oneLine`. */
+export const clean = oneLine
 
 /** @internal Cuts `text` to at most `max` terminal columns, ending in `…` when cut. */
 export function truncate(text: string, max: number): string {

@@ -5,6 +5,8 @@
  */
 import type { ErrorRecord, JsonValue, Status, StepRecord, TraceDocument } from '../index.js'
 import { toTree, type TreeNode } from './tree.js'
+// text and colour for the terminal, shared with the console sink and the CLI (internal, so not in the barrel)
+import { ansi, oneLine, plain, type Paint } from '../serialization/terminal.js'
 
 /**
  * What happened to one step between trace `a` and trace `b`.
@@ -479,24 +481,6 @@ function ratioOf(a: number, b: number): number {
 
 // --- private: rendering ---
 
-interface Paint {
-  readonly dim: (text: string) => string
-  readonly bold: (text: string) => string
-  readonly red: (text: string) => string
-  readonly green: (text: string) => string
-  readonly yellow: (text: string) => string
-}
-
-const same = (text: string): string => text
-const plain: Paint = { dim: same, bold: same, red: same, green: same, yellow: same }
-const ansi: Paint = {
-  dim: (text) => `\u001b[2m${text}\u001b[22m`,
-  bold: (text) => `\u001b[1m${text}\u001b[22m`,
-  red: (text) => `\u001b[31m${text}\u001b[39m`,
-  green: (text) => `\u001b[32m${text}\u001b[39m`,
-  yellow: (text) => `\u001b[33m${text}\u001b[39m`,
-}
-
 const MARKS: Readonly<Record<DiffStatus, string>> = { same: '=', changed: '~', added: '+', removed: '-' }
 const CHANGE_INDENT = '    '
 const DEFAULT_WIDTH = 100
@@ -632,15 +616,9 @@ function preview(value: JsonValue | undefined, max: number): string {
   return truncate(clean(out), max)
 }
 
-/**
- * Text from a trace on one line: tabs and newlines become spaces; every other control character
- * (C0, DEL, C1 such as the 8-bit CSI, the Unicode line separators and the bidirectional overrides)
- * becomes U+FFFD; cut at `MAX_TEXT`.
- */
+/** Text from a trace on one line, nothing that acts on the terminal (`oneLine`), cut at `MAX_TEXT`. */
 function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = String(text).replace(/[\t\n\r\f\v]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '\uFFFD')
-  return truncate(flat, MAX_TEXT)
+  return truncate(oneLine(text), MAX_TEXT)
 }
 
 /** At most `max` characters (code points), ending in `…` when cut. */

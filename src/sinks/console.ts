@@ -4,6 +4,7 @@
  */
 import type { ErrorRecord, StepRecord, TraceDocument } from '../document/document.js'
 import type { Sink } from '../export/queue.js'
+import { ansi, oneLine, plain, type Paint } from '../serialization/terminal.js'
 
 /**
  * Builds a sink that prints every trace it receives as a tree (see `renderTree`) to `stream`.
@@ -68,23 +69,6 @@ export function renderTree(doc: TraceDocument, options: { readonly colors?: bool
 }
 
 // --- private ---
-
-interface Paint {
-  readonly bold: (text: string) => string
-  readonly dim: (text: string) => string
-  readonly red: (text: string) => string
-  readonly green: (text: string) => string
-  readonly yellow: (text: string) => string
-}
-
-const plain: Paint = { bold: same, dim: same, red: same, green: same, yellow: same }
-const ansi: Paint = {
-  bold: (text) => `\u001b[1m${text}\u001b[22m`,
-  dim: (text) => `\u001b[2m${text}\u001b[22m`,
-  red: (text) => `\u001b[31m${text}\u001b[39m`,
-  green: (text) => `\u001b[32m${text}\u001b[39m`,
-  yellow: (text) => `\u001b[33m${text}\u001b[39m`,
-}
 
 const MAX_TEXT = 120
 /** Deeper steps are drawn at this depth, so a pathological chain costs linear, not quadratic, output. */
@@ -186,18 +170,13 @@ function duration(ms: number): string {
   return typeof ms === 'number' && Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : '? ms'
 }
 
-/** One line, no control characters (ANSI escapes in trace data must not reach the terminal), capped. */
+/** One line, nothing that acts on the terminal (`oneLine`), capped. */
 function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = String(text).replace(/[\t\n\r\f\v]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '\uFFFD').trim()
+  const flat = oneLine(text).trim()
   return flat.length > MAX_TEXT ? `${flat.slice(0, MAX_TEXT - 1)}…` : flat
 }
 
 function noColor(): boolean {
   const value = process.env.NO_COLOR
   return value !== undefined && value !== ''
-}
-
-function same(text: string): string {
-  return text
 }

@@ -11,12 +11,12 @@ import {
   renderShow,
   renderStats,
   renderTable,
-  plain,
   truncate,
   waterfallBar,
   wantsColors,
 } from '../../src/cli/render.js'
 import type { StoreStats, TraceId, TraceSummary } from '../../src/index.js'
+import { plain } from '../../src/serialization/terminal.js'
 import { makeDocument, makeStep, stepIdOf } from '../helpers/documents.js'
 import { at, ragDocument, timedStep } from '../fixtures/cli-documents.js'
 
