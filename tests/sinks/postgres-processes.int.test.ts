@@ -2,25 +2,16 @@
 // once, each racing to apply the migrations and then writing 1000 traces through configure(), trace()
 // and shutdown(). Every trace arrives exactly once and the migrations run once.
 import { expect, it } from '@jest/globals'
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { runNodeFile, type ChildResult } from '../helpers/child.js'
 import { describePostgres, sql, usePostgresDatabase } from '../helpers/postgres.js'
 import { MIGRATIONS } from '../../src/sinks/postgres.js'
 
 const fixture = fileURLToPath(new URL('../fixtures/pg-writer.mjs', import.meta.url))
 const database = usePostgresDatabase()
 
-function runWriter(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fixture], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    const killer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('writer did not exit: ' + stderr)) }, 60_000)
-    child.on('error', reject)
-    child.on('exit', (code) => { clearTimeout(killer); resolve({ code, stdout, stderr }) })
-  })
+function runWriter(env: Record<string, string>): Promise<ChildResult> {
+  return runNodeFile(fixture, env, 60_000)
 }
 
 describePostgres('postgresSink from several processes', () => {
