@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { main, type CliIo } from '../../src/cli/program.js'
+import { expectOneLineError as expectCliError, run, type Result } from '../helpers/cli.js'
 import { openStore, sqliteSink, type TraceDocument, type TraceId } from '../../src/index.js'
 import { makeDocument, makeStep, traceIdOf } from '../helpers/documents.js'
 
@@ -23,30 +23,9 @@ interface Fixture {
   record(path: string, pipeline: 'answer' | 'answerPrivately', ...args: unknown[]): Promise<TraceDocument>
 }
 
-interface Result {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Runs `tracellm ...args` in-process with captured output, no colours. */
-async function run(args: ReadonlyArray<string>): Promise<Result> {
-  let stdout = ''
-  let stderr = ''
-  const io: CliIo = {
-    stdout: { write: (chunk: string) => { stdout += chunk; return true } },
-    stderr: { write: (chunk: string) => { stderr += chunk; return true } },
-    env: {},
-  }
-  const code = await main(args, io)
-  return { code, stdout, stderr }
-}
-
-/** The error contract: one line `tracellm: …`, no stack trace, nothing on stdout. */
+/** The error contract (one line `tracellm: …`, no stack trace), and nothing on stdout. */
 function expectOneLineError(result: Result, code: number): void {
-  expect(result.code).toBe(code)
-  expect(result.stderr).toMatch(/^tracellm: [^\n]+\n$/)
-  expect(result.stderr).not.toMatch(/\n\s+at /)
+  expectCliError(result, code)
   expect(result.stdout).toBe('')
 }
 

@@ -3,9 +3,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { main, type CliIo } from '../../src/cli/program.js'
+import { expectOneLineError, run } from '../helpers/cli.js'
 import { displayWidth, formatLocalTime } from '../../src/cli/render.js'
 import { openStore, sqliteSink, toWire, type TraceDocument, type TraceId } from '../../src/index.js'
 import { makeDocument, makeDocuments, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
@@ -13,42 +12,6 @@ import { ragDocument } from '../fixtures/cli-documents.js'
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[/
-
-interface Result {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-interface RunOptions {
-  readonly env?: Readonly<Record<string, string | undefined>>
-  readonly isTTY?: boolean
-  readonly stderrTTY?: boolean
-  readonly columns?: number
-  readonly answer?: string
-}
-
-/** Runs `tracellm ...args` in-process with captured output. */
-async function run(args: ReadonlyArray<string>, options: RunOptions = {}): Promise<Result> {
-  let stdout = ''
-  let stderr = ''
-  const io: CliIo = {
-    stdout: { write: (chunk: string) => { stdout += chunk; return true }, ...(options.columns === undefined ? {} : { columns: options.columns }) },
-    stderr: { write: (chunk: string) => { stderr += chunk; return true }, isTTY: options.stderrTTY === true },
-    env: options.env ?? {},
-    ...(options.isTTY === undefined ? {} : { isTTY: options.isTTY }),
-    ...(options.answer === undefined ? {} : { stdin: Object.assign(Readable.from([options.answer]), { isTTY: true }) }),
-  }
-  const code = await main(args, io)
-  return { code, stdout, stderr }
-}
-
-/** The error contract: one line `tracellm: …`, no stack trace. */
-function expectOneLineError(result: Result, code: number): void {
-  expect(result.code).toBe(code)
-  expect(result.stderr).toMatch(/^tracellm: [^\n]+\n$/)
-  expect(result.stderr).not.toMatch(/\n\s+at /)
-}
 
 async function seed(path: string, docs: ReadonlyArray<TraceDocument>): Promise<void> {
   const sink = sqliteSink({ path })
