@@ -12,6 +12,7 @@ import os from 'node:os'
 import { configure, flush, memorySink, trace, traceTool } from '../dist/index.js'
 import { QUESTION, SCENARIOS, VARIANTS, floorTraces, resetFloor, timeRound, yieldToLoop } from './scenarios.mjs'
 import { parseArgs } from './args.mjs'
+import { median, round } from './numbers.mjs'
 
 const PARTS = ['overhead', 'heap', 'eventloop']
 const args = parseArgs(process.argv.slice(2), { parts: PARTS, numbers: { rounds: 7, scale: 1 }, usage: 'node --expose-gc bench/overhead.mjs [--json] [--rounds=7] [--scale=1] [--only=overhead,heap,eventloop]' })
@@ -205,17 +206,6 @@ async function settle() {
     globalThis.gc()
     globalThis.gc()
   }
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
-
-function round(value, digits = 0) {
-  const factor = 10 ** digits
-  return Math.round(value * factor) / factor
 }
 
 function printTables(r) {

@@ -22,6 +22,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { configure, flush, memorySink, postgresSink, shutdown, sqliteSink, trace, traceTool } from '../dist/index.js'
 import { startCluster, stopCluster } from './pg-cluster.mjs'
 import { parseArgs } from './args.mjs'
+import { median, round } from './numbers.mjs'
 
 const PARTS = ['sqlite', 'postgres', 'pipeline']
 const args = parseArgs(process.argv.slice(2), { parts: PARTS, numbers: { rounds: 3, scale: 1, rate: 500 }, usage: 'node bench/stores.mjs [--json] [--rounds=3] [--scale=1] [--rate=500] [--only=sqlite,postgres,pipeline]' })
@@ -376,17 +377,6 @@ function summarize(rounds, steps) {
 
 function yieldToLoop() {
   return new Promise((resolve) => setImmediate(resolve))
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
-
-function round(value, digits = 0) {
-  const factor = 10 ** digits
-  return Math.round(value * factor) / factor
 }
 
 function firstLine(text) {
