@@ -10,7 +10,7 @@ export { currentTrace } from './core/context.js'
 export type { TraceContext } from './core/context.js'
 
 // configuration
-export { configure, flush, shutdown } from './core/config.js'
+export { configure, exportStats, flush, shutdown } from './core/config.js'
 export type { ConfigureOptions } from './core/config.js'
 export type { ModelPrice, Prices } from './core/prices.js'
 
@@ -26,7 +26,8 @@ export type { OtlpSink, OtlpSinkOptions, OtlpSinkStats } from './sinks/otlp.js'
 export { otelSink } from './sinks/otel.js'
 export type { OtelAttributeValue, OtelSinkOptions, SpanLike, TracerLike, TracerProviderLike } from './sinks/otel.js'
 export { consoleSink, renderTree } from './sinks/console.js'
-export type { FlushReport, QueueOptions, Sink } from './export/queue.js'
+export { SinkError } from './export/sink.js'
+export type { DropCounts, DropReason, ExportStats, FlushReport, QueueOptions, Sink, SinkStats, WriteOptions, WriteResult } from './export/queue.js'
 
 // store
 export { openStore } from './store/open-store.js'

@@ -102,7 +102,7 @@ export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[]
     parent,
   }, args, claimed)
   if (running === undefined) return invoke(undefined)
-  const afterEnd = runtime.flushOnReturn ? running.written : undefined
+  const afterEnd = runtime.flushOnReturn ? running.written : runtime.queue.waits === true ? running.admitted : undefined
   return execute({ name: prompt, retry: undefined, shouldRetry: undefined, failureOf, afterEnd }, running, invoke)
 }
 

@@ -2,13 +2,13 @@
  * Global setup. `configure()` builds one immutable runtime (sinks, export queue, redactor, capture
  * budgets, clock, ids); every trace takes the runtime current at its start and keeps it to its end.
  */
-import type { Sink, QueueOptions, FlushReport } from '../export/queue.js'
+import type { Sink, QueueOptions, FlushReport, ExportStats } from '../export/queue.js'
 import { createExportQueue, defaultQueueOptions, type ExportQueue } from '../export/queue.js'
 import { defaultCaptureLimits, type CaptureLimits } from '../serialization/capture.js'
 import { createRedactor, type RedactOptions, type Redactor } from '../serialization/redact.js'
 import { sqliteSink } from '../sinks/sqlite.js'
 import { runSuppressed } from './context.js'
-import { setWarningFilter, warnOnce } from './guard.js'
+import { setWarningFilter, warnAlways, warnOnce } from './guard.js'
 import { randomIds, type IdSource } from './ids.js'
 import { createPricer, validatePrices, type Pricer, type Prices } from './prices.js'
 
@@ -105,7 +105,9 @@ export function getRuntime(): Runtime {
 
 /**
  * Resolves when every trace finished so far has been handed to every sink (or dropped), or when
- * `timeoutMs` (default 5 s) runs out. Never rejects.
+ * `timeoutMs` (default 5 s) runs out; the timeout keeps the process alive until then. Never rejects.
+ * The report counts the traces that settled since the previous report (dropped ones with their
+ * reason, including those dropped earlier because a queue was full): see `FlushReport`.
  *
  * @example
  * import { configure, flush, memorySink, trace } from 'tracellm'
@@ -120,6 +122,26 @@ export function getRuntime(): Runtime {
  */
 export function flush(timeoutMs?: number): Promise<FlushReport> {
   return getRuntime().queue.flush(timeoutMs)
+}
+
+/**
+ * What the export pipeline did with every trace finished since `configure()`: how many were
+ * produced, written by every sink, dropped (and why), and are still pending, in total and per sink.
+ * The counts always add up: `produced = written + dropped + pending`.
+ *
+ * @example
+ * import { configure, exportStats, flush, memorySink, trace } from 'tracellm'
+ * configure({ sinks: [memorySink()] })
+ * trace({ prompt: 'hello' })(() => 'hi')()
+ * await flush()
+ * exportStats().sinks.map((sink) => [sink.name, sink.written])   // => [['memory', 1]]
+ *
+ * @category configuration
+ * @since 0.2.0
+ */
+export function exportStats(): ExportStats {
+  const { queued: _queued, ...stats } = getRuntime().queue.stats()
+  return stats
 }
 
 /**
@@ -167,7 +189,7 @@ function buildRuntime(options: ConfigureOptions): Runtime {
     capture: { ...defaultCaptureLimits, ...options.capture },
     redactor,
     maxStepsPerTrace: options.maxStepsPerTrace ?? 10_000,
-    queue: createExportQueue(sinks, queueOptions, { report: (key, message) => warnOnce(key, message), runSuppressed }),
+    queue: createExportQueue(sinks, queueOptions, { report: (key, message) => warnOnce(key, message), warn: warnAlways, runSuppressed }),
     pricer: createPricer(options.prices),
     clock: options.clock ?? performanceClock,
     ids: options.ids ?? randomIds,

@@ -26,6 +26,18 @@ export function warnOnce(key: string, message: string): void {
   }
 }
 
+/**
+ * @internal Emits `message` every time: for warnings the caller rate-limits itself (a full export
+ * queue's running count of drops).
+ */
+export function warnAlways(key: string, message: string): void {
+  try {
+    process.emitWarning(filterText(message), { type: 'TracellmWarning', code: codeOf(key) })
+  } catch {
+    // a throwing warning listener must not reach the caller either
+  }
+}
+
 /** @internal For tests: forget which warnings were emitted. */
 export function resetWarnings(): void {
   warned.clear()

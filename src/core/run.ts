@@ -159,6 +159,8 @@ export interface RootSpec {
 export interface RunningRoot extends Running {
   /** Resolves when this trace's document has been written (used by `flushOnReturn`). */
   readonly written: () => Promise<void>
+  /** Resolves when this trace's document is in the export queue (used by `queue.whenFull: 'wait'`). */
+  readonly admitted: () => Promise<void>
 }
 
 /** @internal Opens a root trace with the runtime in force now; that runtime stays with it to the end. */
@@ -181,6 +183,8 @@ function openRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>
   recorder.replay = replay
   const input = spec.captureInput ? captureInput(runtime, spec, args) : undefined
   const ctx: TraceContext = { traceId: recorder.traceId, stepId: null, prompt: spec.header.prompt, project: spec.header.project, environment: spec.header.environment, recorder }
+  // with queue.whenFull 'wait' and a full queue: settles once the document found room
+  let admission: Promise<void> | undefined
   const finish = (status: Status, output: Captured | undefined, outputKind: 'undefined' | 'stream' | undefined, error: unknown, failed: boolean): void => {
     if (recorder.sealed) return
     guard('seal', () => {
@@ -196,7 +200,7 @@ function openRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>
       })
       // configure() retired this trace's setup while it ran: deliver through the one in force now
       const queue = runtime.shutDown && runtime !== getRuntime() ? getRuntime().queue : runtime.queue
-      queue.enqueue(doc, bytes)
+      admission = queue.enqueue(doc, bytes)
       recorder.replay?.sealed(doc)
     }, () => undefined)
   }
@@ -210,8 +214,9 @@ function openRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>
     fail: (error) => finish('error', undefined, undefined, error, true),
     retried: () => undefined,
     written: async () => {
-      await runtime.queue.flush()
+      await runtime.queue.flush(undefined, { report: false })
     },
+    admitted: () => admission ?? Promise.resolve(),
   }
 }
 

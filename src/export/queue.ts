@@ -2,47 +2,22 @@
  * The export queue: the only thing a traced call touches on its way out. `enqueue` is O(1) and never
  * throws; behind it each sink gets its own bounded buffer and its own retry loop, so a slow or dead
  * sink never delays the others. Nothing here serializes or does I/O on the caller's stack.
+ * Every document is accounted for (docs/reliability.md#accounting-flush-and-stats-add-up) and the
+ * process exit is bounded (docs/reliability.md#exit-bounds-a-dead-backend-never-holds-the-process).
  */
 import type { TraceDocument } from '../document/document.js'
+import { createExitGuard, type ExitGuard } from './exit.js'
+import { DROP_REASONS, zeroCounts, type DropCounts, type DropReason, type ExportStats, type FlushReport, type Sink, type SinkStats, type WriteResult } from './sink.js'
 
-/**
- * Where finished documents go: a plain object with a `name` and a `write(batch)`.
- * `write` gets a frozen batch and must not mutate it; a throw or a rejection is a failed attempt,
- * retried with backoff and then dropped, never rethrown to user code.
- *
- * @example
- * import { configure, type Sink, type TraceDocument } from 'tracellm'
- * const seen: TraceDocument[] = []
- * const sink: Sink = { name: 'array', write: (batch) => { seen.push(...batch) } }
- * configure({ sinks: [sink] })
- * seen.length   // => 0
- *
- * @category sinks
- * @since 0.1.0
- */
-export interface Sink {
-  /** Names the sink in warnings (`sink-failed:<name>`) and in `stats().sinks`. */
-  readonly name: string
-  /** Stores one batch. May be synchronous; a returned promise is awaited, bounded by `attemptTimeoutMs`. */
-  write(batch: ReadonlyArray<TraceDocument>): Promise<void> | void
-  /**
-   * Stores one batch synchronously. Only called from the process `exit` hook (after `process.exit()`
-   * nothing asynchronous runs any more), with the documents still pending at that point. A document
-   * whose asynchronous `write` was still running may be handed over again, so it should be idempotent.
-   */
-  writeSync?(batch: ReadonlyArray<TraceDocument>): void
-  /** Called by `flush()` once every document enqueued before it has been written or dropped. */
-  flush?(): Promise<void> | void
-  /** Called once by `shutdown()`, after the final flush. */
-  close?(): Promise<void> | void
-}
+export type { DropCounts, DropReason, ExportStats, FlushReport, Sink, SinkStats, WriteOptions, WriteResult } from './sink.js'
+export { SinkError } from './sink.js'
 
 /**
  * Bounds, batching and retry policy of the export queue. Every bound applies per sink.
  *
  * @example
  * import { configure, flush, memorySink } from 'tracellm'
- * configure({ sinks: [memorySink()], queue: { maxBatchSize: 10, retry: { maxRetries: 2 } } })
+ * configure({ sinks: [memorySink()], queue: { maxBatchSize: 10, whenFull: 'wait', retry: { maxRetries: 2 } } })
  * const report = await flush()
  * report.flushed   // => 0
  *
@@ -50,10 +25,19 @@ export interface Sink {
  * @since 0.1.0
  */
 export interface QueueOptions {
-  /** Documents a sink may hold (pending plus in flight); the incoming one is dropped beyond it. @default 1000 */
+  /** Documents a sink may hold (pending plus in flight); see `whenFull` for what happens beyond it. @default 1000 */
   readonly maxQueueTraces: number
-  /** Estimated bytes a sink may hold; the incoming document is dropped beyond it. @default 67108864 (64 MiB) */
+  /** Estimated bytes a sink may hold; see `whenFull`. @default 67108864 (64 MiB) */
   readonly maxQueueBytes: number
+  /**
+   * What a finished trace does when a sink's queue is full. `'drop'` drops it (counted, one warning
+   * per 10 s with the running count): right for servers, where tracing must never slow a request.
+   * `'wait'` makes the traced call's promise wait (asynchronously, at most `exitTimeoutMs`) until
+   * there is room, so a batch job loses nothing: up to `maxQueueTraces` more documents may wait,
+   * and a synchronous traced call, which cannot wait, is dropped when even that is full.
+   * @default 'drop'
+   */
+  readonly whenFull: 'drop' | 'wait'
   /** Documents per `write` call. @default 100 */
   readonly maxBatchSize: number
   /** How long a partial batch waits for company before it is written. @default 200 */
@@ -62,6 +46,14 @@ export interface QueueOptions {
   readonly attemptTimeoutMs: number
   /** The default bound of `flush()` and `shutdown()`. @default 5000 */
   readonly flushTimeoutMs: number
+  /**
+   * How long a process whose work is done may wait for its traces: once the event loop is empty
+   * (`beforeExit`), whatever is still pending gets this long; then sinks that can write
+   * synchronously (SQLite, JSONL) write the rest, the others' documents are dropped with one
+   * warning, and the process ends even if a dead backend still holds a socket or timer.
+   * `Infinity` waits for as long as the sinks take. @default 10000
+   */
+  readonly exitTimeoutMs: number
   /** Retries of a failed batch: waits 1 s, 1.5 s, 2.25 s … capped at 5 s, each ±20 %. */
   readonly retry: {
     /** @default 1000 */
@@ -80,59 +72,23 @@ export interface QueueOptions {
 }
 
 /**
- * What a `flush()` or `shutdown()` achieved, counting the documents enqueued before it was called:
- * a document is `flushed` once every sink wrote it, `dropped` once any sink gave it up.
- * Documents still pending when the deadline passed are in neither count, and `timedOut` is true.
- *
- * @example
- * import { flush } from 'tracellm'
- * const report = await flush()
- * report.timedOut   // => false
- *
- * @category sinks
- * @since 0.1.0
- */
-export interface FlushReport {
-  readonly flushed: number
-  readonly dropped: number
-  readonly timedOut: boolean
-}
-
-/**
- * @internal The counters of one sink's lane of the queue: `queued` counts its pending and in-flight documents.
- * @category sinks
- */
-export interface SinkStats {
-  readonly name: string
-  readonly queued: number
-  readonly written: number
-  readonly dropped: number
-  readonly failedAttempts: number
-}
-
-/**
- * @internal Counters of the export queue. A document is `queued` until every sink has written or
- * dropped it, then counted once: `written` when every sink wrote it, `dropped` when any sink gave it
- * up (overflow, retries exhausted, shutdown, or enqueued after shutdown). `failedAttempts` counts
- * failed `write` calls over all sinks; `sinks` has the same counters per sink.
- * @category sinks
- */
-export interface QueueStats {
-  readonly queued: number
-  readonly written: number
-  readonly dropped: number
-  readonly failedAttempts: number
-  readonly sinks?: ReadonlyArray<SinkStats>
-}
-
-/**
  * @internal What the queue needs from its owner, so that it never imports core: `report` warns once
- * per key, `runSuppressed` runs a sink call with tracing switched off.
+ * per key, `warn` every time (rate-limited by the queue), `runSuppressed` runs a sink call with
+ * tracing switched off.
  * @category sinks
  */
 export interface QueueHooks {
   readonly report: (key: string, message: string) => void
+  readonly warn?: (key: string, message: string) => void
   readonly runSuppressed: <T>(thunk: () => T) => T
+}
+
+/**
+ * @internal The counters of the queue (the old internal shape, kept for tests): `queued` counts
+ * pending and in-flight documents.
+ */
+export interface QueueStats extends ExportStats {
+  readonly queued: number
 }
 
 /**
@@ -142,75 +98,97 @@ export interface QueueHooks {
  * @category sinks
  */
 export interface ExportQueue {
-  /** Hands over a finished document with its estimated size in bytes. O(1), no I/O, never throws. */
-  enqueue(doc: TraceDocument, bytes: number): void
-  /** Resolves when everything enqueued before the call is written or dropped by every sink, or at the timeout. */
-  flush(timeoutMs?: number): Promise<FlushReport>
+  /**
+   * Hands over a finished document with its estimated size in bytes. O(1), no I/O, never throws.
+   * With `whenFull: 'wait'` and a full sink, returns a promise (never rejecting) that resolves once
+   * the document is queued or dropped; otherwise undefined.
+   */
+  enqueue(doc: TraceDocument, bytes: number): Promise<void> | undefined
+  /** True with `whenFull: 'wait'`: a traced call should await what `enqueue` returns. */
+  readonly waits?: boolean
+  /**
+   * Resolves when everything enqueued before the call is written or dropped by every sink, or at the
+   * timeout. `report: false` leaves the next report's counts alone (flushes tracing does for itself).
+   */
+  flush(timeoutMs?: number, options?: { readonly report?: boolean }): Promise<FlushReport>
   /** Flushes, then closes every sink, within one timeout. Idempotent; later documents are dropped. */
   shutdown(timeoutMs?: number): Promise<FlushReport>
   stats(): QueueStats
-  /** Writes what is still pending to every sink that has a `writeSync` (the process `exit` hook calls it). */
+  /** Writes what is not yet written to every sink that has a `writeSync`, drops (and counts) the rest: the process `exit` hook. */
   drainSync?(): void
   /** Stops the queue at once: pending documents are dropped, timers cleared, process hooks removed. */
   dispose?(): void
 }
 
 /**
- * @internal The queue defaults (RELIABILITY.md G5–G7): 1000 traces and 64 MiB per sink, batches of
- * 100 after 200 ms, 10 s per attempt, 5 s per flush, retries at 1 s ×1.5 capped at 5 s ±20 %, at
- * most 5 within 30 s.
+ * @internal The queue defaults (docs/reliability.md): 1000 traces and 64 MiB per sink, dropped
+ * beyond, batches of 100 after 200 ms, 10 s per attempt, 5 s per flush, 10 s at exit, retries at
+ * 1 s ×1.5 capped at 5 s ±20 %, at most 5 within 30 s.
  * @category sinks
  */
 export const defaultQueueOptions: QueueOptions = Object.freeze({
   maxQueueTraces: 1000,
   maxQueueBytes: 64 * 1024 * 1024,
+  whenFull: 'drop' as const,
   maxBatchSize: 100,
   scheduleDelayMs: 200,
   attemptTimeoutMs: 10_000,
   flushTimeoutMs: 5_000,
+  exitTimeoutMs: 10_000,
   retry: Object.freeze({ initialDelayMs: 1000, multiplier: 1.5, maxDelayMs: 5000, jitter: 0.2, maxRetries: 5, deadlineMs: 30_000 }),
 })
+
+/** @internal How often a full queue says how many traces it has dropped. */
+export const OVERFLOW_WARNING_INTERVAL_MS = 10_000
 
 /**
  * @internal Builds the export queue for `sinks`. Throws a `TypeError` for an invalid option or sink
  * (a setup mistake, so it surfaces in `configure()`); everything after that reports through
- * `hooks.report`. Process hooks (`beforeExit` flushes when something is pending, `exit` drains into
+ * `hooks.report`. Process hooks (`beforeExit` flushes within `exitTimeoutMs`, `exit` drains into
  * `writeSync`) are installed on the first `enqueue` and removed by `shutdown()` or `dispose()`.
  * Waits (schedule delay, retry backoff) are skipped while a flush runs.
  * @category sinks
  */
 export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOptions, hooks: QueueHooks): Required<ExportQueue> {
-  const settings = validateOptions(options)
+  const settings = validateOptions({ ...defaultQueueOptions, ...options })
   const { retry } = settings
   const lanes: Lane[] = validateSinks(sinks).map((sink) => ({
     sink,
     name: sink.name,
     pending: [],
+    waiting: [],
     inFlight: undefined,
     bytes: 0,
     running: false,
     attempting: false,
     sleep: undefined,
     abort: undefined,
+    waitTimer: undefined,
     overflowing: false,
     overflowDropped: 0,
+    overflowTotal: 0,
+    overflowWarnedAt: -Infinity,
+    produced: 0,
     written: 0,
     dropped: 0,
+    droppedBy: zeroCounts(),
     failedAttempts: 0,
   }))
 
   let lastSeq = 0
   let queued = 0
+  let produced = 0
   let written = 0
   let dropped = 0
+  const droppedBy = zeroCounts()
   let failedAttempts = 0
+  // what the previous flush report covered: the next one counts what settled since
+  let reported = { written: 0, dropped: 0, droppedBy: zeroCounts() }
   let accepting = true           // false from the moment shutdown() or dispose() is called
   let closed = false             // true once pending work has been cancelled
   let flushDepth = 0             // > 0 while a flush runs: waits are skipped
   let afterShutdownReported = false
   let shutdownResult: Promise<FlushReport> | undefined
-  let exitFlushRunning = false
-  let processHooks: 'none' | 'installed' | 'removed' = 'none'
   const waiters = new Set<Waiter>()
   const flushExpirers = new Set<() => void>()
 
@@ -221,40 +199,61 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
       // a throwing reporter must not reach the traced call either
     }
   }
+  const sayAgain = (key: string, message: string): void => {
+    try {
+      if (hooks.warn !== undefined) hooks.warn(key, message)
+      else hooks.report(key, message)
+    } catch {
+      // as above
+    }
+  }
 
-  // --- settling: every document leaves a lane exactly once, written or dropped ---
+  // --- settling: every document leaves a lane exactly once, written or dropped with a reason ---
 
-  const settle = (lane: Lane, entry: Entry, ok: boolean): void => {
+  const settle = (lane: Lane, entry: Entry, reason: DropReason | undefined): void => {
     lane.bytes -= entry.bytes
-    if (ok) lane.written++
-    else lane.dropped++
-    if (!ok) entry.failed = true
+    if (reason === undefined) lane.written++
+    else {
+      lane.dropped++
+      lane.droppedBy[reason]++
+      entry.reason ??= reason
+    }
     if (--entry.remaining > 0) return
     queued--
-    if (entry.failed) dropped++
-    else written++
+    if (entry.reason === undefined) written++
+    else {
+      dropped++
+      droppedBy[entry.reason]++
+    }
     for (const waiter of waiters) {
       if (entry.seq > waiter.seq) continue
-      if (entry.failed) waiter.dropped++
-      else waiter.flushed++
       if (--waiter.remaining === 0) waiter.done()
     }
   }
 
-  const settleAll = (lane: Lane, entries: ReadonlyArray<Entry>, ok: boolean): void => {
-    for (const entry of entries) settle(lane, entry, ok)
+  const settleAll = (lane: Lane, entries: ReadonlyArray<Entry>, reason: DropReason | undefined): void => {
+    for (const entry of entries) settle(lane, entry, reason)
+    admitWaiting(lane)
   }
 
-  // --- timers: all unref'd, all tracked so that dispose() can clear them ---
+  const report = (timedOut: boolean, consume: boolean): FlushReport => {
+    const by = zeroCounts()
+    for (const reason of DROP_REASONS) by[reason] = droppedBy[reason] - reported.droppedBy[reason]
+    const result: FlushReport = { flushed: written - reported.written, dropped: dropped - reported.dropped, pending: queued, timedOut, droppedBy: by }
+    if (consume) reported = { written, dropped, droppedBy: { ...droppedBy } }
+    return result
+  }
+
+  // --- timers: tracked so that dispose() can clear them; unref'd unless a caller waits on them ---
 
   const timers = new Set<ReturnType<typeof setTimeout>>()
-  const later = (ms: number, fn: () => void): ReturnType<typeof setTimeout> | undefined => {
+  const later = (ms: number, fn: () => void, keepAlive = false): ReturnType<typeof setTimeout> | undefined => {
     if (ms === Infinity) return undefined
     const timer = setTimeout(() => {
       timers.delete(timer)
       fn()
     }, Math.min(Math.max(ms, 0), MAX_TIMEOUT))
-    if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref()
+    if (!keepAlive && typeof timer === 'object' && typeof timer.unref === 'function') timer.unref()
     timers.add(timer)
     return timer
   }
@@ -282,16 +281,22 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
 
   // --- one lane per sink: a buffer, one batch in flight, one retry loop ---
 
-  const offer = (lane: Lane, entry: Entry): void => {
+  const hasRoom = (lane: Lane, entry: Entry): boolean => {
     const count = lane.pending.length + (lane.inFlight?.length ?? 0)
-    if (count + 1 > settings.maxQueueTraces || lane.bytes + entry.bytes > settings.maxQueueBytes) {
-      lane.bytes += entry.bytes
-      settle(lane, entry, false)
-      lane.overflowDropped++
-      if (!lane.overflowing) {
-        lane.overflowing = true
-        say('queue-overflow', `tracellm: the export queue of sink "${lane.name}" is full (${settings.maxQueueTraces} traces or ${settings.maxQueueBytes} bytes); new traces are dropped until it drains.`)
+    return count + 1 <= settings.maxQueueTraces && lane.bytes + entry.bytes <= settings.maxQueueBytes
+  }
+
+  const offer = (lane: Lane, entry: Entry): void => {
+    lane.produced++
+    if (!hasRoom(lane, entry)) {
+      if (entry.admission !== undefined && lane.waiting.length < settings.maxQueueTraces) {
+        entry.admission.lanes++
+        entry.waitUntil = Date.now() + settings.exitTimeoutMs
+        lane.waiting.push(entry)
+        armWaitTimer(lane)
+        return
       }
+      overflow(lane, entry)
       return
     }
     if (lane.overflowing) {
@@ -299,10 +304,65 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
       lane.overflowing = false
       lane.overflowDropped = 0
     }
+    accept(lane, entry)
+  }
+
+  const accept = (lane: Lane, entry: Entry): void => {
     lane.pending.push(entry)
     lane.bytes += entry.bytes
     if (!lane.running) start(lane)
     else if (lane.pending.length >= settings.maxBatchSize) wake(lane, ['schedule'])
+  }
+
+  const overflow = (lane: Lane, entry: Entry): void => {
+    lane.bytes += entry.bytes
+    settle(lane, entry, 'overflow')
+    lane.overflowDropped++
+    lane.overflowTotal++
+    if (!lane.overflowing) {
+      lane.overflowing = true
+      say('queue-overflow', `tracellm: the export queue of sink "${lane.name}" is full (${settings.maxQueueTraces} traces or ${settings.maxQueueBytes} bytes); new traces are dropped until it drains (queue.whenFull: 'wait' makes traced calls wait instead).`)
+      lane.overflowWarnedAt = Date.now()
+      return
+    }
+    // one warning per interval with the running count, never one per trace
+    const now = Date.now()
+    if (now - lane.overflowWarnedAt >= OVERFLOW_WARNING_INTERVAL_MS) {
+      lane.overflowWarnedAt = now
+      sayAgain('queue-overflow', `tracellm: the export queue of sink "${lane.name}" is still full: ${lane.overflowTotal} trace(s) dropped so far.`)
+    }
+  }
+
+  /** Moves waiting documents into the lane while there is room, in order. */
+  const admitWaiting = (lane: Lane): void => {
+    while (lane.waiting.length > 0 && !closed) {
+      const entry = lane.waiting[0] as Entry
+      if (!hasRoom(lane, entry)) return
+      lane.waiting.shift()
+      accept(lane, entry)
+      admitted(entry)
+    }
+  }
+
+  const admitted = (entry: Entry): void => {
+    const admission = entry.admission
+    if (admission !== undefined && --admission.lanes === 0) admission.resolve()
+  }
+
+  /** Drops, as overflow, waiting documents whose wait passed `exitTimeoutMs`. */
+  const armWaitTimer = (lane: Lane): void => {
+    if (lane.waitTimer !== undefined || lane.waiting.length === 0) return
+    const head = lane.waiting[0] as Entry
+    lane.waitTimer = later((head.waitUntil ?? 0) - Date.now(), () => {
+      lane.waitTimer = undefined
+      const now = Date.now()
+      while (lane.waiting.length > 0 && ((lane.waiting[0] as Entry).waitUntil ?? 0) <= now) {
+        const entry = lane.waiting.shift() as Entry
+        overflow(lane, entry)
+        admitted(entry)
+      }
+      armWaitTimer(lane)
+    })
   }
 
   const start = (lane: Lane): void => {
@@ -333,11 +393,12 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
         waited = false
         const entries = lane.pending.splice(0, settings.maxBatchSize)
         lane.inFlight = entries
-        const ok = await deliver(lane, entries)
+        const outcome = await deliver(lane, entries)
         // cancel() or drainSync() may have taken the batch over meanwhile
         if (lane.inFlight === entries) {
           lane.inFlight = undefined
-          settleAll(lane, entries, ok)
+          if (outcome.reason !== undefined) settleAll(lane, entries, outcome.reason)
+          else settleWritten(lane, entries, outcome.result)
         }
       }
     } finally {
@@ -345,17 +406,38 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
     }
   }
 
-  /** Writes one batch with retries; resolves true once written, false when it is given up. */
-  const deliver = async (lane: Lane, entries: ReadonlyArray<Entry>): Promise<boolean> => {
+  /** Settles a written batch: every document is written but those the sink's `WriteResult` gave up on. */
+  const settleWritten = (lane: Lane, entries: ReadonlyArray<Entry>, result: unknown): void => {
+    const refused = refusedDocs(result, entries.length)
+    if (refused === undefined) {
+      settleAll(lane, entries, undefined)
+      return
+    }
+    let count = 0
+    for (const entry of entries) {
+      const reason = refused.get(entry.doc)
+      if (reason !== undefined) count++
+      settle(lane, entry, reason === undefined ? undefined : 'rejected')
+    }
+    admitWaiting(lane)
+    if (count > 0) {
+      const first = [...refused.values()][0] ?? ''
+      say(`sink-rejected:${lane.name}`, `tracellm: sink "${lane.name}" gave up on ${count} trace(s): ${first}`)
+    }
+  }
+
+  /** Writes one batch with retries; resolves the sink's result once written, or the reason it was given up. */
+  const deliver = async (lane: Lane, entries: ReadonlyArray<Entry>): Promise<Delivery> => {
     const batch: ReadonlyArray<TraceDocument> = Object.freeze(entries.map((entry) => entry.doc))
     const startedAt = Date.now()
     let retries = 0
     let timeoutMs = settings.attemptTimeoutMs
     for (;;) {
-      if (closed || lane.inFlight !== entries) return false
-      const error = await attempt(lane, batch, timeoutMs)
-      if (error === undefined) return true
-      if (error === CANCELLED || closed || lane.inFlight !== entries) return false
+      if (closed || lane.inFlight !== entries) return { reason: 'shutdown' }
+      const outcome = await attempt(lane, batch, timeoutMs)
+      if (outcome.error === undefined) return { result: outcome.result }
+      const error = outcome.error
+      if (error === CANCELLED || closed || lane.inFlight !== entries) return { reason: 'shutdown' }
       lane.failedAttempts++
       failedAttempts++
       const hint = retryHint(error)
@@ -365,7 +447,7 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
       // a sink may also say that retrying cannot help (a 400 from a collector)
       if (!hint.retryable || retries >= retry.maxRetries || remaining <= 0) {
         say(`sink-failed:${lane.name}`, `tracellm: sink "${lane.name}" failed ${retries + 1} time(s); dropped a batch of ${entries.length} trace(s): ${messageOf(error)}`)
-        return false
+        return { reason: hint.retryable ? 'failed' : 'rejected' }
       }
       retries++
       timeoutMs = Math.min(settings.attemptTimeoutMs, remaining)
@@ -373,43 +455,59 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
     }
   }
 
-  /** One `write` call; resolves the failure (never rejects), or undefined on success. */
-  const attempt = (lane: Lane, batch: ReadonlyArray<TraceDocument>, timeoutMs: number): Promise<Error | undefined> =>
-    new Promise<Error | undefined>((resolve) => {
+  /** One `write` call; resolves its failure (never rejects), or its result on success. */
+  const attempt = (lane: Lane, batch: ReadonlyArray<TraceDocument>, timeoutMs: number): Promise<Attempt> =>
+    new Promise<Attempt>((resolve) => {
       let finished = false
-      const finish = (error: Error | undefined): void => {
+      const controller = new AbortController()
+      const finish = (outcome: Attempt): void => {
         if (finished) return
         finished = true
         cancelTimer(timer)
         if (lane.abort === abort) lane.abort = undefined
         lane.attempting = false
-        resolve(error)
+        // the sink may still hold sockets or timers for this write: tell it to let go
+        if (outcome.error !== undefined) abortQuietly(controller)
+        resolve(outcome)
       }
-      const abort = (): void => finish(CANCELLED)
+      const abort = (): void => finish({ error: CANCELLED })
       lane.abort = abort
       lane.attempting = true
-      const timer = later(timeoutMs, () => finish(new Error(`Sink "${lane.name}" did not settle its write within ${timeoutMs} ms.`)))
+      const timer = later(timeoutMs, () => finish({ error: new Error(`Sink "${lane.name}" did not settle its write within ${timeoutMs} ms.`) }))
       try {
-        const outcome = Promise.resolve(hooks.runSuppressed(() => Promise.resolve(lane.sink.write(batch))))
-        outcome.then(() => finish(undefined), (reason: unknown) => finish(toError(reason)))
+        const outcome = Promise.resolve(hooks.runSuppressed(() => Promise.resolve(lane.sink.write(batch, { signal: controller.signal }))))
+        outcome.then((result) => finish({ error: undefined, result: result ?? undefined }), (reason: unknown) => finish({ error: toError(reason) }))
       } catch (error) {
-        finish(toError(error))
+        finish({ error: toError(error) })
       }
     })
 
+  /** Takes every document a lane has not written yet (pending, waiting, and the batch in flight even while it is being written). */
+  const takeAll = (lane: Lane): Entry[] => {
+    const entries = [...(lane.inFlight ?? []), ...lane.pending, ...lane.waiting]
+    lane.inFlight = undefined
+    lane.pending = []
+    for (const entry of lane.waiting) {
+      lane.bytes += entry.bytes   // settling takes it off again
+      admitted(entry)
+    }
+    lane.waiting = []
+    cancelTimer(lane.waitTimer)
+    lane.waitTimer = undefined
+    lane.sleep?.wake()
+    lane.abort?.()
+    return entries
+  }
+
   /** Drops everything still pending in every lane and stops the retry loops. */
-  const cancel = (): void => {
+  const cancel = (reason: DropReason): number => {
     let count = 0
     for (const lane of lanes) {
-      const entries = [...(lane.inFlight ?? []), ...lane.pending]
-      lane.inFlight = undefined
-      lane.pending = []
+      const entries = takeAll(lane)
       count += entries.length
-      settleAll(lane, entries, false)
-      lane.sleep?.wake()
-      lane.abort?.()
+      for (const entry of entries) settle(lane, entry, reason)
     }
-    if (count > 0) say('shutdown-dropped', `tracellm: ${count} trace(s) were still pending when the export queue shut down and were dropped.`)
+    return count
   }
 
   // --- flush, shutdown, sink hooks ---
@@ -438,13 +536,14 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
   /**
    * Waits for the documents enqueued so far, then for every sink's `flush()`, at most `timeoutMs`.
    * `onFinish` runs synchronously when the flush ends, before the report is taken (shutdown cancels there,
-   * so the cancelled documents are counted as dropped).
+   * so the cancelled documents are counted as dropped). The timeout keeps the process alive until it
+   * fires, so an `await flush()` on a sink that never settles ends in a report, not in an exit.
    */
-  const runFlush = (timeoutMs: number, onFinish?: () => void): Promise<FlushReport> =>
+  const runFlush = (timeoutMs: number, consume: boolean, onFinish?: () => void): Promise<FlushReport> =>
     new Promise<FlushReport>((resolve) => {
       let finished = false
       let timer: ReturnType<typeof setTimeout> | undefined
-      const waiter: Waiter = { seq: lastSeq, remaining: queued, flushed: 0, dropped: 0, done: () => undefined }
+      const waiter: Waiter = { seq: lastSeq, remaining: queued, done: () => undefined }
       const finish = (timedOut: boolean): void => {
         if (finished) return
         finished = true
@@ -455,7 +554,7 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
         } finally {
           waiters.delete(waiter)
           flushDepth--
-          resolve({ flushed: waiter.flushed, dropped: waiter.dropped, timedOut })
+          resolve(report(timedOut, consume))
         }
       }
       const expire = (): void => finish(true)
@@ -465,23 +564,28 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
       }
       flushDepth++
       flushExpirers.add(expire)
-      timer = later(timeoutMs, expire)
+      timer = later(timeoutMs, expire, true)
       if (waiter.remaining === 0) {
         documentsDone()
         return
       }
       waiter.done = documentsDone
       waiters.add(waiter)
-      for (const lane of lanes) wake(lane, ['schedule', 'backoff'])
+      for (const lane of lanes) {
+        wake(lane, ['schedule', 'backoff'])
+        // a flush is a caller waiting: documents waiting for room get it as soon as there is some
+        admitWaiting(lane)
+      }
     })
 
-  const flush = (timeoutMs?: number): Promise<FlushReport> => {
-    if (closed) return Promise.resolve({ flushed: 0, dropped: 0, timedOut: false })
+  const flush = (timeoutMs?: number, flushOptions?: { readonly report?: boolean }): Promise<FlushReport> => {
+    const consume = flushOptions?.report !== false
+    if (closed) return Promise.resolve(report(false, consume))
     try {
-      return runFlush(toTimeout(timeoutMs, settings.flushTimeoutMs))
+      return runFlush(toTimeout(timeoutMs, settings.flushTimeoutMs), consume)
     } catch (error) {
       say('queue-internal', `tracellm: flush failed: ${messageOf(error)}`)
-      return Promise.resolve({ flushed: 0, dropped: 0, timedOut: false })
+      return Promise.resolve(report(false, consume))
     }
   }
 
@@ -491,139 +595,162 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
     const budget = toTimeout(timeoutMs, settings.flushTimeoutMs)
     const startedAt = Date.now()
     const run = async (): Promise<FlushReport> => {
-      const report = await runFlush(budget, () => {
+      const flushed = await runFlush(budget, true, () => {
         closed = true
-        cancel()
+        const count = cancel('shutdown')
+        if (count > 0) say('shutdown-dropped', `tracellm: ${count} trace(s) were still pending when the export queue shut down and were dropped.`)
       })
       const left = budget === Infinity ? Infinity : Math.max(0, budget - (Date.now() - startedAt))
       const closedInTime = await within(callSinks('close'), left)
-      removeProcessHooks()
-      return { ...report, timedOut: report.timedOut || !closedInTime }
+      exitGuard.remove()
+      return { ...flushed, timedOut: flushed.timedOut || !closedInTime }
     }
     shutdownResult = run().catch((error: unknown) => {
       say('queue-internal', `tracellm: shutdown failed: ${messageOf(error)}`)
-      return { flushed: 0, dropped: 0, timedOut: false }
+      return report(false, true)
     })
     return shutdownResult
   }
 
   const within = (work: Promise<void>, ms: number): Promise<boolean> =>
     new Promise<boolean>((resolve) => {
-      const timer = later(ms, () => resolve(false))
+      const timer = later(ms, () => resolve(false), true)
       void work.then(() => {
         cancelTimer(timer)
         resolve(true)
       })
     })
 
-  // --- process exit ---
+  // --- process exit (docs/reliability.md#delivery-what-is-never-lost) ---
 
-  const onBeforeExit = (): void => {
-    // flushing schedules work, after which beforeExit fires again: only flush when something is pending
-    if (closed || exitFlushRunning || queued === 0) return
-    exitFlushRunning = true
-    void runFlush(settings.flushTimeoutMs).then(() => {
-      exitFlushRunning = false
-    })
-  }
-
-  const onExit = (): void => {
-    drainSync()
-  }
-
-  const installProcessHooks = (): void => {
-    if (processHooks !== 'none') return
-    processHooks = 'installed'
-    process.on('beforeExit', onBeforeExit)
-    process.on('exit', onExit)
-  }
-
-  const removeProcessHooks = (): void => {
-    if (processHooks !== 'installed') {
-      processHooks = 'removed'
-      return
-    }
-    processHooks = 'removed'
-    process.removeListener('beforeExit', onBeforeExit)
-    process.removeListener('exit', onExit)
-  }
-
-  const drainSync = (): void => {
+  /**
+   * Writes every document not yet written to the sinks that can write synchronously (a batch whose
+   * asynchronous write is still running included: `writeSync` is idempotent), and drops the rest,
+   * counted with `reason`. Returns, per sink, how many documents it did not get.
+   */
+  const drainAll = (reason: DropReason): Array<{ readonly name: string; readonly count: number }> => {
+    const lost: Array<{ name: string; count: number }> = []
     for (const lane of lanes) {
+      let entries: Entry[] = []
       try {
+        entries = takeAll(lane)
+        if (entries.length === 0) continue
         const writeSync = lane.sink.writeSync
-        if (typeof writeSync !== 'function') continue
-        // a batch whose asynchronous write is still running stays with it; one waiting for a retry is taken over
-        const taken = lane.attempting ? [] : (lane.inFlight ?? [])
-        if (!lane.attempting) lane.inFlight = undefined
-        const entries = [...taken, ...lane.pending]
-        lane.pending = []
-        wake(lane, ['schedule', 'backoff'])
+        if (typeof writeSync !== 'function') {
+          for (const entry of entries) settle(lane, entry, reason)
+          lost.push({ name: lane.name, count: entries.length })
+          continue
+        }
+        let failed = 0
         for (let index = 0; index < entries.length; index += settings.maxBatchSize) {
           const chunk = entries.slice(index, index + settings.maxBatchSize)
           try {
             hooks.runSuppressed(() => writeSync.call(lane.sink, Object.freeze(chunk.map((entry) => entry.doc))))
-            settleAll(lane, chunk, true)
+            for (const entry of chunk) settle(lane, entry, undefined)
           } catch (error) {
             lane.failedAttempts++
             failedAttempts++
-            settleAll(lane, chunk, false)
+            failed += chunk.length
+            for (const entry of chunk) settle(lane, entry, reason)
             say(`sink-failed:${lane.name}`, `tracellm: writeSync() of sink "${lane.name}" failed; dropped ${chunk.length} trace(s): ${messageOf(toError(error))}`)
           }
         }
+        if (failed > 0) lost.push({ name: lane.name, count: failed })
       } catch (error) {
         say('queue-internal', `tracellm: draining sink "${lane.name}" failed: ${messageOf(error)}`)
       }
     }
+    return lost
   }
+
+  const drainSync = (): void => {
+    exitGuard.exited(drainAll('exit'))
+  }
+
+  const exitGuard: ExitGuard = createExitGuard({
+    exitTimeoutMs: settings.exitTimeoutMs,
+    hasWork: () => !closed && queued > 0,
+    flush: () => runFlush(Infinity, false),
+    expire: () => {
+      let released = 0
+      for (const lane of lanes) released += lane.waiting.length
+      return { lost: drainAll('exit'), released: released > 0 }
+    },
+    drainSync,
+  })
 
   const dispose = (): void => {
     accepting = false
     if (!closed) {
       closed = true
-      cancel()
+      cancel('shutdown')
     }
     for (const expire of [...flushExpirers]) expire()
     for (const timer of timers) clearTimeout(timer)
     timers.clear()
-    removeProcessHooks()
+    exitGuard.remove()
   }
+
+  const stats = (): QueueStats => ({
+    queued,
+    produced,
+    written,
+    dropped,
+    pending: queued,
+    droppedBy: { ...droppedBy },
+    failedAttempts,
+    sinks: lanes.map((lane): SinkStats => ({
+      name: lane.name,
+      produced: lane.produced,
+      written: lane.written,
+      dropped: lane.dropped,
+      pending: lane.pending.length + (lane.inFlight?.length ?? 0) + lane.waiting.length,
+      droppedBy: { ...lane.droppedBy },
+      failedAttempts: lane.failedAttempts,
+    })),
+  })
 
   return {
     enqueue: (doc, bytes) => {
       try {
         if (!accepting) {
+          produced++
           dropped++
+          droppedBy.shutdown++
+          for (const lane of lanes) {
+            lane.produced++
+            lane.dropped++
+            lane.droppedBy.shutdown++
+          }
           if (!afterShutdownReported) {
             afterShutdownReported = true
             say('after-shutdown', 'tracellm: a trace finished after shutdown() and was dropped; call configure() to start exporting again.')
           }
-          return
+          return undefined
         }
-        if (lanes.length === 0) return
-        installProcessHooks()
-        const entry: Entry = { doc, bytes: typeof bytes === 'number' && bytes > 0 && bytes !== Infinity ? bytes : 0, seq: ++lastSeq, remaining: lanes.length, failed: false }
+        if (lanes.length === 0) return undefined
+        exitGuard.install()
+        const entry: Entry = { doc, bytes: typeof bytes === 'number' && bytes > 0 && bytes !== Infinity ? bytes : 0, seq: ++lastSeq, remaining: lanes.length, reason: undefined, admission: undefined, waitUntil: undefined }
+        let admission: Promise<void> | undefined
+        if (settings.whenFull === 'wait') {
+          admission = new Promise<void>((resolve) => {
+            entry.admission = { lanes: 0, resolve }
+          })
+        }
         queued++
+        produced++
         for (const lane of lanes) offer(lane, entry)
+        if (entry.admission === undefined || entry.admission.lanes === 0) return undefined
+        return admission
       } catch (error) {
         say('queue-internal', `tracellm: enqueue failed: ${messageOf(error)}`)
+        return undefined
       }
     },
+    waits: settings.whenFull === 'wait',
     flush,
     shutdown,
-    stats: () => ({
-      queued,
-      written,
-      dropped,
-      failedAttempts,
-      sinks: lanes.map((lane) => ({
-        name: lane.name,
-        queued: lane.pending.length + (lane.inFlight?.length ?? 0),
-        written: lane.written,
-        dropped: lane.dropped,
-        failedAttempts: lane.failedAttempts,
-      })),
-    }),
+    stats,
     drainSync,
     dispose,
   }
@@ -639,13 +766,20 @@ interface Entry {
   readonly bytes: number
   readonly seq: number
   remaining: number
-  failed: boolean
+  /** The first reason a lane dropped it for. */
+  reason: DropReason | undefined
+  /** With `whenFull: 'wait'`: the lanes it still waits for room in, and the caller to release. */
+  admission: { lanes: number; readonly resolve: () => void } | undefined
+  /** When a wait for room gives up (ms since the epoch). */
+  waitUntil: number | undefined
 }
 
 interface Lane {
   readonly sink: Sink
   readonly name: string
   pending: Entry[]
+  /** Documents waiting for room (`whenFull: 'wait'`), oldest first. */
+  waiting: Entry[]
   /** The batch the retry loop owns (being written or waiting for a retry). */
   inFlight: Entry[] | undefined
   /** Bytes of pending and in-flight documents. */
@@ -654,10 +788,15 @@ interface Lane {
   attempting: boolean
   sleep: { readonly kind: SleepKind; readonly wake: () => void } | undefined
   abort: (() => void) | undefined
+  waitTimer: ReturnType<typeof setTimeout> | undefined
   overflowing: boolean
   overflowDropped: number
+  overflowTotal: number
+  overflowWarnedAt: number
+  produced: number
   written: number
   dropped: number
+  droppedBy: { [reason in DropReason]: number }
   failedAttempts: number
 }
 
@@ -665,13 +804,43 @@ interface Lane {
 interface Waiter {
   readonly seq: number
   remaining: number
-  flushed: number
-  dropped: number
   done: () => void
 }
 
+type Attempt = { readonly error: Error; readonly result?: undefined } | { readonly error: undefined; readonly result: unknown }
+type Delivery = { readonly reason: DropReason; readonly result?: undefined } | { readonly reason?: undefined; readonly result: unknown }
+
 const MAX_TIMEOUT = 2_147_483_647
 const CANCELLED = new Error('cancelled')
+
+function abortQuietly(controller: AbortController): void {
+  try {
+    controller.abort()
+  } catch {
+    // an abort listener of the sink's threw: nothing to do about it here
+  }
+}
+
+/**
+ * The documents a sink's `WriteResult` gave up on, with the reason, or undefined when it gave up on
+ * none. Read defensively: the result is the sink's.
+ */
+function refusedDocs(result: unknown, size: number): Map<TraceDocument, string> | undefined {
+  try {
+    if (typeof result !== 'object' || result === null) return undefined
+    const list = (result as WriteResult).dropped
+    if (!Array.isArray(list) || list.length === 0) return undefined
+    const refused = new Map<TraceDocument, string>()
+    for (const item of list.slice(0, size)) {
+      if (typeof item !== 'object' || item === null) continue
+      const { doc, reason } = item as { doc?: unknown; reason?: unknown }
+      if (typeof doc === 'object' && doc !== null) refused.set(doc as TraceDocument, typeof reason === 'string' ? reason : 'no reason given')
+    }
+    return refused.size === 0 ? undefined : refused
+  } catch {
+    return undefined
+  }
+}
 
 /**
  * What a failed `write` says about retrying: an error with `retryable: false` is not retried, and one
@@ -724,10 +893,12 @@ function validateOptions(options: QueueOptions): QueueOptions {
   if (typeof retry !== 'object' || retry === null) throw new TypeError('Expected `queue.retry` to be an object.')
   check(options.maxQueueTraces, 'maxQueueTraces', isPositiveInteger, 'a positive integer')
   check(options.maxQueueBytes, 'maxQueueBytes', (v) => v > 0, 'a positive number')
+  if (options.whenFull !== 'drop' && options.whenFull !== 'wait') throw new TypeError(`Expected \`queue.whenFull\` to be 'drop' or 'wait', got ${describe(options.whenFull)}.`)
   check(options.maxBatchSize, 'maxBatchSize', isPositiveInteger, 'a positive integer')
   check(options.scheduleDelayMs, 'scheduleDelayMs', isFiniteNonNegative, 'a non-negative number of milliseconds')
   check(options.attemptTimeoutMs, 'attemptTimeoutMs', (v) => v > 0, 'a positive number of milliseconds')
   check(options.flushTimeoutMs, 'flushTimeoutMs', (v) => v >= 0, 'a non-negative number of milliseconds')
+  check(options.exitTimeoutMs, 'exitTimeoutMs', (v) => v >= 0, 'a non-negative number of milliseconds (Infinity to wait for the sinks)')
   check(retry.initialDelayMs, 'retry.initialDelayMs', isFiniteNonNegative, 'a non-negative number of milliseconds')
   check(retry.multiplier, 'retry.multiplier', (v) => Number.isFinite(v) && v >= 1, 'a number ≥ 1')
   check(retry.maxDelayMs, 'retry.maxDelayMs', isFiniteNonNegative, 'a non-negative number of milliseconds')
