@@ -11,6 +11,8 @@ import { writeSync } from 'node:fs'
 /** @internal What the exit guard needs from the queue. */
 export interface ExitHooks {
   readonly exitTimeoutMs: number
+  /** When the last trace was handed over (`Date.now()`): the exit budget runs from then. */
+  readonly lastEnqueueAt: () => number
   /** True while documents are pending. */
   readonly hasWork: () => boolean
   /** Flushes with no timeout of its own (the guard's deadline bounds it). */
@@ -25,6 +27,8 @@ export interface ExitHooks {
 export interface LostCount {
   readonly name: string
   readonly count: number
+  /** Documents this sink had dropped before (full queue, refused, retries exhausted), for the same warning. */
+  readonly earlier: number
 }
 
 /** @internal */
@@ -51,11 +55,14 @@ export function createExitGuard(hooks: ExitHooks): ExitGuard {
     exiting = true
     let deadline: ReturnType<typeof setTimeout> | undefined
     if (hooks.exitTimeoutMs !== Infinity) {
+      // The budget runs from the last trace, not from now: a sink's socket or timer may have held the
+      // event loop (so beforeExit came late) while it failed to write, and that time counts.
+      const budget = Math.max(0, hooks.exitTimeoutMs - Math.max(0, Date.now() - hooks.lastEnqueueAt()))
       // ref'd on purpose: this is the one timer that may keep a finished program alive, and it is bounded
       deadline = setTimeout(() => {
         deadline = undefined
         expire()
-      }, Math.min(hooks.exitTimeoutMs, MAX_TIMEOUT))
+      }, Math.min(budget, MAX_TIMEOUT))
     }
     void hooks.flush().then(() => {
       if (deadline !== undefined) clearTimeout(deadline)
@@ -68,7 +75,7 @@ export function createExitGuard(hooks: ExitHooks): ExitGuard {
     try {
       const outcome = hooks.expire()
       released = outcome.released
-      warn(outcome.lost, `the exit timeout of ${hooks.exitTimeoutMs} ms (queue.exitTimeoutMs) passed after the program's work ended`)
+      warn(outcome.lost, `the exit timeout of ${hooks.exitTimeoutMs} ms (queue.exitTimeoutMs) passed after the last trace ended and the program's own work was done`)
     } catch {
       // never throw from a timer of ours
     }
@@ -116,7 +123,7 @@ const MAX_TIMEOUT = 2_147_483_647
 function warn(lost: ReadonlyArray<LostCount>, why: string): void {
   const total = lost.reduce((sum, item) => sum + item.count, 0)
   if (total === 0) return
-  const perSink = lost.map((item) => `${item.count} to sink "${item.name}"`).join(', ')
+  const perSink = lost.map((item) => `${item.count} to sink "${item.name}"` + (item.earlier > 0 ? `, which had dropped ${item.earlier} before` : '')).join('; ')
   const text = `(node:${process.pid}) TracellmWarning: tracellm: ${total} trace(s) were not written (${perSink}): ${why}.\n`
   try {
     writeSync(2, text)

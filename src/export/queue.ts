@@ -6,7 +6,7 @@
  * process exit is bounded (docs/reliability.md#exit-bounds-a-dead-backend-never-holds-the-process).
  */
 import type { TraceDocument } from '../document/document.js'
-import { createExitGuard, type ExitGuard } from './exit.js'
+import { createExitGuard, type ExitGuard, type LostCount } from './exit.js'
 import { DROP_REASONS, zeroCounts, type DropCounts, type DropReason, type ExportStats, type FlushReport, type Sink, type SinkStats, type WriteResult } from './sink.js'
 
 export type { DropCounts, DropReason, ExportStats, FlushReport, Sink, SinkStats, WriteOptions, WriteResult } from './sink.js'
@@ -176,6 +176,7 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
   }))
 
   let lastSeq = 0
+  let lastEnqueueAt = 0
   let queued = 0
   let produced = 0
   let written = 0
@@ -395,11 +396,16 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
         lane.inFlight = entries
         const outcome = await deliver(lane, entries)
         // cancel() or drainSync() may have taken the batch over meanwhile
+        let gaveUp = outcome.reason !== undefined
         if (lane.inFlight === entries) {
           lane.inFlight = undefined
           if (outcome.reason !== undefined) settleAll(lane, entries, outcome.reason)
-          else settleWritten(lane, entries, outcome.result)
+          else gaveUp = settleWritten(lane, entries, outcome.result) > 0
         }
+        // after a batch was (partly) given up, a short wait on an unref'd timer before the next: a program
+        // whose work is done reaches beforeExit there instead of being held batch after batch by a
+        // dead backend (docs/reliability.md#exit-bounds-a-dead-backend-never-holds-the-process)
+        if (gaveUp && flushDepth === 0) await sleep(lane, GAP_AFTER_DROP_MS, 'schedule')
       }
     } finally {
       lane.running = false
@@ -407,23 +413,21 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
   }
 
   /** Settles a written batch: every document is written but those the sink's `WriteResult` gave up on. */
-  const settleWritten = (lane: Lane, entries: ReadonlyArray<Entry>, result: unknown): void => {
+  const settleWritten = (lane: Lane, entries: ReadonlyArray<Entry>, result: unknown): number => {
     const refused = refusedDocs(result, entries.length)
     if (refused === undefined) {
       settleAll(lane, entries, undefined)
-      return
+      return 0
     }
+    // the sink said why in its own warning: the queue only counts
     let count = 0
     for (const entry of entries) {
-      const reason = refused.get(entry.doc)
-      if (reason !== undefined) count++
-      settle(lane, entry, reason === undefined ? undefined : 'rejected')
+      const rejected = refused.has(entry.doc)
+      if (rejected) count++
+      settle(lane, entry, rejected ? 'rejected' : undefined)
     }
     admitWaiting(lane)
-    if (count > 0) {
-      const first = [...refused.values()][0] ?? ''
-      say(`sink-rejected:${lane.name}`, `tracellm: sink "${lane.name}" gave up on ${count} trace(s): ${first}`)
-    }
+    return count
   }
 
   /** Writes one batch with retries; resolves the sink's result once written, or the reason it was given up. */
@@ -628,17 +632,18 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
    * asynchronous write is still running included: `writeSync` is idempotent), and drops the rest,
    * counted with `reason`. Returns, per sink, how many documents it did not get.
    */
-  const drainAll = (reason: DropReason): Array<{ readonly name: string; readonly count: number }> => {
-    const lost: Array<{ name: string; count: number }> = []
+  const drainAll = (reason: DropReason): LostCount[] => {
+    const lost: LostCount[] = []
     for (const lane of lanes) {
       let entries: Entry[] = []
       try {
         entries = takeAll(lane)
         if (entries.length === 0) continue
         const writeSync = lane.sink.writeSync
+        const earlier = lane.dropped
         if (typeof writeSync !== 'function') {
           for (const entry of entries) settle(lane, entry, reason)
-          lost.push({ name: lane.name, count: entries.length })
+          lost.push({ name: lane.name, count: entries.length, earlier })
           continue
         }
         let failed = 0
@@ -655,7 +660,7 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
             say(`sink-failed:${lane.name}`, `tracellm: writeSync() of sink "${lane.name}" failed; dropped ${chunk.length} trace(s): ${messageOf(toError(error))}`)
           }
         }
-        if (failed > 0) lost.push({ name: lane.name, count: failed })
+        if (failed > 0) lost.push({ name: lane.name, count: failed, earlier })
       } catch (error) {
         say('queue-internal', `tracellm: draining sink "${lane.name}" failed: ${messageOf(error)}`)
       }
@@ -669,6 +674,7 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
 
   const exitGuard: ExitGuard = createExitGuard({
     exitTimeoutMs: settings.exitTimeoutMs,
+    lastEnqueueAt: () => lastEnqueueAt,
     hasWork: () => !closed && queued > 0,
     flush: () => runFlush(Infinity, false),
     expire: () => {
@@ -730,6 +736,7 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
         }
         if (lanes.length === 0) return undefined
         exitGuard.install()
+        lastEnqueueAt = Date.now()
         const entry: Entry = { doc, bytes: typeof bytes === 'number' && bytes > 0 && bytes !== Infinity ? bytes : 0, seq: ++lastSeq, remaining: lanes.length, reason: undefined, admission: undefined, waitUntil: undefined }
         let admission: Promise<void> | undefined
         if (settings.whenFull === 'wait') {
@@ -810,6 +817,8 @@ interface Waiter {
 type Attempt = { readonly error: Error; readonly result?: undefined } | { readonly error: undefined; readonly result: unknown }
 type Delivery = { readonly reason: DropReason; readonly result?: undefined } | { readonly reason?: undefined; readonly result: unknown }
 
+/** Long enough for the warning about a dropped batch to reach stderr (a pending write holds the loop too). */
+const GAP_AFTER_DROP_MS = 25
 const MAX_TIMEOUT = 2_147_483_647
 const CANCELLED = new Error('cancelled')
 

@@ -10,7 +10,7 @@ import type { IExportTraceServiceResponse, ISerializer } from '@opentelemetry/ot
 import type { Resource } from '@opentelemetry/resources'
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base'
 import type { ErrorRecord, JsonValue, StepRecord, TraceDocument } from '../document/document.js'
-import type { Sink } from '../export/queue.js'
+import type { Sink, WriteResult } from '../export/queue.js'
 import { rootSpanIdOf } from '../document/ids.js'
 
 /** Options of `otlpSink()`. @category sinks */
@@ -98,9 +98,14 @@ export function otlpSink(options: OtlpSinkOptions = {}): OtlpSink {
     warned.add(key)
     process.emitWarning(message, { type: 'TracellmWarning', code: 'TRACELLM_OTLP' })
   }
+  // what the write running now gave up on: handed back to the queue, which counts them as dropped
+  let refused: Array<{ readonly doc: TraceDocument; readonly reason: string }> = []
   const drop = (docs: ReadonlyArray<TraceDocument>, key: string, message: string): void => {
     dropped += docs.length
-    for (const doc of docs) delivered.add(doc)
+    for (const doc of docs) {
+      delivered.add(doc)
+      refused.push({ doc, reason: message })
+    }
     warn(key, 'tracellm: ' + label + ' dropped ' + docs.length + ' trace(s): ' + message)
   }
 
@@ -153,19 +158,28 @@ export function otlpSink(options: OtlpSinkOptions = {}): OtlpSink {
     drop(docs, 'status-' + outcome.status, 'the receiver answered ' + outcome.status + ', which is not retried' + detailOf(outcome.detail) + '.')
   }
 
-  const deliver = async (batch: ReadonlyArray<TraceDocument>): Promise<void> => {
+  const deliver = async (batch: ReadonlyArray<TraceDocument>): Promise<WriteResult | undefined> => {
     const pending = batch.filter((doc) => !delivered.has(doc))
-    if (pending.length === 0) return
+    if (pending.length === 0) return undefined
+    refused = []
     await send(await loadOtel(), pending, true)
+    return refused.length === 0 ? undefined : { dropped: refused }
   }
 
   return {
     name: 'otlp',
     // one write at a time: a batch the queue retries after its own attempt timeout waits for the
     // write still running, then sends only what that one did not deliver
-    write: (batch) => {
+    write: (batch, options) => {
       const run = previous.then(() => deliver(batch))
       previous = run.then(noop, noop)
+      // The exporter's sockets are unref'd (see unrefAgents); the export queue keeps a finished program
+      // alive for its traces itself, within exitTimeoutMs. A direct caller awaiting write() gets a
+      // ref'd timer instead, so that its await never ends with the process.
+      if (options?.signal === undefined) {
+        const keepAlive = setInterval(noop, 1 << 30)
+        void run.then(() => clearInterval(keepAlive), () => clearInterval(keepAlive))
+      }
       return run
     },
     stats: () => ({ sent, dropped }),
@@ -357,7 +371,7 @@ function createExporter(otel: Otel, settings: Settings): Exporter {
       timeoutMillis: settings.timeoutMs,
       concurrencyLimit: CONCURRENCY_LIMIT,
       compression: settings.compression,
-      agentFactory: otel.httpAgentFactoryFromOptions({ keepAlive: true }),
+      agentFactory: unrefAgents(otel.httpAgentFactoryFromOptions({ keepAlive: true })),
     },
     serializer,
     'otlp_http_span_exporter',
@@ -385,6 +399,42 @@ function createExporter(otel: Otel, settings: Settings): Exporter {
         }
       }),
   }
+}
+
+/**
+ * The exporter's sockets never hold the process open by themselves: a program whose own work is done
+ * reaches `beforeExit`, where the export queue gives the pending traces what is left of
+ * `exitTimeoutMs` (holding the process that long itself), instead of a silent collector holding it
+ * for a whole export per queued batch (docs/reliability.md#exit-bounds-a-dead-backend-never-holds-the-process).
+ */
+function unrefAgents(factory: HttpAgentFactory): HttpAgentFactory {
+  return async (protocol) => {
+    const agent = (await factory(protocol)) as unknown as PatchableAgent
+    const createConnection = agent.createConnection
+    agent.createConnection = function (this: unknown, ...args: unknown[]) {
+      const socket = createConnection.apply(this, args) as Unrefable | undefined
+      socket?.unref?.()
+      return socket
+    }
+    // Node refs a keep-alive socket again when it takes it from the pool
+    const reuseSocket = agent.reuseSocket
+    if (typeof reuseSocket === 'function') {
+      agent.reuseSocket = function (this: unknown, socket: Unrefable, request: unknown) {
+        reuseSocket.call(this, socket, request)
+        socket.unref?.()
+      }
+    }
+    return agent as unknown as Awaited<ReturnType<HttpAgentFactory>>
+  }
+}
+
+interface Unrefable {
+  unref?: () => void
+}
+
+interface PatchableAgent {
+  createConnection: (...args: unknown[]) => unknown
+  reuseSocket?: (socket: Unrefable, request: unknown) => void
 }
 
 /**
@@ -643,6 +693,7 @@ function hrTimeOf(ms: number): HrTime {
 type Transformer = typeof import('@opentelemetry/otlp-transformer')
 type Resources = typeof import('@opentelemetry/resources')
 type NodeHttp = typeof import('@opentelemetry/otlp-exporter-base/node-http')
+type HttpAgentFactory = ReturnType<NodeHttp['httpAgentFactoryFromOptions']>
 
 interface Otel {
   readonly ProtobufTraceSerializer: Transformer['ProtobufTraceSerializer']
