@@ -405,7 +405,7 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
         // after a batch was (partly) given up, a short wait on an unref'd timer before the next: a program
         // whose work is done reaches beforeExit there instead of being held batch after batch by a
         // dead backend (docs/reliability.md#exit-bounds-a-dead-backend-never-holds-the-process)
-        if (gaveUp && flushDepth === 0) await sleep(lane, GAP_AFTER_DROP_MS, 'schedule')
+        if (gaveUp && flushDepth === 0 && !closed) await sleep(lane, GAP_AFTER_DROP_MS, 'schedule')
       }
     } finally {
       lane.running = false

@@ -85,6 +85,11 @@ function useFakeTimers(): { retryScheduled(): boolean } {
   return { retryScheduled: () => jest.getTimerCount() === 2 }
 }
 
+/** The options the export queue passes to `write`: with them, the sink leaves keeping the process alive to the queue. */
+function asTheQueueDoes(): { readonly signal: AbortSignal } {
+  return { signal: new AbortController().signal }
+}
+
 /** Lets real I/O run until `condition` holds. */
 /** An OTLP URL on loopback where nothing listens: connecting to it is refused at once. */
 async function refusedOtlpUrl(): Promise<string> {
@@ -350,7 +355,7 @@ describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
     const timers = useFakeTimers()
     answer = () => (received.length === 1 ? { status: 503 } : { status: 200 })
     const sink = otlpSink({ url, timeoutMs: 60_000 })
-    const write = sink.write(Object.freeze([makeDocument()]))
+    const write = sink.write(Object.freeze([makeDocument()]), asTheQueueDoes())
     await until(() => timers.retryScheduled())
     expect(received).toHaveLength(1)
 
@@ -364,7 +369,7 @@ describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
     const timers = useFakeTimers()
     answer = () => (received.length === 1 ? { status: 429, headers: { 'retry-after': '30' } } : { status: 200 })
     const sink = otlpSink({ url, timeoutMs: 60_000 })
-    const write = sink.write(Object.freeze([makeDocument()]))
+    const write = sink.write(Object.freeze([makeDocument()]), asTheQueueDoes())
     await until(() => timers.retryScheduled())
 
     jest.advanceTimersByTime(29_999)
@@ -506,9 +511,9 @@ describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
     answer = () => (received.length === 1 ? { status: 503 } : { status: 200 })
     const sink = otlpSink({ url, timeoutMs: 60_000 })
     const batch: ReadonlyArray<TraceDocument> = Object.freeze([makeDocument()])
-    const first = sink.write(batch)
+    const first = sink.write(batch, asTheQueueDoes())
     await until(() => timers.retryScheduled())
-    const second = sink.write(batch)   // as the export queue does after its own attempt timeout
+    const second = sink.write(batch, asTheQueueDoes())   // as the export queue does after its own attempt timeout
     jest.advanceTimersByTime(1200)
     await Promise.all([first, second])
     expect(received).toHaveLength(2)   // the 503 and the exporter's own retry; nothing from the second write
