@@ -7,7 +7,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync } from 
 import { createRequire } from 'node:module'
 import { dirname, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { setImmediate as nextTurn } from 'node:timers/promises'
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import type BetterSqlite3 from 'better-sqlite3'
 import type { StepId, TraceDocument, TraceId } from '../document/document.js'
@@ -21,7 +21,14 @@ import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceS
 export interface SqliteSinkOptions {
   /** The database file, relative to the working directory at creation. Its folder is created (mode 0700), the file with mode 0600. */
   readonly path: string
-  /** How long a write waits for another process holding the write lock (`busy_timeout`). @default 5000 */
+  /**
+   * How long, in total, a write may wait for another connection holding the write lock before it fails
+   * (and the export queue retries it later). The wait is spent off the event loop: the sink tries the
+   * lock for at most a few milliseconds at a time and sleeps on a timer in between
+   * (docs/reliability.md#sqlite-a-held-lock-never-freezes-the-event-loop). Only `writeSync`, which
+   * runs in the process `exit` hook, waits synchronously: at most this long for all its calls together.
+   * @default 5000
+   */
   readonly busyTimeoutMs?: number
   /** Caps the file size (`max_page_count`); a write past it fails like a full disk and is retried, then dropped and counted. @default no cap */
   readonly maxDatabaseBytes?: number
@@ -60,31 +67,73 @@ export function sqliteSink(options: SqliteSinkOptions): SqliteSink {
   let closed = false
   // an existing file of an older schema is migrated on a worker thread before the first write
   let migrated: Promise<void> | undefined
+  // synchronous writes (the exit hook) share one wait for the lock, from the first that met it
+  let syncDeadline: number | undefined
+  // batches whose asynchronous write sleeps until the lock is free: written by `exit` if it comes first
+  const stalled = new Set<ReadonlyArray<TraceDocument>>()
 
+  /** The database, or undefined when it cannot be opened (warned once); throws only `SQLITE_BUSY`. */
   const open = (): Database | undefined => {
     if (db !== undefined || unavailable || closed) return db
     try {
-      db = openDatabase(settings.file, { create: true, busyTimeoutMs: settings.busyTimeoutMs, maxDatabaseBytes: settings.maxDatabaseBytes })
+      db = openDatabase(settings.file, { create: true, busyTimeoutMs: LOCK_PROBE_MS, maxDatabaseBytes: settings.maxDatabaseBytes })
     } catch (error) {
+      // another process holds the lock while the file is set up: a later attempt will do
+      if (isBusy(error)) {
+        migrated = undefined
+        throw error
+      }
       unavailable = true
       warn(`tracellm: traces will not be persisted: cannot open the SQLite store ${settings.given}: ${describe(error)}`)
     }
     return db
   }
 
-  return {
+  const writeStalled = (): void => {
+    for (const batch of stalled) {
+      try {
+        sink.writeSync(batch)
+      } catch (error) {
+        warn(`tracellm: ${batch.length} trace(s) were not persisted at exit: the SQLite store ${settings.given} stayed locked: ${describe(error)}`)
+      }
+    }
+    stalled.clear()
+  }
+
+  const sink: SqliteSink = {
     name: 'sqlite',
     write: async (batch) => {
       if (batch.length === 0) return
-      if (db === undefined) await (migrated ??= migrateOffThread(settings.file, settings.busyTimeoutMs))
-      const target = open()
-      if (target === undefined) return
-      await target.insertSliced(batch)
+      const lock = lockWaiter(performance.now() + settings.busyTimeoutMs, () => {
+        if (stalled.size === 0) process.on('exit', writeStalled)
+        stalled.add(batch)
+      })
+      try {
+        for (;;) {
+          if (db === undefined) await (migrated ??= migrateOffThread(settings.file, settings.busyTimeoutMs))
+          let target: Database | undefined
+          try {
+            target = open()
+          } catch (error) {
+            if (await lock.wait()) continue
+            throw error
+          }
+          if (target === undefined) return
+          await target.insertSliced(batch, lock)
+          return
+        }
+      } finally {
+        if (stalled.delete(batch) && stalled.size === 0) process.removeListener('exit', writeStalled)
+      }
     },
     writeSync: (batch) => {
+      if (batch.length === 0) return
       const target = open()
-      if (target === undefined || batch.length === 0) return
-      target.insertAll(batch)
+      if (target === undefined) return
+      target.insertAll(batch, () => {
+        syncDeadline ??= performance.now() + settings.busyTimeoutMs
+        return Math.floor(syncDeadline - performance.now())
+      })
     },
     close: () => {
       closed = true
@@ -94,6 +143,7 @@ export function sqliteSink(options: SqliteSinkOptions): SqliteSink {
     toString: () => label,
     [Symbol.for('nodejs.util.inspect.custom')]: () => label,
   }
+  return sink
 }
 
 /**
@@ -131,6 +181,15 @@ export async function openSqliteStore(path: string, options: { readonly create?:
 // The database
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000
+/**
+ * `busy_timeout` of a sink's connection: the longest one try for a held write lock blocks the event
+ * loop. SQLite's busy handler sleeps 1, 2, then 1 ms; then the write sleeps on a timer and tries
+ * again (docs/reliability.md#sqlite-a-held-lock-never-freezes-the-event-loop).
+ */
+const LOCK_PROBE_MS = 4
+/** Timer waits between tries for the lock: 5 ms, doubling up to 100 ms. */
+const LOCK_WAIT_FIRST_MS = 5
+const LOCK_WAIT_MAX_MS = 100
 /** Longest a write transaction runs before the event loop gets a turn. */
 const SLICE_MS = 2
 const PRUNE_CHUNK = 500
@@ -265,8 +324,10 @@ const SUMMARY_COLUMNS =
   'retry_count, step_count, error_count, input_tokens, output_tokens, cost_usd, tags'
 
 interface Database {
-  insertSliced(batch: ReadonlyArray<TraceDocument>): Promise<void>
-  insertAll(batch: ReadonlyArray<TraceDocument>): void
+  /** Writes in short transactions; a held lock is waited for with `lock` (off the event loop). */
+  insertSliced(batch: ReadonlyArray<TraceDocument>, lock: LockWaiter): Promise<void>
+  /** Writes in one transaction; a held lock is waited for synchronously, `budgetMs()` at most. */
+  insertAll(batch: ReadonlyArray<TraceDocument>, budgetMs: () => number): void
   getAll(traceId: string): TraceDocument[]
   list(query: NormalQuery): TracePage
   count(query: NormalQuery): number
@@ -379,16 +440,23 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
   })
 
   return {
-    insertSliced: async (batch) => {
-      // A batch is written in several transactions. When a later one fails (a full disk, a busy
-      // lock), the traces of the earlier ones are deleted again, so a failed write stored nothing:
-      // the queue then retries the whole batch or drops it, and its drop count stays exact.
+    insertSliced: async (batch, lock) => {
+      // A batch is written in several transactions. When a later one fails (a full disk, a lock held
+      // past the wait), the traces of the earlier ones are deleted again, so a failed write stored
+      // nothing: the queue then retries the whole batch or drops it, and its drop count stays exact.
       const mine: Array<readonly [string, string]> = []
       let index = 0
       try {
         for (;;) {
           inserted = mine
-          index = insertSlice(batch, index)
+          try {
+            // IMMEDIATE: a held lock fails the BEGIN after the connection's short busy timeout
+            index = insertSlice.immediate(batch, index)
+          } catch (error) {
+            inserted = undefined
+            if (isBusy(error) && (await lock.wait())) continue
+            throw error
+          }
           inserted = undefined
           checkpointer?.wrote()
           if (index >= batch.length) return
@@ -398,16 +466,29 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
         inserted = undefined
         if (mine.length > 0) {
           try {
-            deleteAll(mine)
+            deleteAll.immediate(mine)
           } catch {
-            // best effort: the database refused even the delete
+            // best effort: the database refused even the delete (a retry of the batch is idempotent)
           }
         }
         throw error
       }
     },
-    insertAll: (batch) => {
-      insertEvery(batch)
+    insertAll: (batch, budgetMs) => {
+      try {
+        insertEvery.immediate(batch)
+      } catch (error) {
+        if (!isBusy(error)) throw error
+        // only the exit hook writes synchronously: no event loop is left to freeze, so wait for the lock here
+        const waitMs = budgetMs()
+        if (waitMs <= 0) throw error
+        setPragma(db, 'busy_timeout', waitMs)
+        try {
+          insertEvery.immediate(batch)
+        } finally {
+          setPragma(db, 'busy_timeout', LOCK_PROBE_MS)
+        }
+      }
     },
     getAll: (traceId) => {
       if (!isTraceId(traceId)) return []
@@ -681,6 +762,39 @@ parentPort.on('message', (message) => {
   parentPort.postMessage('done')
 })
 `
+
+/** Waits between tries for a held lock, on unref'd timers, until a deadline. */
+interface LockWaiter {
+  /** Sleeps before the next try; resolves false (at once) when the deadline has passed. */
+  wait(): Promise<boolean>
+}
+
+/** `onFirstWait` runs when the first wait starts: the write is then stalled behind another connection. */
+function lockWaiter(deadline: number, onFirstWait: () => void): LockWaiter {
+  let waits = 0
+  return {
+    wait: async () => {
+      const left = deadline - performance.now()
+      if (left <= 0) return false
+      if (waits === 0) onFirstWait()
+      const ms = Math.min(left, LOCK_WAIT_FIRST_MS * 2 ** Math.min(waits, 10), LOCK_WAIT_MAX_MS)
+      waits++
+      // unref'd: a lock held by another process never keeps this one alive (the exit hook writes instead)
+      await sleep(ms, undefined, { ref: false })
+      return true
+    },
+  }
+}
+
+/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY, SQLITE_BUSY_TIMEOUT). */
+function isBusy(error: unknown): boolean {
+  try {
+    const code = (error as { code?: unknown } | null)?.code
+    return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+  } catch {
+    return false
+  }
+}
 
 /** PRAGMA values cannot be bound parameters: only a checked integer is ever written into one. */
 function setPragma(db: BetterSqlite3.Database, name: 'busy_timeout' | 'max_page_count' | 'user_version' | 'wal_autocheckpoint', value: number): void {
