@@ -17,6 +17,7 @@ import { openStore } from '../../src/store/open-store.js'
 import { runSinkContract } from '../contracts/sink.contract.js'
 import { runStoreContract } from '../contracts/store.contract.js'
 import { makeDocument, makeDocuments, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
+import { runNodeFile } from '../helpers/child.js'
 import { spyWarnings } from '../helpers/memory.js'
 
 let dirs: string[] = []
@@ -407,6 +408,20 @@ describe('sqliteSink while another process holds the write lock', () => {
     expect(report).toMatchObject({ dropped: 0, timedOut: false })
     expect(query<{ n: number }>(file, "SELECT count(*) AS n FROM traces WHERE prompt = 'while locked'")[0]?.n).toBe(200)
   }, 30_000)
+
+  it('writes a batch still waiting for the lock when the process ends (natural exit, child process)', async () => {
+    const file = join(await tempDir(), 'exit-stalled.db')
+    const sink = sqliteSink({ path: file })
+    await sink.write([makeDocument()])
+    sink.close()
+    const { released } = await holdLock(file, 1000)
+
+    const child = await runNodeFile(fileURLToPath(new URL('../fixtures/sqlite-exit.mjs', import.meta.url)), { TRACELLM_DB: file, EXIT_MODE: 'natural', TRACES: '10' }, 15_000)
+    await released
+
+    expect({ code: child.code, stderr: child.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(query<{ n: number }>(file, "SELECT count(*) AS n FROM traces WHERE prompt = 'exiting'")[0]?.n).toBe(10)
+  })
 
   it('writeSync (the exit hook) waits for the lock synchronously, up to busyTimeoutMs', async () => {
     const file = join(await tempDir(), 'exit-locked.db')
