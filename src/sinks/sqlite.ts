@@ -3,9 +3,9 @@
  * better-sqlite3 is synchronous, so writes run in short transactions with a turn of the event loop
  * between them, and the process `exit` hook can still write the queue (`writeSync`).
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, resolve } from 'node:path'
+import { basename, dirname, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
@@ -94,7 +94,7 @@ export function sqliteSink(options: SqliteSinkOptions): SqliteSink {
       try {
         sink.writeSync(batch)
       } catch (error) {
-        warn(`tracellm: ${batch.length} trace(s) were not persisted at exit: the SQLite store ${settings.given} stayed locked: ${describe(error)}`)
+        warn(`tracellm: ${batch.length} trace(s) were not persisted at exit: the SQLite store ${settings.given} stayed locked: ${describe(error)}`, 'TRACELLM_SQLITE_LOCKED')
       }
     }
     stalled.clear()
@@ -374,6 +374,7 @@ function openDatabase(file: string, options: OpenOptions): Database {
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
     migrate(db)
+    tightenModes(file)
     if (options.maxDatabaseBytes !== undefined) {
       const pageSize = db.pragma('page_size', { simple: true }) as number
       setPragma(db, 'max_page_count', Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize)))
@@ -811,6 +812,59 @@ function prepareFile(file: string): void {
   chmodSync(file, FILE_MODE)
 }
 
+/** Stores whose loose modes were reported: one warning per store and process. */
+const reportedModes = new Set<string>()
+
+/**
+ * Keeps the store private (docs/reliability.md#files-exports-and-disk-space). The `-wal` and `-shm`
+ * files get 0600 when the database has it (SQLite copies the database's mode when it creates them; one
+ * made by an older version or another tool may be looser). Then one warning names what other users
+ * can read or write: the database or its companions, and a `.tracellm` folder (the one tracellm
+ * makes; an older version made it with the umask's 0755). Nothing is changed behind the owner's back
+ * beyond the companions, and nothing here ever fails the open.
+ */
+function tightenModes(file: string): void {
+  if (process.platform === 'win32') return
+  try {
+    const loose = (path: string): number | undefined => {
+      try {
+        const mode = statSync(path).mode & 0o777
+        return (mode & 0o077) === 0 ? undefined : mode
+      } catch {
+        return undefined
+      }
+    }
+    const companions = [file + '-wal', file + '-shm']
+    if (loose(file) === undefined) {
+      for (const companion of companions) {
+        if (loose(companion) === undefined) continue
+        try {
+          chmodSync(companion, FILE_MODE)
+        } catch {
+          // not ours to change: reported below
+        }
+      }
+    }
+    const folder = dirname(file)
+    const found: Array<readonly [string, number]> = []
+    for (const path of [...(basename(folder) === '.tracellm' ? [folder] : []), file, ...companions]) {
+      const mode = loose(path)
+      if (mode !== undefined) found.push([path, mode])
+    }
+    if (found.length === 0 || reportedModes.has(file)) return
+    reportedModes.add(file)
+    const octal = (mode: number): string => '0' + mode.toString(8).padStart(3, '0')
+    const fix = found.map(([path]) => `chmod ${path === folder ? '700' : '600'} ${path}`).join(' && ')
+    warn(
+      `tracellm: the trace store ${file} can be read or changed by other users (traces hold prompts and personal data): ` +
+        found.map(([path, mode]) => `${path} has mode ${octal(mode)}`).join(', ') + `; to fix: ${fix}`,
+      'TRACELLM_SQLITE_MODE',
+    )
+  } catch {
+    // a stat or a warning listener that throws must not fail the open
+  }
+}
+
 let driver: typeof BetterSqlite3 | undefined
 
 /** better-sqlite3 is native: loaded on first use, so `import 'tracellm'` works where it cannot load. */
@@ -843,9 +897,9 @@ function checkPrune(options: PruneOptions): string {
   return toInstant(options.olderThan, 'olderThan')
 }
 
-function warn(message: string): void {
+function warn(message: string, code = 'TRACELLM_SQLITE_UNAVAILABLE'): void {
   try {
-    process.emitWarning(message, { type: 'TracellmWarning', code: 'TRACELLM_SQLITE_UNAVAILABLE' })
+    process.emitWarning(message, { type: 'TracellmWarning', code })
   } catch {
     // a throwing warning listener must not reach the program
   }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -434,6 +434,66 @@ describe('sqliteSink while another process holds the write lock', () => {
     sink.close()
 
     expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM traces')[0]?.n).toBe(2)
+  })
+})
+
+describe('sqliteSink file modes', () => {
+  const modeOf = (path: string): number => statSync(path).mode & 0o777
+
+  it('gives the -wal and -shm files mode 0600, like the database', async () => {
+    const file = join(await tempDir(), 'private.db')
+    const sink = sqliteSink({ path: file })
+
+    await sink.write([makeDocument()])
+
+    expect([modeOf(file), modeOf(file + '-wal'), modeOf(file + '-shm')]).toEqual([0o600, 0o600, 0o600])
+    sink.close()
+  })
+
+  it('tightens -wal and -shm files left with a looser mode (an older version, another tool) to 0600', async () => {
+    const file = join(await tempDir(), 'private.db')
+    const first = sqliteSink({ path: file })
+    await first.write([makeDocument()])
+    chmodSync(file + '-wal', 0o644)
+    chmodSync(file + '-shm', 0o644)
+    const warnings = spyWarnings()
+
+    const second = sqliteSink({ path: file })
+    await second.write([makeDocument({ traceId: traceIdOf(0x51) })])
+    warnings.restore()
+    const modes = [modeOf(file + '-wal'), modeOf(file + '-shm')]
+    first.close()
+    second.close()
+
+    expect(modes).toEqual([0o600, 0o600])
+    expect(warnings.messages().filter((message) => message.includes('mode'))).toEqual([])
+  })
+
+  it('reports a store folder and file with loose modes in one warning that says how to fix them', async () => {
+    const folder = join(await tempDir(), '.tracellm')
+    mkdirSync(folder, { mode: 0o755 })
+    chmodSync(folder, 0o755)
+    const file = join(folder, 'traces.db')
+    const old = new Database(file)
+    old.close()
+    chmodSync(file, 0o644)
+    const warnings = spyWarnings()
+
+    const sink = sqliteSink({ path: file })
+    await sink.write([makeDocument()])
+    await sink.write([makeDocument({ traceId: traceIdOf(0x52) })])
+    const store = await openSqliteStore(file)
+    await store.close()
+    sink.close()
+    warnings.restore()
+
+    const messages = warnings.messages().filter((message) => message.includes('mode'))
+    expect(messages).toHaveLength(1)
+    expect(messages[0]).toContain(`${folder} has mode 0755`)
+    expect(messages[0]).toContain(`${file} has mode 0644`)
+    expect(messages[0]).toContain(`chmod 700 ${folder} && chmod 600 ${file}`)
+    // the owner's choice is reported, not changed
+    expect([modeOf(folder), modeOf(file)]).toEqual([0o755, 0o644])
   })
 })
 
