@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline/promises'
 import { pathToFileURL } from 'node:url'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { configure, diffTraces, openStore, postgresSink, renderDiff, replay, shutdown, sqliteSink, toWire, type AnyFunction, type DiffOptions, type JsonValue, type ListQuery, type ReplayResult, type Sink, type TraceDocument, type TraceStore } from '../index.js'
+import { terminalSafeJson } from '../serialization/terminal.js'
 import { runDemo } from './demo.js'
 import { clean, diffToJson, formatCount, formatLocalTime, maskSecrets, progressBar, renderList, renderReplay, renderShow, renderStats, replayProblems, shortId, truncate, wantsColors, type ProgressBar, type ReplayReport } from './render.js'
 
@@ -170,7 +171,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
     await withStore(db, async (store) => {
       const page = await store.list(query)
       if (options.json === true) {
-        await write(io.stdout, `${JSON.stringify({ items: page.items, nextCursor: page.nextCursor }, null, 2)}\n`)
+        await write(io.stdout, `${toJson({ items: page.items, nextCursor: page.nextCursor }, 2)}\n`)
         return
       }
       if (page.items.length === 0) {
@@ -196,7 +197,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
       await withStore(db, async (store) => {
         const docs = await getDocuments(store, await resolveId(store, id, db), db)
         if (options.json === true) {
-          await write(io.stdout, `${JSON.stringify(toWire(docs[0] as TraceDocument), null, 2)}\n`)
+          await write(io.stdout, `${toJson(toWire(docs[0] as TraceDocument), 2)}\n`)
           return
         }
         await write(io.stdout, `${renderShow(docs, { colors: colorsFor(io), columns: columnsOf(io), full: options.full === true })}\n`)
@@ -232,7 +233,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
       let count = 0
       try {
         const emit = async (doc: TraceDocument): Promise<void> => {
-          const json = JSON.stringify(toWire(doc))
+          const json = toJson(toWire(doc))
           await write(sink, options.format === 'jsonl' ? `${json}\n` : `${count === 0 ? '[\n' : ',\n'}${json}`)
           count++
           progress?.update(count)
@@ -300,7 +301,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
       const db = dbOf(command)
       await withStore(db, async (store) => {
         const stats = await store.stats()
-        await write(io.stdout, options.json === true ? `${JSON.stringify(stats, null, 2)}\n` : `${renderStats(stats, { colors: colorsFor(io) })}\n`)
+        await write(io.stdout, options.json === true ? `${toJson(stats, 2)}\n` : `${renderStats(stats, { colors: colorsFor(io) })}\n`)
       })
     })
 
@@ -372,7 +373,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
           stored,
           diff: diffToJson(result.diff),
         }
-        await write(io.stdout, `${JSON.stringify(json, null, 2)}\n`)
+        await write(io.stdout, `${toJson(json, 2)}\n`)
         return
       }
       await write(io.stdout, `${renderReplay(report, { colors: colorsFor(io), columns: columnsOf(io) })}\n`)
@@ -407,7 +408,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
       }
       if (!diff.equal) state.exitCode = 1
       if (options.json === true) {
-        await write(io.stdout, `${JSON.stringify(diffToJson(diff), null, 2)}\n`)
+        await write(io.stdout, `${toJson(diffToJson(diff), 2)}\n`)
         return
       }
       await write(io.stdout, `${renderDiff(diff, { colors: colorsFor(io), width: columnsOf(io) })}\n`)
@@ -727,6 +728,15 @@ function shellQuote(arg: string): string {
 
 function colorsFor(io: CliIo): boolean {
   return wantsColors(io.isTTY ?? io.stdout.isTTY, io.env)
+}
+
+/**
+ * JSON as the command prints it, to stdout or an `--out` file alike: C1 controls, line separators and
+ * bidirectional overrides escaped, so a trace cannot act on the terminal that shows it and a file is
+ * safe to `cat` (docs/reliability.md#files-exports-and-disk-space).
+ */
+function toJson(value: unknown, indent?: number): string {
+  return terminalSafeJson(JSON.stringify(value, null, indent))
 }
 
 /** The terminal width, or 100 when stdout is not a terminal. */
