@@ -31,7 +31,7 @@ export type { FlushReport, QueueOptions, Sink } from './export/queue.js'
 // store
 export { openStore } from './store/open-store.js'
 export type { OpenStoreOptions } from './store/open-store.js'
-export type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary } from './store/types.js'
+export type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from './store/types.js'
 
 // replay
 export { replay, ReplayedError, ReplayMismatchError } from './replay/replay.js'

@@ -19,7 +19,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { configure, diffTraces, openStore, postgresSink, renderDiff, replay, shutdown, sqliteSink, toWire, type AnyFunction, type DiffOptions, type JsonValue, type ListQuery, type ReplayResult, type Sink, type TraceDocument, type TraceStore } from '../index.js'
 import { terminalSafeJson } from '../serialization/terminal.js'
 import { runDemo } from './demo.js'
-import { clean, diffToJson, formatCount, formatLocalTime, maskSecrets, progressBar, renderList, renderReplay, renderShow, renderStats, replayProblems, shortId, truncate, wantsColors, type ProgressBar, type ReplayReport } from './render.js'
+import { clean, diffToJson, formatBytes, formatCount, formatLocalTime, maskSecrets, progressBar, renderList, renderReplay, renderShow, renderStats, replayProblems, shortId, truncate, wantsColors, type ProgressBar, type ReplayReport } from './render.js'
 
 /** @internal A stream `main` writes to: `process.stdout`, or a test's collector. */
 export interface OutputStream {
@@ -256,23 +256,33 @@ function buildProgram(io: CliIo, state: RunState): Command {
 
   program
     .command('prune')
-    .description('delete traces started before a point in time, with their steps')
+    .description('delete traces started before a point in time, with their steps; --vacuum also gives the disk space back')
     .addOption(new Option('--older-than <when>', 'a duration such as 30d, 12h, 90m (that long ago) or an ISO date').argParser(parseWhen).makeOptionMandatory())
     .option('--dry-run', 'only count the traces that would be deleted')
     .option('-y, --yes', 'delete without asking for confirmation')
-    .action(async (options: { readonly olderThan: string; readonly dryRun?: boolean; readonly yes?: boolean }, command: Command) => {
+    .option('--vacuum', 'then return the freed space: SQLite shrinks the file (the first time, an older store is rewritten once); PostgreSQL runs VACUUM (ANALYZE)')
+    .action(async (options: { readonly olderThan: string; readonly dryRun?: boolean; readonly yes?: boolean; readonly vacuum?: boolean }, command: Command) => {
       const db = dbOf(command)
       const before = options.olderThan
       const when = `started before ${formatLocalTime(before)}`
       await withStore(db, async (store) => {
         const matching = await store.count({ until: before })
         const noun = (n: number): string => `${formatCount(n)} ${n === 1 ? 'trace' : 'traces'}`
+        const vacuum = async (): Promise<void> => {
+          if (options.vacuum !== true) return
+          const { bytesBefore, bytesAfter } = await store.vacuum()
+          const sizes = `${formatBytes(bytesBefore)} → ${formatBytes(bytesAfter)}`
+          await write(io.stdout, store.kind === 'postgres'
+            ? `Vacuumed the tables (VACUUM (ANALYZE)): ${sizes}; PostgreSQL keeps most freed space for new rows (docs/postgres.md: VACUUM FULL).\n`
+            : `Vacuumed the store: ${sizes}.\n`)
+        }
         if (matching === 0) {
           await write(io.stdout, `Nothing to prune: no traces ${when}.\n`)
+          if (options.dryRun !== true) await vacuum()
           return
         }
         if (options.dryRun === true) {
-          await write(io.stdout, `Would delete ${noun(matching)} ${when}.\n`)
+          await write(io.stdout, `Would delete ${noun(matching)} ${when}${options.vacuum === true ? ', then vacuum' : ''}.\n`)
           return
         }
         if (options.yes !== true) {
@@ -290,6 +300,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
           progress?.finish()
         }
         await write(io.stdout, `Deleted ${noun(result.deleted)} ${when}.\n`)
+        await vacuum()
       })
     })
 

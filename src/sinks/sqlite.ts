@@ -15,7 +15,7 @@ import { toStepRows, toStoredJson, toTraceRow } from '../document/rows.js'
 import { fromWire } from '../document/wire.js'
 import type { Sink } from '../export/queue.js'
 import { encodeCursor, isTraceId, normalizeQuery, toInstant, type NormalQuery } from '../store/query.js'
-import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary } from '../store/types.js'
+import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
 
 /** Options of `sqliteSink()`. @category sinks */
 export interface SqliteSinkOptions {
@@ -169,6 +169,10 @@ export async function openSqliteStore(path: string, options: { readonly create?:
     count: async (query) => live().count(normalizeQuery(query)),
     stats: async () => live().stats(),
     prune: async (pruneOptions) => live().prune(pruneOptions),
+    vacuum: async () => {
+      live()
+      return vacuumOffThread(file)
+    },
     close: async () => {
       if (closed) return
       closed = true
@@ -367,9 +371,13 @@ interface SummaryRow {
 function openDatabase(file: string, options: OpenOptions): Database {
   const Driver = loadDriver()
   if (options.create) prepareFile(file)
+  const empty = options.create && isEmptyFile(file)
   const db = new Driver(file, { fileMustExist: !options.create })
   try {
     setPragma(db, 'busy_timeout', options.busyTimeoutMs)
+    // a new store frees the pages of pruned traces with `incremental_vacuum` (see vacuumOffThread):
+    // SQLite takes the setting only before the first write, and switching to WAL is one
+    if (empty) db.pragma('auto_vacuum = INCREMENTAL')
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
@@ -762,6 +770,79 @@ parentPort.on('message', (message) => {
   try { db.pragma('wal_checkpoint(PASSIVE)') } catch {}
   parentPort.postMessage('done')
 })
+`
+
+function isEmptyFile(file: string): boolean {
+  try {
+    return statSync(file).size === 0
+  } catch {
+    return true
+  }
+}
+
+/**
+ * `TraceStore.vacuum()` of a SQLite store, on a worker thread with its own connection: rewriting a
+ * large file takes seconds, which the event loop never waits through. A store made with
+ * `auto_vacuum = INCREMENTAL` (every store since the `vacuum` API) frees its free pages with
+ * `PRAGMA incremental_vacuum`; an older one is switched to it by one full `VACUUM`. A TRUNCATE
+ * checkpoint then copies the WAL back and empties it, so the file shrinks at once. The worker waits
+ * for the write lock as long as a store's reads do (`busy_timeout` 5 s); a failure rejects.
+ */
+async function vacuumOffThread(file: string): Promise<VacuumResult> {
+  const bytesBefore = storeBytes(file)
+  await new Promise<void>((resolveRun, reject) => {
+    let failure: Error | undefined
+    try {
+      const worker = new Worker(VACUUM_WORKER, {
+        eval: true,
+        workerData: { file, busyTimeoutMs: DEFAULT_BUSY_TIMEOUT_MS, driver: createRequire(import.meta.url).resolve('better-sqlite3') },
+      })
+      worker.once('message', (message: { readonly error?: string; readonly code?: string }) => {
+        if (message.error !== undefined) failure = Object.assign(new Error(`Cannot vacuum the trace store: ${message.error}`), { code: message.code })
+      })
+      worker.once('error', (error) => {
+        failure ??= error
+      })
+      worker.once('exit', () => (failure === undefined ? resolveRun() : reject(failure)))
+    } catch (error) {
+      reject(error)
+    }
+  })
+  return { bytesBefore, bytesAfter: storeBytes(file) }
+}
+
+/** The database file and its WAL, in bytes. */
+function storeBytes(file: string): number {
+  const size = (path: string): number => {
+    try {
+      return statSync(path).size
+    } catch {
+      return 0
+    }
+  }
+  return size(file) + size(file + '-wal')
+}
+
+const VACUUM_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads')
+const Database = require(workerData.driver)
+let db
+try {
+  db = new Database(workerData.file, { fileMustExist: true })
+  db.pragma('busy_timeout = ' + Number(workerData.busyTimeoutMs))
+  if (db.pragma('auto_vacuum', { simple: true }) === 2) {
+    db.pragma('incremental_vacuum')
+  } else {
+    db.pragma('auto_vacuum = INCREMENTAL')
+    db.exec('VACUUM')
+  }
+  db.pragma('wal_checkpoint(TRUNCATE)')
+  parentPort.postMessage({})
+} catch (error) {
+  parentPort.postMessage({ error: String(error && error.message), code: error && error.code })
+} finally {
+  if (db !== undefined) db.close()
+}
 `
 
 /** Waits between tries for a held lock, on unref'd timers, until a deadline. */

@@ -665,6 +665,39 @@ describe('tracellm prune', () => {
   it('fails on one line when there is no store', async () => {
     expectOneLineError(await run(['prune', '--db', join(directory, 'nope.db'), '--older-than', '7d', '--yes']), 1)
   })
+
+  describe('--vacuum', () => {
+    const bytesOf = (file: string): number => statSync(file).size + (existsSync(file + '-wal') ? statSync(file + '-wal').size : 0)
+
+    it('gives the space of the pruned traces back: the file shrinks', async () => {
+      const big = join(directory, 'big.db')
+      await seed(big, makeDocuments(1000, { metadata: { text: 'y'.repeat(4000) } }))
+      await seed(big, [NEEDLE])
+      const before = bytesOf(big)
+
+      const result = await run(['prune', '--db', big, '--older-than', '2026-11-24T11:30:00Z', '--yes', '--vacuum'])
+
+      expect(result.code).toBe(0)
+      expect(result.stdout).toMatch(/^Deleted 1,000 traces started before .*\.\nVacuumed the store: \d+\.\d MiB → \d+(\.\d)? KiB\.\n$/)
+      expect(bytesOf(big)).toBeLessThan(before / 10)
+    })
+
+    it('without --vacuum leaves the size as it was', async () => {
+      const big = join(directory, 'big.db')
+      await seed(big, makeDocuments(1000, { metadata: { text: 'y'.repeat(4000) } }))
+      const before = bytesOf(big)
+
+      await run(['prune', '--db', big, '--older-than', '2030-01-01', '--yes'])
+
+      expect(bytesOf(big)).toBeGreaterThan(before * 0.9)
+    })
+
+    it('only says it would vacuum with --dry-run', async () => {
+      const result = await run(['prune', '--db', db, '--older-than', '2026-11-24T11:30:00Z', '--dry-run', '--vacuum'])
+
+      expect(result.stdout).toBe(`Would delete 2 traces started before ${formatLocalTime('2026-11-24T11:30:00Z')}, then vacuum.\n`)
+    })
+  })
 })
 
 describe('tracellm stats', () => {

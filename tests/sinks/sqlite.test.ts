@@ -120,6 +120,8 @@ describe('sqliteSink', () => {
     const db = new Database(file, { readonly: true })
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length)
+    // INCREMENTAL: store.vacuum() can give pruned pages back without rewriting the file
+    expect(db.pragma('auto_vacuum', { simple: true })).toBe(2)
     db.close()
   })
 
@@ -523,6 +525,30 @@ describe('the default sink', () => {
 })
 
 describe('openSqliteStore', () => {
+  it('vacuum() switches a store of an older version to incremental vacuum once, and the file shrinks', async () => {
+    const file = join(await tempDir(), 'old.db')
+    // made the way tracellm 0.1 made it: tables first, no auto_vacuum
+    const old = new Database(file)
+    old.pragma('journal_mode = WAL')
+    for (const [index, migration] of MIGRATIONS.entries()) {
+      old.exec(migration)
+      old.pragma(`user_version = ${index + 1}`)
+    }
+    old.close()
+    const sink = sqliteSink({ path: file })
+    await sink.write(makeDocuments(500, { metadata: { text: 'z'.repeat(4000) } }))
+    sink.close()
+    const store = await openSqliteStore(file)
+
+    await store.prune({ olderThan: '2100-01-01' })
+    const result = await store.vacuum()
+    await store.close()
+
+    expect(result.bytesAfter).toBeLessThan(result.bytesBefore / 10)
+    expect(statSync(file).size).toBe(result.bytesAfter)
+    expect(query<{ auto_vacuum: number }>(file, 'PRAGMA auto_vacuum')[0]?.auto_vacuum).toBe(2)
+  })
+
   it('rejects a path with no store, without creating a file', async () => {
     const file = join(await tempDir(), 'none.db')
 
