@@ -1,7 +1,8 @@
 /**
  * The embedded default: a SQLite file (better-sqlite3) that is both a sink and a readable store.
  * better-sqlite3 is synchronous, so writes run in short transactions with a turn of the event loop
- * between them, and the process `exit` hook can still write the queue (`writeSync`).
+ * between them, a lock held by another process is waited for on timers rather than in SQLite's busy
+ * handler, and the process `exit` hook can still write the queue (`writeSync`).
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -48,7 +49,11 @@ export interface SqliteSink extends Sink {
  * (a retried batch never duplicates). Nothing is opened until the first write, and better-sqlite3
  * itself loads only then. When the file cannot be created (a read-only or missing directory, as on
  * serverless file systems) the sink warns once and persists nothing; it never throws into the
- * program. `writeSync` lets the process `exit` hook write what is still queued after `process.exit()`.
+ * program. When another process holds the write lock, a write waits for it off the event loop (tries
+ * of at most ~4 ms, timer sleeps between them, `busyTimeoutMs` in all), then fails so that the export
+ * queue retries it. `writeSync` lets the process `exit` hook write what is still queued after
+ * `process.exit()`; it alone waits for a held lock synchronously. The folder is made 0700, the
+ * database and its `-wal`/`-shm` 0600; an existing store other users can read is reported once.
  *
  * @example
  * import { configure, sqliteSink } from 'tracellm'
