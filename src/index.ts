@@ -32,7 +32,7 @@ export type { DropCounts, DropReason, ExportStats, FlushReport, QueueOptions, Si
 // store
 export { openStore } from './store/open-store.js'
 export type { OpenStoreOptions } from './store/open-store.js'
-export type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary } from './store/types.js'
+export type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from './store/types.js'
 
 // replay
 export { replay, ReplayedError, ReplayMismatchError } from './replay/replay.js'

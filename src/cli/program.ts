@@ -17,8 +17,9 @@ import { createInterface } from 'node:readline/promises'
 import { pathToFileURL } from 'node:url'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { configure, diffTraces, openStore, postgresSink, renderDiff, replay, shutdown, sqliteSink, toWire, type AnyFunction, type DiffOptions, type JsonValue, type ListQuery, type ReplayResult, type Sink, type TraceDocument, type TraceStore } from '../index.js'
+import { terminalSafeJson } from '../serialization/terminal.js'
 import { runDemo } from './demo.js'
-import { clean, diffToJson, formatCount, formatLocalTime, maskSecrets, progressBar, renderList, renderReplay, renderShow, renderStats, replayProblems, shortId, truncate, wantsColors, type ProgressBar, type ReplayReport } from './render.js'
+import { clean, diffToJson, formatBytes, formatCount, formatLocalTime, maskSecrets, progressBar, renderList, renderReplay, renderShow, renderStats, replayProblems, shortId, truncate, wantsColors, type ProgressBar, type ReplayReport } from './render.js'
 
 /** @internal A stream `main` writes to: `process.stdout`, or a test's collector. */
 export interface OutputStream {
@@ -170,7 +171,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
     await withStore(db, async (store) => {
       const page = await store.list(query)
       if (options.json === true) {
-        await write(io.stdout, `${JSON.stringify({ items: page.items, nextCursor: page.nextCursor }, null, 2)}\n`)
+        await write(io.stdout, `${toJson({ items: page.items, nextCursor: page.nextCursor }, 2)}\n`)
         return
       }
       if (page.items.length === 0) {
@@ -196,7 +197,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
       await withStore(db, async (store) => {
         const docs = await getDocuments(store, await resolveId(store, id, db), db)
         if (options.json === true) {
-          await write(io.stdout, `${JSON.stringify(toWire(docs[0] as TraceDocument), null, 2)}\n`)
+          await write(io.stdout, `${toJson(toWire(docs[0] as TraceDocument), 2)}\n`)
           return
         }
         await write(io.stdout, `${renderShow(docs, { colors: colorsFor(io), columns: columnsOf(io), full: options.full === true })}\n`)
@@ -232,7 +233,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
       let count = 0
       try {
         const emit = async (doc: TraceDocument): Promise<void> => {
-          const json = JSON.stringify(toWire(doc))
+          const json = toJson(toWire(doc))
           await write(sink, options.format === 'jsonl' ? `${json}\n` : `${count === 0 ? '[\n' : ',\n'}${json}`)
           count++
           progress?.update(count)
@@ -255,23 +256,33 @@ function buildProgram(io: CliIo, state: RunState): Command {
 
   program
     .command('prune')
-    .description('delete traces started before a point in time, with their steps')
+    .description('delete traces started before a point in time, with their steps; --vacuum also gives the disk space back')
     .addOption(new Option('--older-than <when>', 'a duration such as 30d, 12h, 90m (that long ago) or an ISO date').argParser(parseWhen).makeOptionMandatory())
     .option('--dry-run', 'only count the traces that would be deleted')
     .option('-y, --yes', 'delete without asking for confirmation')
-    .action(async (options: { readonly olderThan: string; readonly dryRun?: boolean; readonly yes?: boolean }, command: Command) => {
+    .option('--vacuum', 'then return the freed space: SQLite shrinks the file (the first time, an older store is rewritten once); PostgreSQL runs VACUUM (ANALYZE)')
+    .action(async (options: { readonly olderThan: string; readonly dryRun?: boolean; readonly yes?: boolean; readonly vacuum?: boolean }, command: Command) => {
       const db = dbOf(command)
       const before = options.olderThan
       const when = `started before ${formatLocalTime(before)}`
       await withStore(db, async (store) => {
         const matching = await store.count({ until: before })
         const noun = (n: number): string => `${formatCount(n)} ${n === 1 ? 'trace' : 'traces'}`
+        const vacuum = async (): Promise<void> => {
+          if (options.vacuum !== true) return
+          const { bytesBefore, bytesAfter } = await store.vacuum()
+          const sizes = `${formatBytes(bytesBefore)} → ${formatBytes(bytesAfter)}`
+          await write(io.stdout, store.kind === 'postgres'
+            ? `Vacuumed the tables (VACUUM (ANALYZE)): ${sizes}; PostgreSQL keeps most freed space for new rows (docs/postgres.md: VACUUM FULL).\n`
+            : `Vacuumed the store: ${sizes}.\n`)
+        }
         if (matching === 0) {
           await write(io.stdout, `Nothing to prune: no traces ${when}.\n`)
+          if (options.dryRun !== true) await vacuum()
           return
         }
         if (options.dryRun === true) {
-          await write(io.stdout, `Would delete ${noun(matching)} ${when}.\n`)
+          await write(io.stdout, `Would delete ${noun(matching)} ${when}${options.vacuum === true ? ', then vacuum' : ''}.\n`)
           return
         }
         if (options.yes !== true) {
@@ -289,6 +300,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
           progress?.finish()
         }
         await write(io.stdout, `Deleted ${noun(result.deleted)} ${when}.\n`)
+        await vacuum()
       })
     })
 
@@ -300,7 +312,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
       const db = dbOf(command)
       await withStore(db, async (store) => {
         const stats = await store.stats()
-        await write(io.stdout, options.json === true ? `${JSON.stringify(stats, null, 2)}\n` : `${renderStats(stats, { colors: colorsFor(io) })}\n`)
+        await write(io.stdout, options.json === true ? `${toJson(stats, 2)}\n` : `${renderStats(stats, { colors: colorsFor(io) })}\n`)
       })
     })
 
@@ -372,7 +384,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
           stored,
           diff: diffToJson(result.diff),
         }
-        await write(io.stdout, `${JSON.stringify(json, null, 2)}\n`)
+        await write(io.stdout, `${toJson(json, 2)}\n`)
         return
       }
       await write(io.stdout, `${renderReplay(report, { colors: colorsFor(io), columns: columnsOf(io) })}\n`)
@@ -407,7 +419,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
       }
       if (!diff.equal) state.exitCode = 1
       if (options.json === true) {
-        await write(io.stdout, `${JSON.stringify(diffToJson(diff), null, 2)}\n`)
+        await write(io.stdout, `${toJson(diffToJson(diff), 2)}\n`)
         return
       }
       await write(io.stdout, `${renderDiff(diff, { colors: colorsFor(io), width: columnsOf(io) })}\n`)
@@ -727,6 +739,15 @@ function shellQuote(arg: string): string {
 
 function colorsFor(io: CliIo): boolean {
   return wantsColors(io.isTTY ?? io.stdout.isTTY, io.env)
+}
+
+/**
+ * JSON as the command prints it, to stdout or an `--out` file alike: C1 controls, line separators and
+ * bidirectional overrides escaped, so a trace cannot act on the terminal that shows it and a file is
+ * safe to `cat` (docs/reliability.md#files-exports-and-disk-space).
+ */
+function toJson(value: unknown, indent?: number): string {
+  return terminalSafeJson(JSON.stringify(value, null, indent))
 }
 
 /** The terminal width, or 100 when stdout is not a terminal. */

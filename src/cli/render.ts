@@ -61,6 +61,15 @@ export function formatCount(n: number): string {
   return typeof n === 'number' && Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '?'
 }
 
+/** @internal A size on disk: `812 B`, `4.0 KiB`, `12.3 MiB`, `1.20 GiB`. */
+export function formatBytes(bytes: number): string {
+  if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes < 0) return '?'
+  if (bytes < 1024) return `${Math.round(bytes)} B`
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`
+}
+
 /** @internal `in+out` tokens, or `-` when the trace made no model call that reported usage. */
 export function formatTokens(input: number, output: number): string {
   return (input || 0) === 0 && (output || 0) === 0 ? '-' : `${formatCount(input)}+${formatCount(output)}`

@@ -40,3 +40,15 @@ export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex
   return String(text).replace(/[\t\n\r\f\v]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '\uFFFD')
 }
+
+/**
+ * @internal JSON text that is safe on a terminal and still parses to the same value: the characters
+ * JSON allows raw inside strings but a terminal may act on (DEL and the C1 controls such as U+009B, the
+ * 8-bit CSI; the line and paragraph separators U+2028/U+2029; the bidirectional marks, overrides and
+ * isolates) are written as `\u009b` escapes (docs/reliability.md#files-exports-and-disk-space). C0
+ * controls are escaped by `JSON.stringify` already. Such characters can only occur inside JSON strings,
+ * so escaping them never changes the structure.
+ */
+export function terminalSafeJson(json: string): string {
+  return json.replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (char) => '\\u' + char.charCodeAt(0).toString(16).padStart(4, '0'))
+}

@@ -10,7 +10,7 @@ import { toStepRows, toStoredJson, toTraceRow, wellFormed } from '../document/ro
 import { fromWire } from '../document/wire.js'
 import type { Sink } from '../export/queue.js'
 import { encodeCursor, isTraceId, normalizeQuery, toInstant, type NormalQuery } from '../store/query.js'
-import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary } from '../store/types.js'
+import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
 
 /** Options of `postgresSink()`. @category sinks */
 export interface PostgresSinkOptions {
@@ -105,6 +105,7 @@ export async function openPostgresStore(url: string, options: Omit<PostgresSinkO
     count: async (query?: ListQuery) => live().count(normalizeQuery(query)),
     stats: async () => live().stats(),
     prune: async (pruneOptions) => live().prune(pruneOptions),
+    vacuum: async () => live().vacuum(),
     close: async () => {
       if (closed) return
       closed = true
@@ -179,6 +180,7 @@ interface Database {
   count(query: NormalQuery): Promise<number>
   stats(): Promise<StoreStats>
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>
+  vacuum(): Promise<VacuumResult>
   close(): Promise<void>
 }
 
@@ -540,6 +542,22 @@ function createDatabase(settings: Settings): Database {
     return { deleted }
   }
 
+  /**
+   * `VACUUM (ANALYZE)` of both tables: the space of pruned rows becomes reusable and the planner's
+   * statistics fresh, without the ACCESS EXCLUSIVE lock of `VACUUM FULL` (docs/postgres.md). It runs
+   * outside a transaction (VACUUM cannot run inside one), within the store's `statementTimeoutMs`.
+   */
+  const vacuum = (): Promise<VacuumResult> =>
+    read('vacuuming', async (query, names) => {
+      const size = async (): Promise<number> => {
+        const [row] = await query('SELECT pg_total_relation_size($1::regclass) + pg_total_relation_size($2::regclass) AS bytes', [names.traces, names.steps])
+        return Number(row?.bytes ?? 0)
+      }
+      const bytesBefore = await size()
+      await query('VACUUM (ANALYZE) ' + names.traces + ', ' + names.steps)
+      return { bytesBefore, bytesAfter: await size() }
+    })
+
   const close = (): Promise<void> => {
     closing ??= (async () => {
       const pending = state
@@ -550,7 +568,7 @@ function createDatabase(settings: Settings): Database {
     return closing
   }
 
-  return { shownUrl, insert, open, getAll, list, count, stats, prune, close }
+  return { shownUrl, insert, open, getAll, list, count, stats, prune, vacuum, close }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 /**
  * The embedded default: a SQLite file (better-sqlite3) that is both a sink and a readable store.
  * better-sqlite3 is synchronous, so writes run in short transactions with a turn of the event loop
- * between them, and the process `exit` hook can still write the queue (`writeSync`).
+ * between them, a lock held by another process is waited for on timers rather than in SQLite's busy
+ * handler, and the process `exit` hook can still write the queue (`writeSync`).
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, resolve } from 'node:path'
+import { basename, dirname, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { setImmediate as nextTurn } from 'node:timers/promises'
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import type BetterSqlite3 from 'better-sqlite3'
 import type { StepId, TraceDocument, TraceId } from '../document/document.js'
@@ -15,13 +16,20 @@ import { toStepRows, toStoredJson, toTraceRow } from '../document/rows.js'
 import { fromWire } from '../document/wire.js'
 import type { Sink } from '../export/queue.js'
 import { encodeCursor, isTraceId, normalizeQuery, toInstant, type NormalQuery } from '../store/query.js'
-import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary } from '../store/types.js'
+import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
 
 /** Options of `sqliteSink()`. @category sinks */
 export interface SqliteSinkOptions {
   /** The database file, relative to the working directory at creation. Its folder is created (mode 0700), the file with mode 0600. */
   readonly path: string
-  /** How long a write waits for another process holding the write lock (`busy_timeout`). @default 5000 */
+  /**
+   * How long, in total, a write may wait for another connection holding the write lock before it fails
+   * (and the export queue retries it later). The wait is spent off the event loop: the sink tries the
+   * lock for at most a few milliseconds at a time and sleeps on a timer in between
+   * (docs/reliability.md#sqlite-a-held-lock-never-freezes-the-event-loop). Only `writeSync`, which
+   * runs in the process `exit` hook, waits synchronously: at most this long for all its calls together.
+   * @default 5000
+   */
   readonly busyTimeoutMs?: number
   /** Caps the file size (`max_page_count`); a write past it fails like a full disk and is retried, then dropped and counted. @default no cap */
   readonly maxDatabaseBytes?: number
@@ -41,7 +49,11 @@ export interface SqliteSink extends Sink {
  * (a retried batch never duplicates). Nothing is opened until the first write, and better-sqlite3
  * itself loads only then. When the file cannot be created (a read-only or missing directory, as on
  * serverless file systems) the sink warns once and persists nothing; it never throws into the
- * program. `writeSync` lets the process `exit` hook write what is still queued after `process.exit()`.
+ * program. When another process holds the write lock, a write waits for it off the event loop (tries
+ * of at most ~4 ms, timer sleeps between them, `busyTimeoutMs` in all), then fails so that the export
+ * queue retries it. `writeSync` lets the process `exit` hook write what is still queued after
+ * `process.exit()`; it alone waits for a held lock synchronously. The folder is made 0700, the
+ * database and its `-wal`/`-shm` 0600; an existing store other users can read is reported once.
  *
  * @example
  * import { configure, sqliteSink } from 'tracellm'
@@ -60,31 +72,73 @@ export function sqliteSink(options: SqliteSinkOptions): SqliteSink {
   let closed = false
   // an existing file of an older schema is migrated on a worker thread before the first write
   let migrated: Promise<void> | undefined
+  // synchronous writes (the exit hook) share one wait for the lock, from the first that met it
+  let syncDeadline: number | undefined
+  // batches whose asynchronous write sleeps until the lock is free: written by `exit` if it comes first
+  const stalled = new Set<ReadonlyArray<TraceDocument>>()
 
+  /** The database, or undefined when it cannot be opened (warned once); throws only `SQLITE_BUSY`. */
   const open = (): Database | undefined => {
     if (db !== undefined || unavailable || closed) return db
     try {
-      db = openDatabase(settings.file, { create: true, busyTimeoutMs: settings.busyTimeoutMs, maxDatabaseBytes: settings.maxDatabaseBytes })
+      db = openDatabase(settings.file, { create: true, busyTimeoutMs: LOCK_PROBE_MS, maxDatabaseBytes: settings.maxDatabaseBytes })
     } catch (error) {
+      // another process holds the lock while the file is set up: a later attempt will do
+      if (isBusy(error)) {
+        migrated = undefined
+        throw error
+      }
       unavailable = true
       warn(`tracellm: traces will not be persisted: cannot open the SQLite store ${settings.given}: ${describe(error)}`)
     }
     return db
   }
 
-  return {
+  const writeStalled = (): void => {
+    for (const batch of stalled) {
+      try {
+        sink.writeSync(batch)
+      } catch (error) {
+        warn(`tracellm: ${batch.length} trace(s) were not persisted at exit: the SQLite store ${settings.given} stayed locked: ${describe(error)}`, 'TRACELLM_SQLITE_LOCKED')
+      }
+    }
+    stalled.clear()
+  }
+
+  const sink: SqliteSink = {
     name: 'sqlite',
     write: async (batch) => {
       if (batch.length === 0) return
-      if (db === undefined) await (migrated ??= migrateOffThread(settings.file, settings.busyTimeoutMs))
-      const target = open()
-      if (target === undefined) return
-      await target.insertSliced(batch)
+      const lock = lockWaiter(performance.now() + settings.busyTimeoutMs, () => {
+        if (stalled.size === 0) process.on('exit', writeStalled)
+        stalled.add(batch)
+      })
+      try {
+        for (;;) {
+          if (db === undefined) await (migrated ??= migrateOffThread(settings.file, settings.busyTimeoutMs))
+          let target: Database | undefined
+          try {
+            target = open()
+          } catch (error) {
+            if (await lock.wait()) continue
+            throw error
+          }
+          if (target === undefined) return
+          await target.insertSliced(batch, lock)
+          return
+        }
+      } finally {
+        if (stalled.delete(batch) && stalled.size === 0) process.removeListener('exit', writeStalled)
+      }
     },
     writeSync: (batch) => {
+      if (batch.length === 0) return
       const target = open()
-      if (target === undefined || batch.length === 0) return
-      target.insertAll(batch)
+      if (target === undefined) return
+      target.insertAll(batch, () => {
+        syncDeadline ??= performance.now() + settings.busyTimeoutMs
+        return Math.floor(syncDeadline - performance.now())
+      })
     },
     close: () => {
       closed = true
@@ -94,6 +148,7 @@ export function sqliteSink(options: SqliteSinkOptions): SqliteSink {
     toString: () => label,
     [Symbol.for('nodejs.util.inspect.custom')]: () => label,
   }
+  return sink
 }
 
 /**
@@ -119,6 +174,10 @@ export async function openSqliteStore(path: string, options: { readonly create?:
     count: async (query) => live().count(normalizeQuery(query)),
     stats: async () => live().stats(),
     prune: async (pruneOptions) => live().prune(pruneOptions),
+    vacuum: async () => {
+      live()
+      return vacuumOffThread(file)
+    },
     close: async () => {
       if (closed) return
       closed = true
@@ -131,6 +190,15 @@ export async function openSqliteStore(path: string, options: { readonly create?:
 // The database
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000
+/**
+ * `busy_timeout` of a sink's connection: the longest one try for a held write lock blocks the event
+ * loop. SQLite's busy handler sleeps 1, 2, then 1 ms; then the write sleeps on a timer and tries
+ * again (docs/reliability.md#sqlite-a-held-lock-never-freezes-the-event-loop).
+ */
+const LOCK_PROBE_MS = 4
+/** Timer waits between tries for the lock: 5 ms, doubling up to 100 ms. */
+const LOCK_WAIT_FIRST_MS = 5
+const LOCK_WAIT_MAX_MS = 100
 /** Longest a write transaction runs before the event loop gets a turn. */
 const SLICE_MS = 2
 const PRUNE_CHUNK = 500
@@ -265,8 +333,10 @@ const SUMMARY_COLUMNS =
   'retry_count, step_count, error_count, input_tokens, output_tokens, cost_usd, tags'
 
 interface Database {
-  insertSliced(batch: ReadonlyArray<TraceDocument>): Promise<void>
-  insertAll(batch: ReadonlyArray<TraceDocument>): void
+  /** Writes in short transactions; a held lock is waited for with `lock` (off the event loop). */
+  insertSliced(batch: ReadonlyArray<TraceDocument>, lock: LockWaiter): Promise<void>
+  /** Writes in one transaction; a held lock is waited for synchronously, `budgetMs()` at most. */
+  insertAll(batch: ReadonlyArray<TraceDocument>, budgetMs: () => number): void
   getAll(traceId: string): TraceDocument[]
   list(query: NormalQuery): TracePage
   count(query: NormalQuery): number
@@ -306,13 +376,18 @@ interface SummaryRow {
 function openDatabase(file: string, options: OpenOptions): Database {
   const Driver = loadDriver()
   if (options.create) prepareFile(file)
+  const empty = options.create && isEmptyFile(file)
   const db = new Driver(file, { fileMustExist: !options.create })
   try {
     setPragma(db, 'busy_timeout', options.busyTimeoutMs)
+    // a new store frees the pages of pruned traces with `incremental_vacuum` (see vacuumOffThread):
+    // SQLite takes the setting only before the first write, and switching to WAL is one
+    if (empty) db.pragma('auto_vacuum = INCREMENTAL')
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
     migrate(db)
+    tightenModes(file)
     if (options.maxDatabaseBytes !== undefined) {
       const pageSize = db.pragma('page_size', { simple: true }) as number
       setPragma(db, 'max_page_count', Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize)))
@@ -379,16 +454,23 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
   })
 
   return {
-    insertSliced: async (batch) => {
-      // A batch is written in several transactions. When a later one fails (a full disk, a busy
-      // lock), the traces of the earlier ones are deleted again, so a failed write stored nothing:
-      // the queue then retries the whole batch or drops it, and its drop count stays exact.
+    insertSliced: async (batch, lock) => {
+      // A batch is written in several transactions. When a later one fails (a full disk, a lock held
+      // past the wait), the traces of the earlier ones are deleted again, so a failed write stored
+      // nothing: the queue then retries the whole batch or drops it, and its drop count stays exact.
       const mine: Array<readonly [string, string]> = []
       let index = 0
       try {
         for (;;) {
           inserted = mine
-          index = insertSlice(batch, index)
+          try {
+            // IMMEDIATE: a held lock fails the BEGIN after the connection's short busy timeout
+            index = insertSlice.immediate(batch, index)
+          } catch (error) {
+            inserted = undefined
+            if (isBusy(error) && (await lock.wait())) continue
+            throw error
+          }
           inserted = undefined
           checkpointer?.wrote()
           if (index >= batch.length) return
@@ -398,16 +480,29 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
         inserted = undefined
         if (mine.length > 0) {
           try {
-            deleteAll(mine)
+            deleteAll.immediate(mine)
           } catch {
-            // best effort: the database refused even the delete
+            // best effort: the database refused even the delete (a retry of the batch is idempotent)
           }
         }
         throw error
       }
     },
-    insertAll: (batch) => {
-      insertEvery(batch)
+    insertAll: (batch, budgetMs) => {
+      try {
+        insertEvery.immediate(batch)
+      } catch (error) {
+        if (!isBusy(error)) throw error
+        // only the exit hook writes synchronously: no event loop is left to freeze, so wait for the lock here
+        const waitMs = budgetMs()
+        if (waitMs <= 0) throw error
+        setPragma(db, 'busy_timeout', waitMs)
+        try {
+          insertEvery.immediate(batch)
+        } finally {
+          setPragma(db, 'busy_timeout', LOCK_PROBE_MS)
+        }
+      }
     },
     getAll: (traceId) => {
       if (!isTraceId(traceId)) return []
@@ -682,6 +777,112 @@ parentPort.on('message', (message) => {
 })
 `
 
+function isEmptyFile(file: string): boolean {
+  try {
+    return statSync(file).size === 0
+  } catch {
+    return true
+  }
+}
+
+/**
+ * `TraceStore.vacuum()` of a SQLite store, on a worker thread with its own connection: rewriting a
+ * large file takes seconds, which the event loop never waits through. A store made with
+ * `auto_vacuum = INCREMENTAL` (every store since the `vacuum` API) frees its free pages with
+ * `PRAGMA incremental_vacuum`; an older one is switched to it by one full `VACUUM`. A TRUNCATE
+ * checkpoint then copies the WAL back and empties it, so the file shrinks at once. The worker waits
+ * for the write lock as long as a store's reads do (`busy_timeout` 5 s); a failure rejects.
+ */
+async function vacuumOffThread(file: string): Promise<VacuumResult> {
+  const bytesBefore = storeBytes(file)
+  await new Promise<void>((resolveRun, reject) => {
+    let failure: Error | undefined
+    try {
+      const worker = new Worker(VACUUM_WORKER, {
+        eval: true,
+        workerData: { file, busyTimeoutMs: DEFAULT_BUSY_TIMEOUT_MS, driver: createRequire(import.meta.url).resolve('better-sqlite3') },
+      })
+      worker.once('message', (message: { readonly error?: string; readonly code?: string }) => {
+        if (message.error !== undefined) failure = Object.assign(new Error(`Cannot vacuum the trace store: ${message.error}`), { code: message.code })
+      })
+      worker.once('error', (error) => {
+        failure ??= error
+      })
+      worker.once('exit', () => (failure === undefined ? resolveRun() : reject(failure)))
+    } catch (error) {
+      reject(error)
+    }
+  })
+  return { bytesBefore, bytesAfter: storeBytes(file) }
+}
+
+/** The database file and its WAL, in bytes. */
+function storeBytes(file: string): number {
+  const size = (path: string): number => {
+    try {
+      return statSync(path).size
+    } catch {
+      return 0
+    }
+  }
+  return size(file) + size(file + '-wal')
+}
+
+const VACUUM_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads')
+const Database = require(workerData.driver)
+let db
+try {
+  db = new Database(workerData.file, { fileMustExist: true })
+  db.pragma('busy_timeout = ' + Number(workerData.busyTimeoutMs))
+  if (db.pragma('auto_vacuum', { simple: true }) === 2) {
+    db.pragma('incremental_vacuum')
+  } else {
+    db.pragma('auto_vacuum = INCREMENTAL')
+    db.exec('VACUUM')
+  }
+  db.pragma('wal_checkpoint(TRUNCATE)')
+  parentPort.postMessage({})
+} catch (error) {
+  parentPort.postMessage({ error: String(error && error.message), code: error && error.code })
+} finally {
+  if (db !== undefined) db.close()
+}
+`
+
+/** Waits between tries for a held lock, on unref'd timers, until a deadline. */
+interface LockWaiter {
+  /** Sleeps before the next try; resolves false (at once) when the deadline has passed. */
+  wait(): Promise<boolean>
+}
+
+/** `onFirstWait` runs when the first wait starts: the write is then stalled behind another connection. */
+function lockWaiter(deadline: number, onFirstWait: () => void): LockWaiter {
+  let waits = 0
+  return {
+    wait: async () => {
+      const left = deadline - performance.now()
+      if (left <= 0) return false
+      if (waits === 0) onFirstWait()
+      const ms = Math.min(left, LOCK_WAIT_FIRST_MS * 2 ** Math.min(waits, 10), LOCK_WAIT_MAX_MS)
+      waits++
+      // unref'd: a lock held by another process never keeps this one alive (the exit hook writes instead)
+      await sleep(ms, undefined, { ref: false })
+      return true
+    },
+  }
+}
+
+/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY, SQLITE_BUSY_TIMEOUT). */
+function isBusy(error: unknown): boolean {
+  try {
+    const code = (error as { code?: unknown } | null)?.code
+    return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+  } catch {
+    return false
+  }
+}
+
 /** PRAGMA values cannot be bound parameters: only a checked integer is ever written into one. */
 function setPragma(db: BetterSqlite3.Database, name: 'busy_timeout' | 'max_page_count' | 'user_version' | 'wal_autocheckpoint', value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new TypeError('Expected PRAGMA ' + name + ' to be a non-negative integer.')
@@ -695,6 +896,59 @@ function prepareFile(file: string): void {
   // memory files the same mode as the database file
   closeSync(openSync(file, 'a', FILE_MODE))
   chmodSync(file, FILE_MODE)
+}
+
+/** Stores whose loose modes were reported: one warning per store and process. */
+const reportedModes = new Set<string>()
+
+/**
+ * Keeps the store private (docs/reliability.md#files-exports-and-disk-space). The `-wal` and `-shm`
+ * files get 0600 when the database has it (SQLite copies the database's mode when it creates them; one
+ * made by an older version or another tool may be looser). Then one warning names what other users
+ * can read or write: the database or its companions, and a `.tracellm` folder (the one tracellm
+ * makes; an older version made it with the umask's 0755). Nothing is changed behind the owner's back
+ * beyond the companions, and nothing here ever fails the open.
+ */
+function tightenModes(file: string): void {
+  if (process.platform === 'win32') return
+  try {
+    const loose = (path: string): number | undefined => {
+      try {
+        const mode = statSync(path).mode & 0o777
+        return (mode & 0o077) === 0 ? undefined : mode
+      } catch {
+        return undefined
+      }
+    }
+    const companions = [file + '-wal', file + '-shm']
+    if (loose(file) === undefined) {
+      for (const companion of companions) {
+        if (loose(companion) === undefined) continue
+        try {
+          chmodSync(companion, FILE_MODE)
+        } catch {
+          // not ours to change: reported below
+        }
+      }
+    }
+    const folder = dirname(file)
+    const found: Array<readonly [string, number]> = []
+    for (const path of [...(basename(folder) === '.tracellm' ? [folder] : []), file, ...companions]) {
+      const mode = loose(path)
+      if (mode !== undefined) found.push([path, mode])
+    }
+    if (found.length === 0 || reportedModes.has(file)) return
+    reportedModes.add(file)
+    const octal = (mode: number): string => '0' + mode.toString(8).padStart(3, '0')
+    const fix = found.map(([path]) => `chmod ${path === folder ? '700' : '600'} ${path}`).join(' && ')
+    warn(
+      `tracellm: the trace store ${file} can be read or changed by other users (traces hold prompts and personal data): ` +
+        found.map(([path, mode]) => `${path} has mode ${octal(mode)}`).join(', ') + `; to fix: ${fix}`,
+      'TRACELLM_SQLITE_MODE',
+    )
+  } catch {
+    // a stat or a warning listener that throws must not fail the open
+  }
 }
 
 let driver: typeof BetterSqlite3 | undefined
@@ -729,9 +983,9 @@ function checkPrune(options: PruneOptions): string {
   return toInstant(options.olderThan, 'olderThan')
 }
 
-function warn(message: string): void {
+function warn(message: string, code = 'TRACELLM_SQLITE_UNAVAILABLE'): void {
   try {
-    process.emitWarning(message, { type: 'TracellmWarning', code: 'TRACELLM_SQLITE_UNAVAILABLE' })
+    process.emitWarning(message, { type: 'TracellmWarning', code })
   } catch {
     // a throwing warning listener must not reach the program
   }

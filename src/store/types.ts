@@ -101,6 +101,17 @@ export interface PruneOptions {
 }
 
 /**
+ * What `TraceStore.vacuum()` did: the bytes the store took on disk before and after. SQLite: the
+ * database file with its `-wal`. PostgreSQL: the `traces` and `steps` tables with their indexes and
+ * TOAST data (`pg_total_relation_size`).
+ * @category store
+ */
+export interface VacuumResult {
+  readonly bytesBefore: number
+  readonly bytesAfter: number
+}
+
+/**
  * A trace store you can read: the SQLite file or the PostgreSQL database the sinks write to.
  * Every method rejects with a clear `Error` on a bad argument or a failed query; none of them ever
  * runs as part of a traced call.
@@ -124,6 +135,29 @@ export interface TraceStore {
   stats(): Promise<StoreStats>
   /** Deletes old traces and their steps, in chunks; resolves with how many were deleted. */
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>
+  /**
+   * Gives the space of deleted traces back (docs/stores.md#pruning-and-disk-space). `prune` only
+   * frees pages inside the store; this returns them. SQLite: `PRAGMA incremental_vacuum` on a store
+   * created with `auto_vacuum = INCREMENTAL` (every store this version creates), or, once, a full
+   * `VACUUM` that switches an older store to it (it rewrites the file and needs as much free disk
+   * again while it runs); either runs on a worker thread, never on the event loop, then truncates the
+   * WAL. PostgreSQL: `VACUUM (ANALYZE)` of both tables, which makes the space reusable but returns
+   * little to the operating system (see docs/postgres.md for `VACUUM FULL`).
+   *
+   * @example
+   * import { openStore } from 'tracellm'
+   * import { mkdtempSync } from 'node:fs'
+   * import { tmpdir } from 'node:os'
+   * import { join } from 'node:path'
+   * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
+   * await store.prune({ olderThan: '30d' })
+   * const { bytesBefore, bytesAfter } = await store.vacuum()
+   * bytesAfter <= bytesBefore   // => true
+   * await store.close()
+   *
+   * @since 0.1.0
+   */
+  vacuum(): Promise<VacuumResult>
   /** Releases the connection. Idempotent. */
   close(): Promise<void>
 }

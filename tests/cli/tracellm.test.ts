@@ -545,6 +545,56 @@ describe('tracellm export', () => {
   })
 })
 
+describe('JSON output with terminal-active characters', () => {
+  // C1 controls (U+009B is the 8-bit CSI), line separators, bidi overrides and isolates: JSON allows
+  // them raw, a terminal acts on them (docs/reliability.md#files-exports-and-disk-space)
+  const HOSTILE = 'a\u009b31mred\u0085\u2028\u2029\u202eevil\u2066iso\u2069\u200f end'
+  // eslint-disable-next-line no-control-regex
+  const RAW = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f]/
+  const TRICKY = makeDocument({
+    traceId: 'bad0bad0000000000000000000000003' as TraceId,
+    prompt: 'hostile',
+    input: [HOSTILE],
+    output: { text: HOSTILE },
+    startedAt: '2026-11-24T13:00:00.000Z',
+    endedAt: '2026-11-24T13:00:00.012Z',
+  })
+
+  beforeEach(async () => {
+    await seed(db, [TRICKY])
+  })
+
+  it('export escapes them as \\u009b and the like, and the lines parse back to the same strings', async () => {
+    const result = await run(['export', '--db', db, 'bad0bad0'])
+
+    expect(result.code).toBe(0)
+    expect(result.stdout).not.toMatch(RAW)
+    expect(result.stdout).toContain('\\u009b31mred')
+    const doc = JSON.parse(result.stdout) as { input: unknown[]; output: { text: string } }
+    expect([doc.input[0], doc.output.text]).toEqual([HOSTILE, HOSTILE])
+  })
+
+  it('export --format json and --out escape them too', async () => {
+    const out = join(directory, 'out.json')
+
+    const result = await run(['export', '--db', db, '--format', 'json', '--out', out, 'bad0bad0'])
+
+    expect(result.code).toBe(0)
+    const text = readFileSync(out, 'utf8')
+    expect(text).not.toMatch(RAW)
+    expect((JSON.parse(text) as Array<{ output: { text: string } }>)[0]?.output.text).toBe(HOSTILE)
+  })
+
+  it('show --json and list --json escape them', async () => {
+    const shown = await run(['show', '--db', db, '--json', 'bad0bad0'])
+    const listed = await run(['list', '--db', db, '--json', '--prompt', 'hostile'])
+
+    expect(shown.stdout).not.toMatch(RAW)
+    expect((JSON.parse(shown.stdout) as { input: unknown[] }).input[0]).toBe(HOSTILE)
+    expect(listed.stdout).not.toMatch(RAW)
+  })
+})
+
 describe('tracellm prune', () => {
   const remaining = async (): Promise<string[]> => listedIds((await run(['list', '--db', db])).stdout)
 
@@ -614,6 +664,39 @@ describe('tracellm prune', () => {
 
   it('fails on one line when there is no store', async () => {
     expectOneLineError(await run(['prune', '--db', join(directory, 'nope.db'), '--older-than', '7d', '--yes']), 1)
+  })
+
+  describe('--vacuum', () => {
+    const bytesOf = (file: string): number => statSync(file).size + (existsSync(file + '-wal') ? statSync(file + '-wal').size : 0)
+
+    it('gives the space of the pruned traces back: the file shrinks', async () => {
+      const big = join(directory, 'big.db')
+      await seed(big, makeDocuments(1000, { metadata: { text: 'y'.repeat(4000) } }))
+      await seed(big, [NEEDLE])
+      const before = bytesOf(big)
+
+      const result = await run(['prune', '--db', big, '--older-than', '2026-11-24T11:30:00Z', '--yes', '--vacuum'])
+
+      expect(result.code).toBe(0)
+      expect(result.stdout).toMatch(/^Deleted 1,000 traces started before .*\.\nVacuumed the store: \d+\.\d MiB → \d+(\.\d)? KiB\.\n$/)
+      expect(bytesOf(big)).toBeLessThan(before / 10)
+    })
+
+    it('without --vacuum leaves the size as it was', async () => {
+      const big = join(directory, 'big.db')
+      await seed(big, makeDocuments(1000, { metadata: { text: 'y'.repeat(4000) } }))
+      const before = bytesOf(big)
+
+      await run(['prune', '--db', big, '--older-than', '2030-01-01', '--yes'])
+
+      expect(bytesOf(big)).toBeGreaterThan(before * 0.9)
+    })
+
+    it('only says it would vacuum with --dry-run', async () => {
+      const result = await run(['prune', '--db', db, '--older-than', '2026-11-24T11:30:00Z', '--dry-run', '--vacuum'])
+
+      expect(result.stdout).toBe(`Would delete 2 traces started before ${formatLocalTime('2026-11-24T11:30:00Z')}, then vacuum.\n`)
+    })
   })
 })
 

@@ -342,6 +342,18 @@ describePostgres('postgres backend', () => {
       }
     })
 
+    it('vacuum() runs VACUUM (ANALYZE) on both tables after a prune and reports their size', async () => {
+      const { sink, store } = await useHarness()
+      await sink.write(makeDocuments(200, { metadata: { text: 'v'.repeat(2000) } }))
+      await store.prune({ olderThan: '2100-01-01' })
+
+      const result = await store.vacuum()
+
+      expect(result.bytesBefore).toBeGreaterThan(0)
+      expect(result.bytesAfter).toBeGreaterThan(0)
+      expect(result.bytesAfter).toBeLessThanOrEqual(result.bytesBefore)
+    })
+
     it('keeps keyset paging exact for start times with microseconds', async () => {
       const { store, url, schema, sink } = await useHarness()
       const docs = [traceIdOf(0xa1), traceIdOf(0xa2), traceIdOf(0xa3)].map((traceId) => makeDocument({ traceId }))

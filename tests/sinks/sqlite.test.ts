@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 import Database from 'better-sqlite3'
@@ -15,6 +17,7 @@ import { openStore } from '../../src/store/open-store.js'
 import { runSinkContract } from '../contracts/sink.contract.js'
 import { runStoreContract } from '../contracts/store.contract.js'
 import { makeDocument, makeDocuments, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
+import { runNodeFile } from '../helpers/child.js'
 import { spyWarnings } from '../helpers/memory.js'
 
 let dirs: string[] = []
@@ -117,6 +120,8 @@ describe('sqliteSink', () => {
     const db = new Database(file, { readonly: true })
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length)
+    // INCREMENTAL: store.vacuum() can give pruned pages back without rewriting the file
+    expect(db.pragma('auto_vacuum', { simple: true })).toBe(2)
     db.close()
   })
 
@@ -339,6 +344,161 @@ describe('sqliteSink', () => {
   })
 })
 
+describe('sqliteSink while another process holds the write lock', () => {
+  const fixture = fileURLToPath(new URL('../fixtures/sqlite-lock-holder.mjs', import.meta.url))
+  let holder: ChildProcess | undefined
+
+  afterEach(() => {
+    holder?.kill('SIGKILL')
+    holder = undefined
+  })
+
+  /** Starts a process that holds `BEGIN IMMEDIATE` on `file` for `holdMs`; resolves once it holds it. */
+  async function holdLock(file: string, holdMs: number): Promise<{ readonly released: Promise<void> }> {
+    const child = spawn(process.execPath, [fixture], { env: { ...process.env, DB_FILE: file, HOLD_MS: String(holdMs) }, stdio: ['ignore', 'pipe', 'pipe'] })
+    holder = child
+    let stdout = ''
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    const seen = (line: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (stdout.includes(line + '\n')) resolve()
+        }
+        child.stdout?.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString()
+          check()
+        })
+        child.once('exit', () => {
+          check()
+          reject(new Error(`the lock holder exited before printing ${line}: ${stderr}`))
+        })
+        check()
+      })
+    const released = seen('released')
+    released.catch(() => undefined)
+    await seen('locked')
+    return { released }
+  }
+
+  it('never freezes the event loop while the lock is held for 5 s, and stores every trace once it is released', async () => {
+    const file = join(await tempDir(), 'locked.db')
+    const sink = sqliteSink({ path: file })
+    await sink.write([makeDocument()])
+    const { released } = await holdLock(file, 5000)
+    configure({ sinks: [sink], queue: { scheduleDelayMs: 0, maxBatchSize: 20 } })
+    const delay = monitorEventLoopDelay({ resolution: 1 })
+    const run = trace({ prompt: 'while locked' })((n: number) => n)
+
+    delay.enable()
+    // the histogram records from its first tick on: a freeze before it would go unseen
+    await sleep(20)
+    // 200 traces in bursts while the lock is held: every write meets the lock
+    for (let burst = 0; burst < 10; burst++) {
+      for (let n = 0; n < 20; n++) run(n)
+      await sleep(200)
+    }
+    await released
+    delay.disable()
+    const report = await flush(20_000)
+    sink.close()
+
+    // the goal is 50 ms (npm run bench measures it); on a shared 2-core machine a turn is sometimes
+    // late by a few tens of ms anyway, while a write blocked in busy_timeout froze it for 5 s
+    // (docs/reliability.md#sqlite-a-held-lock-never-freezes-the-event-loop)
+    expect(delay.max / 1e6).toBeLessThan(100)
+    expect(report).toMatchObject({ dropped: 0, timedOut: false })
+    expect(query<{ n: number }>(file, "SELECT count(*) AS n FROM traces WHERE prompt = 'while locked'")[0]?.n).toBe(200)
+  }, 30_000)
+
+  it('writes a batch still waiting for the lock when the process ends (natural exit, child process)', async () => {
+    const file = join(await tempDir(), 'exit-stalled.db')
+    const sink = sqliteSink({ path: file })
+    await sink.write([makeDocument()])
+    sink.close()
+    const { released } = await holdLock(file, 1000)
+
+    const child = await runNodeFile(fileURLToPath(new URL('../fixtures/sqlite-exit.mjs', import.meta.url)), { TRACELLM_DB: file, EXIT_MODE: 'natural', TRACES: '10' }, 15_000)
+    await released
+
+    expect({ code: child.code, stderr: child.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(query<{ n: number }>(file, "SELECT count(*) AS n FROM traces WHERE prompt = 'exiting'")[0]?.n).toBe(10)
+  })
+
+  it('writeSync (the exit hook) waits for the lock synchronously, up to busyTimeoutMs', async () => {
+    const file = join(await tempDir(), 'exit-locked.db')
+    const sink = sqliteSink({ path: file })
+    await sink.write([makeDocument()])
+    const { released } = await holdLock(file, 300)
+
+    sink.writeSync([makeDocument({ traceId: traceIdOf(0x77) })])
+    await released
+    sink.close()
+
+    expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM traces')[0]?.n).toBe(2)
+  })
+})
+
+describe('sqliteSink file modes', () => {
+  const modeOf = (path: string): number => statSync(path).mode & 0o777
+
+  it('gives the -wal and -shm files mode 0600, like the database', async () => {
+    const file = join(await tempDir(), 'private.db')
+    const sink = sqliteSink({ path: file })
+
+    await sink.write([makeDocument()])
+
+    expect([modeOf(file), modeOf(file + '-wal'), modeOf(file + '-shm')]).toEqual([0o600, 0o600, 0o600])
+    sink.close()
+  })
+
+  it('tightens -wal and -shm files left with a looser mode (an older version, another tool) to 0600', async () => {
+    const file = join(await tempDir(), 'private.db')
+    const first = sqliteSink({ path: file })
+    await first.write([makeDocument()])
+    chmodSync(file + '-wal', 0o644)
+    chmodSync(file + '-shm', 0o644)
+    const warnings = spyWarnings()
+
+    const second = sqliteSink({ path: file })
+    await second.write([makeDocument({ traceId: traceIdOf(0x51) })])
+    warnings.restore()
+    const modes = [modeOf(file + '-wal'), modeOf(file + '-shm')]
+    first.close()
+    second.close()
+
+    expect(modes).toEqual([0o600, 0o600])
+    expect(warnings.messages().filter((message) => message.includes('mode'))).toEqual([])
+  })
+
+  it('reports a store folder and file with loose modes in one warning that says how to fix them', async () => {
+    const folder = join(await tempDir(), '.tracellm')
+    mkdirSync(folder, { mode: 0o755 })
+    chmodSync(folder, 0o755)
+    const file = join(folder, 'traces.db')
+    const old = new Database(file)
+    old.close()
+    chmodSync(file, 0o644)
+    const warnings = spyWarnings()
+
+    const sink = sqliteSink({ path: file })
+    await sink.write([makeDocument()])
+    await sink.write([makeDocument({ traceId: traceIdOf(0x52) })])
+    const store = await openSqliteStore(file)
+    await store.close()
+    sink.close()
+    warnings.restore()
+
+    const messages = warnings.messages().filter((message) => message.includes('mode'))
+    expect(messages).toHaveLength(1)
+    expect(messages[0]).toContain(`${folder} has mode 0755`)
+    expect(messages[0]).toContain(`${file} has mode 0644`)
+    expect(messages[0]).toContain(`chmod 700 ${folder} && chmod 600 ${file}`)
+    // the owner's choice is reported, not changed
+    expect([modeOf(folder), modeOf(file)]).toEqual([0o755, 0o644])
+  })
+})
+
 describe('the default sink', () => {
   const saved = process.env.TRACELLM_DB
 
@@ -365,6 +525,30 @@ describe('the default sink', () => {
 })
 
 describe('openSqliteStore', () => {
+  it('vacuum() switches a store of an older version to incremental vacuum once, and the file shrinks', async () => {
+    const file = join(await tempDir(), 'old.db')
+    // made the way tracellm 0.1 made it: tables first, no auto_vacuum
+    const old = new Database(file)
+    old.pragma('journal_mode = WAL')
+    for (const [index, migration] of MIGRATIONS.entries()) {
+      old.exec(migration)
+      old.pragma(`user_version = ${index + 1}`)
+    }
+    old.close()
+    const sink = sqliteSink({ path: file })
+    await sink.write(makeDocuments(500, { metadata: { text: 'z'.repeat(4000) } }))
+    sink.close()
+    const store = await openSqliteStore(file)
+
+    await store.prune({ olderThan: '2100-01-01' })
+    const result = await store.vacuum()
+    await store.close()
+
+    expect(result.bytesAfter).toBeLessThan(result.bytesBefore / 10)
+    expect(statSync(file).size).toBe(result.bytesAfter)
+    expect(query<{ auto_vacuum: number }>(file, 'PRAGMA auto_vacuum')[0]?.auto_vacuum).toBe(2)
+  })
+
   it('rejects a path with no store, without creating a file', async () => {
     const file = join(await tempDir(), 'none.db')
 
