@@ -8,7 +8,7 @@ import type { Pool, PoolClient, PoolConfig } from 'pg'
 import type { StepId, TraceDocument, TraceId } from '../document/document.js'
 import { toStepRows, toStoredJson, toTraceRow, wellFormed } from '../document/rows.js'
 import { fromWire } from '../document/wire.js'
-import type { Sink } from '../export/queue.js'
+import type { Sink, WriteResult } from '../export/queue.js'
 import { encodeCursor, isTraceId, normalizeQuery, toInstant, type NormalQuery } from '../store/query.js'
 import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
 
@@ -68,8 +68,8 @@ export function postgresSink(options: PostgresSinkOptions): PostgresSink {
   return {
     name: 'postgres',
     write: async (batch) => {
-      if (batch.length === 0) return
-      await db.insert(batch)
+      if (batch.length === 0) return undefined
+      return db.insert(batch)
     },
     close: () => db.close(),
     toString: () => label,
@@ -172,7 +172,7 @@ const MAX_TIMEOUT_MS = 2_147_483_647
 interface Database {
   /** The connection string with its password replaced by `***`. */
   readonly shownUrl: string
-  insert(batch: ReadonlyArray<TraceDocument>): Promise<void>
+  insert(batch: ReadonlyArray<TraceDocument>): Promise<WriteResult | undefined>
   /** Connects and checks (or, with `migrate`, creates) the tables. */
   open(): Promise<void>
   getAll(traceId: string): Promise<TraceDocument[]>
@@ -375,7 +375,8 @@ function createDatabase(settings: Settings): Database {
       }
     })
 
-  const drop = (code: string): void => {
+  const drop = (doc: TraceDocument, code: string, refused: Array<{ readonly doc: TraceDocument; readonly reason: string }>): void => {
+    refused.push({ doc, reason: 'PostgreSQL could not store it (' + code + ')' })
     warn('unstorable', 'tracellm: ' + label + ' dropped a trace it could not store (' + code + '); later ones are dropped without a warning.')
   }
 
@@ -384,7 +385,7 @@ function createDatabase(settings: Settings): Database {
   }
 
   /** Inserts `items`; on a data error, splits them until the bad document is alone, then stores its placeholder. */
-  const store = async (items: ReadonlyArray<Prepared>): Promise<void> => {
+  const store = async (items: ReadonlyArray<Prepared>, refused: Array<{ readonly doc: TraceDocument; readonly reason: string }>): Promise<void> => {
     if (items.length === 0) return
     try {
       await insertPrepared(items)
@@ -392,23 +393,24 @@ function createDatabase(settings: Settings): Database {
       if (!isDataError(error)) throw safeError(error, 'writing to')
       if (items.length > 1) {
         const middle = Math.ceil(items.length / 2)
-        await store(items.slice(0, middle))
-        await store(items.slice(middle))
+        await store(items.slice(0, middle), refused)
+        await store(items.slice(middle), refused)
         return
       }
       const [item] = items as [Prepared]
       const code = codeOf(error) ?? 'unknown'
       const stand = item.placeholder ? undefined : placeholderOf(item.doc, code)
       if (stand === undefined) {
-        drop(code)
+        drop(item.doc, code, refused)
         return
       }
       warnPlaceholder(item.traceId, 'SQLSTATE ' + code)
-      await store([stand])
+      await store([stand], refused)
     }
   }
 
-  const insert = async (batch: ReadonlyArray<TraceDocument>): Promise<void> => {
+  /** Inserts a batch; resolves the documents it had to give up on (counted as dropped by the export queue). */
+  const insert = async (batch: ReadonlyArray<TraceDocument>): Promise<WriteResult | undefined> => {
     if (closing !== undefined) throw new Error('tracellm: ' + label + ' is closed.')
     if (settings.migrate) {
       try {
@@ -419,10 +421,11 @@ function createDatabase(settings: Settings): Database {
     }
     const seen = new Set<string>()
     const items: Prepared[] = []
+    const refused: Array<{ readonly doc: TraceDocument; readonly reason: string }> = []
     for (const doc of batch) {
       const item = prepare(doc)
       if (item === undefined) {
-        drop('invalid trace id')
+        drop(doc, 'invalid trace id', refused)
         continue
       }
       if (item.placeholder) warnPlaceholder(item.traceId, 'unserializable')
@@ -432,10 +435,11 @@ function createDatabase(settings: Settings): Database {
       items.push(item)
     }
     try {
-      await store(items)
+      await store(items, refused)
     } catch (error) {
       throw safeError(error, 'writing to')
     }
+    return refused.length === 0 ? undefined : { dropped: refused }
   }
 
   // --- reading ---

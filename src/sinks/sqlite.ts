@@ -14,7 +14,7 @@ import type BetterSqlite3 from 'better-sqlite3'
 import type { StepId, TraceDocument, TraceId } from '../document/document.js'
 import { toStepRows, toStoredJson, toTraceRow } from '../document/rows.js'
 import { fromWire } from '../document/wire.js'
-import type { Sink } from '../export/queue.js'
+import { SinkError, type Sink } from '../export/sink.js'
 import { encodeCursor, isTraceId, normalizeQuery, toInstant, type NormalQuery } from '../store/query.js'
 import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
 
@@ -123,7 +123,8 @@ export function sqliteSink(options: SqliteSinkOptions): SqliteSink {
             if (await lock.wait()) continue
             throw error
           }
-          if (target === undefined) return
+          // nothing can be stored (warned once when the file could not be opened): counted as dropped, not written
+          if (target === undefined) throw new SinkError('tracellm: ' + label + ' is unavailable; the traces were not persisted.', { retryable: false })
           await target.insertSliced(batch, lock)
           return
         }

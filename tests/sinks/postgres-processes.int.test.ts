@@ -23,7 +23,7 @@ describePostgres('postgresSink from several processes', () => {
 
     for (const result of results) {
       expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' })
-      expect(JSON.parse(result.stdout)).toEqual({ flushed: 1000, dropped: 0, timedOut: false })
+      expect(JSON.parse(result.stdout)).toMatchObject({ flushed: 1000, dropped: 0, pending: 0, timedOut: false })
     }
     const [counts] = await sql(url, 'SELECT count(*)::int AS traces, count(DISTINCT trace_id)::int AS distinct_traces, (SELECT count(*)::int FROM shared.steps) AS steps FROM shared.traces')
     expect(counts).toEqual({ traces: 4000, distinct_traces: 4000, steps: 4000 })
