@@ -247,3 +247,23 @@ describe('accounting: flush() reports add up against what was really stored (doc
     expect(stats).toMatchObject({ produced: 50, written: 0, dropped: 50 })
   })
 })
+
+describe('flush() on a sink that never settles and holds no handle (docs/reliability.md#accounting-flush-and-stats-add-up)', () => {
+  it('resolves at its timeout with the document pending: the code after `await flush()` runs and the process ends with 0, not 13', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tracellm-hang-'))
+    const file = join(dir, 'hang.mjs')
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(file, [
+      `import { configure, flush, trace } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)}`,
+      "configure({ sinks: [{ name: 'never', write: () => new Promise(() => {}) }], queue: { exitTimeoutMs: 1000 } })",
+      "trace({ prompt: 'hang' })(() => 1)()",
+      'const report = await flush(300)',
+      "console.log('after flush ' + JSON.stringify(report))",
+    ].join('\n'))
+
+    const child = await runNodeFile(file, {}, 20_000)
+
+    expect(child.code).toBe(0)
+    expect(child.stdout).toContain('after flush {"flushed":0,"dropped":0,"pending":1,"timedOut":true')
+  })
+})
