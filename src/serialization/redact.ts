@@ -391,7 +391,7 @@ const SECRET_WORDS: ReadonlySet<string> = new Set([
 ])
 /** Two words that name a secret together: `api key`, `private key`, `session id`… */
 const SECRET_PAIRS: ReadonlySet<string> = new Set([
-  'apikey', 'apikeys', 'privatekey', 'accesskey', 'secretkey', 'accountkey', 'signingkey', 'encryptionkey', 'masterkey',
+  'apikey', 'apikeys', 'appkey', 'privatekey', 'accesskey', 'secretkey', 'accountkey', 'signingkey', 'encryptionkey', 'masterkey',
   'sessionkey', 'authkey', 'sessionid', 'clientsecret', 'sharedaccess',
 ])
 /** One word written without separators that ends in a secret noun: `dbpassword`, `accesstoken`, `openaiapikey`. */
@@ -409,7 +409,7 @@ const QUALIFIERS: ReadonlySet<string> = new Set([
   'strength', 'rule', 'rules', 'regex', 'pattern', 'format', 'min', 'max', 'changed', 'updated', 'created', 'rotated',
   'last4', 'prefix', 'mode', 'manager', 'location', 'source', 'scope', 'scopes', 'visible', 'hidden', 'input', 'ref',
   'valid', 'validation', 'error', 'errors', 'status', 'generator', 'rotation', 'method', 'methods', 'lifetime', 'store',
-  'storage', 'reset', 'recovery', 'error', 'request', 'requests', 'budget', 'budgets', 'stats', 'ratio',
+  'storage', 'reset', 'recovery', 'request', 'requests', 'budget', 'budgets', 'stats', 'ratio', 'provider', 'providers',
 ])
 /** A first word that makes the key a flag about a secret: `hasPassword`, `isSecret`, `requireAuth`. */
 const FLAG_WORDS: ReadonlySet<string> = new Set(['is', 'has', 'use', 'uses', 'require', 'requires', 'needs', 'show', 'hide', 'enable', 'enabled', 'allow', 'with', 'no', 'should', 'can'])
@@ -472,10 +472,10 @@ const RULES: ReadonlyArray<Rule> = [
   { source: String.raw`_(?<=(?<![A-Za-z0-9])(gh[pousr])_)[A-Za-z0-9]{30,}`, groups: ['pre'] },
   { source: String.raw`_(?<=(?<![A-Za-z0-9])(github_pat)_)[A-Za-z0-9_]{22,}`, groups: ['pre'] },
   // npm, Hugging Face hf_, Groq gsk_, Replicate r8_, Supabase sbp_, Notion secret_/ntn_, Shopify shp?_,
-  // DigitalOcean do?_v1_, Linear lin_api_, Grafana glc_/glsa_, Vercel vc?_: letters and digits only
-  { source: String.raw`_(?<=(?<![A-Za-z0-9])(npm|hf|gsk|r8|sbp|secret|ntn|shp(?:at|ss|ca|pa)|do[opr]_v1|lin_api|glc|glsa|vc[pikar])_)[A-Za-z0-9]{20,}`, groups: ['pre'] },
-  // PlanetScale pscale_…_, Supabase sb_secret_, Docker dckr_pat_, Figma figd_
-  { source: String.raw`_(?<=(?<![A-Za-z0-9])(pscale_(?:tkn|pw|oauth)|sb_secret|dckr_pat|figd)_)[A-Za-z0-9._=-]{20,}`, groups: ['pre'] },
+  // DigitalOcean do?_v1_, Linear lin_api_, Grafana glc_, Vercel vc?_: letters and digits only
+  { source: String.raw`_(?<=(?<![A-Za-z0-9])(npm|hf|gsk|r8|sbp|secret|ntn|shp(?:at|ss|ca|pa)|do[opr]_v1|lin_api|glc|vc[pikar])_)[A-Za-z0-9]{20,}`, groups: ['pre'] },
+  // PlanetScale pscale_…_, Supabase sb_secret_, Docker dckr_pat_, Figma figd_, Grafana glsa_
+  { source: String.raw`_(?<=(?<![A-Za-z0-9])(pscale_(?:tkn|pw|oauth)|sb_secret|dckr_pat|figd|glsa)_)[A-Za-z0-9_.=-]{20,}`, groups: ['pre'] },
   // Bare `Bearer <token>` (the token needs a digit or 20 characters: "bearer of bad news" is prose).
   { source: String.raw`((?:[Bb]earer|BEARER)[ \t]+)(?=[A-Za-z._~+/-]*[0-9]|[A-Za-z0-9._~+/-]{20})[A-Za-z0-9._~+/-]{8,}=*`, groups: ['keep'] },
   // Slack and Discord webhooks
