@@ -491,9 +491,8 @@ const RULES: ReadonlyArray<Rule> = [
   { source: String.raw`J(?<=(?<![A-Za-z0-9_-])(ey)J)[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`, groups: ['pre'] },
   // AWS access key ids
   { source: String.raw`[KS](?<=(?<![A-Za-z0-9])(A)[KS])IA[A-Z0-9]{16}(?![A-Za-z0-9])`, groups: ['pre'] },
-  // Twilio API key SIDs, Databricks dapi…
+  // Twilio API key SIDs
   { source: String.raw`K(?<=(?<![A-Za-z0-9])(S)K)[0-9a-fA-F]{32}(?![A-Za-z0-9])`, groups: ['pre'] },
-  { source: String.raw`i(?<=(?<![A-Za-z0-9])(dap)i)[0-9a-f]{32}(?:-[0-9])?(?![A-Za-z0-9])`, groups: ['pre'] },
   // Google API keys
   { source: String.raw`z(?<=(?<![A-Za-z0-9])(AI)z)a[A-Za-z0-9_-]{35}`, groups: ['pre'] },
   // SendGrid
@@ -560,8 +559,9 @@ function replaceSecrets(s: string, censor: string, isSecretName: (name: string) 
 // secretlint's recommended rules (secret-rules.ts, generated from the package by scripts/secret-rules.mjs)
 //
 // Speed: a rule's regex runs only on strings that contain one of its keywords (a literal every match
-// of the rule contains), and one case-insensitive regex of all keywords tells first whether any rule
-// can match at all: ordinary text costs one fast scan.
+// of the rule contains); before that, a token of 24+ characters (or `://`, or a PEM header) and one
+// case-insensitive regex of all keywords tell whether any rule can match at all: prose costs one fast
+// scan.
 
 interface Upstream {
   readonly re: RegExp
@@ -575,6 +575,20 @@ const UPSTREAM: ReadonlyArray<Upstream> = UPSTREAM_RULES.map((rule) => ({
   password: rule.password,
 }))
 
+/** What any credential secretlint finds has (a token of 24+ characters, a URL, a PEM header): prose has none. */
+const UPSTREAM_TOKEN = 24
+
+/** Whether s has a run of at least n token characters (one pass, no regex: the cheapest test there is). */
+function hasToken(s: string, n: number): boolean {
+  let run = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 128 && TOKEN_CHARS[c] === 1) {
+      if (++run >= n) return true
+    } else run = 0
+  }
+  return false
+}
 const UPSTREAM_KEYWORDS = new RegExp([...new Set(UPSTREAM_RULES.flatMap((rule) => rule.keywords))].map(escapeRegExp).join('|'), 'i')
 
 function escapeRegExp(s: string): string {
@@ -583,7 +597,7 @@ function escapeRegExp(s: string): string {
 
 /** Replaces what secretlint's rules find in s (only the `password` group of a URL rule) by the censor. */
 function replaceUpstream(s: string, censor: string): string {
-  if (!UPSTREAM_KEYWORDS.test(s)) return s
+  if (!(hasToken(s, UPSTREAM_TOKEN) || s.includes('://') || s.includes('-----BEGIN')) || !UPSTREAM_KEYWORDS.test(s)) return s
   const lower = s.toLowerCase()
   const spans: Array<readonly [number, number]> = []
   for (const rule of UPSTREAM) {
