@@ -6,6 +6,7 @@
 import { Buffer } from 'node:buffer'
 import { types } from 'node:util'
 import type { ErrorRecord, JsonValue } from '../document/document.js'
+import { tokenCut } from './redact.js'
 
 /** Budgets for one captured value. @category serialization */
 export interface CaptureLimits {
@@ -988,19 +989,21 @@ function fitString(s: string, maxChars: number, room: number, exact: boolean): s
   return fitLong(s, maxChars, room, exact)
 }
 
+// A cut never splits a token: a secret straddling the limit is dropped whole, never left as a fragment
+// no pattern recognizes (docs/reliability.md#redaction-what-a-leaked-credential-scanner-would-catch).
 function fitLong(s: string, maxChars: number, room: number, exact: boolean): string {
   const len = s.length
   const avail = room - 2
   let n = len < maxChars ? len : maxChars
   if (n > avail) n = avail > 0 ? Math.floor(avail) : 0
-  n = pairSafe(s, n)
+  n = tokenCut(s, pairSafe(s, n))
   let out = clean(n === len ? s : s.slice(0, n))
   let b = jsonBytes(out, exact || n < len)
   for (let guard = 0; b > room && n > 0; guard++) {
     let m = Math.floor(n * (avail / (b - 2)))
     if (m >= n) m = n - 1
     if (guard >= 4) m = Math.min(m, Math.floor(avail / 6))
-    n = pairSafe(s, m > 0 ? m : 0)
+    n = tokenCut(s, pairSafe(s, m > 0 ? m : 0))
     out = clean(s.slice(0, n))
     b = jsonBytes(out, true)
   }
@@ -1023,7 +1026,7 @@ function fitKey(k: string, maxKey: number): string {
     fitCut = 0
     return scanDirty ? clean(k) : k
   }
-  const n = pairSafe(k, len < maxKey ? len : maxKey)
+  const n = tokenCut(k, pairSafe(k, len < maxKey ? len : maxKey))
   const out = clean(n === len ? k : k.slice(0, n))
   fitBytes = jsonBytes(out, true)
   fitCut = n < len ? 1 : 0

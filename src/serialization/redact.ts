@@ -1,10 +1,14 @@
 /**
- * Secret redaction on captured values and free text (RELIABILITY §4): key-name rules, value patterns
- * (the LangSmith default list, ReDoS-safe), then the user's keys, paths, patterns and mask hook.
- * Runs on already-captured JSON data, never mutates it, returns the same reference when nothing
- * changed, and fails closed: if anything throws, the whole field is replaced.
+ * Secret redaction on captured values and free text (docs/reliability.md#redaction-what-a-leaked-credential-scanner-would-catch):
+ * key-name rules, value patterns (secretlint's recommended rules, generated into secret-rules.ts,
+ * plus tracellm's own, ReDoS-safe), then the user's keys, paths, patterns and mask hook. Object keys,
+ * Map entries and binary samples are scanned too. Runs on already-captured JSON data, never mutates
+ * it, returns the same reference when nothing changed, and fails closed: if anything throws, the
+ * whole field is replaced.
  */
+import { Buffer } from 'node:buffer'
 import type { JsonValue } from '../document/document.js'
+import { UPSTREAM_RULES } from './secret-rules.js'
 
 /** What `configure({ redact })` accepts. @category serialization */
 export interface RedactOptions {
@@ -38,23 +42,37 @@ export const REDACTION_FAILED = '[REDACTED: redaction failed]'
 export const REDACTED_TOO_DEEP = '[REDACTED: too deep]'
 
 /**
- * Whether a key name is a secret by the built-in rules: authorization, cookie, api key, secret,
- * password, private key, credential, session id, and token-like keys (`accessToken`, `x-auth-token`)
- * but not token counts (`max_tokens`, `input_tokens`, `tokenizer`, `token_count`).
+ * Whether a key name is a secret by the built-in rules. The key is split into words (`dbPassword`,
+ * `DB_PASSWORD`, `x-api-key`); it is a secret when it names a secret: one of its words (or two words
+ * together, `api key`, `session id`) is a secret noun (password, passwd, pwd, passphrase, secret,
+ * credential, cookie, authorization, auth, token, api key, private/access/secret/account/signing key,
+ * session id, dsn, sig…), **not followed by a qualifier** (`passwordPolicy`, `cookieConsent`,
+ * `tokenLimit`, `apiKeyId`: a policy, a consent, a limit and an id are not secrets), and the key is
+ * not a flag (`hasPassword`, `isSecret`). Words are whole: `secretary` and `tokenizer` are not
+ * secrets, and neither are token counts (`max_tokens`, `input_token`, `token_count`).
  *
  * @example
  * import { isRedactedKey } from './redact.js'
- * isRedactedKey('x-api-key')    // => true
- * isRedactedKey('refreshToken') // => true
- * isRedactedKey('max_tokens')   // => false
+ * isRedactedKey('x-api-key')       // => true
+ * isRedactedKey('refreshToken')    // => true
+ * isRedactedKey('passwordPolicy')  // => false
+ * isRedactedKey('max_tokens')      // => false
  *
  * @category serialization
  * @since 0.1.0
  */
 export function isRedactedKey(key: string): boolean {
-  const n = normalizeKey(key)
-  if (SECRET_KEY.test(n)) return true
-  return n.endsWith('token') && !TOKEN_COUNT.test(n)
+  const words = keyWords(key)
+  const count = words.length
+  if (count === 0 || count > 12 || FLAG_WORDS.has(words[0] as string) && count > 1) return false
+  for (let i = 0; i < count; i++) {
+    const word = words[i] as string
+    let next = i + 1
+    if (next < count && SECRET_PAIRS.has(word + (words[next] as string))) next++
+    else if (!isSecretWord(word, i > 0 ? words[i - 1] as string : '')) continue
+    if (next >= count || !QUALIFIERS.has(words[next] as string)) return true
+  }
+  return false
 }
 
 /**
@@ -113,6 +131,9 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
     return hit
   }
 
+  /** A key once scanned: not the key itself when the key is (or holds) a secret, `{ 'sk_live_…': 1 }`. */
+  const keyText = (key: string): string => (key.length < MIN_SECRET ? key : redactString(key))
+
   const replaceUser = (): string => censor
 
   // Strings recur (a step's output is the next step's input; prompts repeat across calls), and
@@ -132,8 +153,16 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
   }
 
   const scanString = (s: string): string => {
-    let out = s.length > MAX_SCAN ? `${s.slice(0, MAX_SCAN)}...[truncated ${s.length - MAX_SCAN} chars]` : s
-    if (defaults && out.length >= MIN_SECRET) out = replaceSecrets(out, censor, isSecretKey)
+    let out = s
+    if (s.length > MAX_SCAN) {
+      // cut between tokens, so no secret is left half-scanned at the edge
+      const cut = tokenCut(s, MAX_SCAN)
+      out = `${s.slice(0, cut)}...[truncated ${s.length - cut} chars]`
+    }
+    if (defaults && out.length >= MIN_SECRET) {
+      out = replaceSecrets(out, censor, isSecretKey)
+      if (out.length >= MIN_UPSTREAM) out = replaceUpstream(out, censor)
+    }
     for (const re of userPatterns) {
       re.lastIndex = 0
       if (re.test(out)) {
@@ -176,19 +205,64 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
     return out ?? v
   }
 
+  /** Captured Map entries (`{ $map: [[key, value], …] }`): a secret key name takes its value, as in an object. */
+  const walkEntries = (v: ReadonlyArray<JsonValue>, depth: number, path: string): JsonValue => {
+    let out: JsonValue[] | undefined
+    for (let i = 0; i < v.length; i++) {
+      const entry = v[i] as JsonValue
+      let r: JsonValue
+      if (Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && isSecretKey(entry[0])) {
+        const key = redactString(entry[0])
+        r = [key, censor]
+      } else r = walk(entry, depth + 1, undefined, mask === undefined ? path : `${path}[${i}]`)
+      if (out === undefined && r !== entry) out = v.slice(0, i)
+      if (out !== undefined) out.push(r)
+    }
+    return out ?? v
+  }
+
+  /**
+   * Captured binary (`{ $bytes, type, base64 }`): the sample is decoded and scanned as text, so a secret
+   * in a Buffer cannot pass as base64; if one is found, the sample becomes the censor. A sample cut
+   * short ends before the token the cut went through.
+   */
+  const walkBytes = (v: { readonly [key: string]: JsonValue }): JsonValue => {
+    const base64 = v.base64 as string
+    if (base64.length === 0) return v
+    let raw = Buffer.from(base64, 'base64')
+    let text = raw.toString('latin1')
+    let sample = base64
+    if (typeof v.$bytes === 'number' && v.$bytes > raw.length) {
+      const keep = runStart(text, text.length)
+      if (keep < raw.length) {
+        raw = raw.subarray(0, keep)
+        text = text.slice(0, keep)
+        sample = raw.toString('base64')
+      }
+    }
+    const scanned = text.length >= MIN_SECRET ? scanString(text) : text
+    if (scanned === text && sample === base64) return v
+    const out: Record<string, JsonValue> = {}
+    for (const k in v) if (hasOwn.call(v, k)) set(out, k, k === 'base64' ? (scanned === text ? sample : censor) : v[k] as JsonValue)
+    return out
+  }
+
   const walkObject = (v: { readonly [key: string]: JsonValue }, depth: number, nodes: ReadonlyArray<PathNode> | undefined, path: string): JsonValue => {
+    if (typeof v.base64 === 'string' && typeof v.$bytes === 'number') return walkBytes(v)
     let out: Record<string, JsonValue> | undefined
     let seen = 0
     for (const k in v) {
       if (!hasOwn.call(v, k)) continue
       const child = v[k] as JsonValue
+      const name = keyText(k)
       let r: JsonValue
       let next: ReadonlyArray<PathNode> | undefined
       if (isSecretKey(k)) r = censor
       else if (nodes !== undefined && (next = step(nodes, k)) !== undefined && next.some(isEnd)) r = censor
+      else if (k === '$map' && Array.isArray(child)) r = walkEntries(child as ReadonlyArray<JsonValue>, depth + 1, mask === undefined ? path : childPath(path, k))
       else r = walk(child, depth + 1, next, mask === undefined ? path : childPath(path, k))
-      if (out === undefined && r !== child) out = copyFirst(v, seen)
-      if (out !== undefined) set(out, k, r)
+      if (out === undefined && (r !== child || name !== k)) out = copyFirst(v, seen)
+      if (out !== undefined) set(out, name === k ? k : freeKey(out, v, name), r)
       seen++
     }
     return out ?? v
@@ -216,6 +290,60 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
   return Object.freeze({ value, text })
 }
 
+/** A key for a redacted key that no other key of the object uses: `[REDACTED]`, `[REDACTED] (2)`… */
+function freeKey(out: Record<string, JsonValue>, v: { readonly [key: string]: JsonValue }, key: string): string {
+  let candidate = key
+  for (let n = 2; hasOwn.call(out, candidate) || hasOwn.call(v, candidate); n++) candidate = `${key} (${n})`
+  return candidate
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Cutting between tokens (docs/reliability.md#redaction-what-a-leaked-credential-scanner-would-catch)
+
+/** The longest run of token characters a cut moves back over; longer runs are cut where they are. */
+const MAX_TOKEN = 4096
+
+/** ASCII characters that can be part of a secret: all printable ones but quotes, brackets, `,` and `;`. */
+const TOKEN_CHARS: Uint8Array = ((): Uint8Array => {
+  const table = new Uint8Array(128)
+  for (let c = 0x21; c < 0x7f; c++) table[c] = 1
+  for (const c of '"\'`<>()[]{},;') table[c.charCodeAt(0)] = 0
+  return table
+})()
+
+function isTokenChar(c: number): boolean {
+  return c < 128 && TOKEN_CHARS[c] === 1
+}
+
+/** How much text before a token a cut looks at, for the context that makes it a secret (`"password": "`). */
+const CUT_CONTEXT = 256
+let defaultRedactor: Redactor | undefined
+
+/**
+ * @internal Where to cut s to at most n characters without cutting a secret: n itself, or, when n
+ * falls inside a token (a run of characters a secret can be made of) that the built-in rules see as
+ * (part of) a secret, the start of that token. Capture cuts long strings here, so a secret at the
+ * limit is dropped whole instead of leaving a fragment that no pattern recognizes.
+ */
+export function tokenCut(s: string, n: number): number {
+  if (n <= 0 || n >= s.length || !isTokenChar(s.charCodeAt(n)) || !isTokenChar(s.charCodeAt(n - 1))) return n
+  const start = runStart(s, n)
+  const limit = n + MAX_TOKEN < s.length ? n + MAX_TOKEN : s.length
+  let end = n
+  while (end < limit && isTokenChar(s.charCodeAt(end))) end++
+  const window = s.slice(start > CUT_CONTEXT ? start - CUT_CONTEXT : 0, end)
+  defaultRedactor ??= createRedactor()
+  return defaultRedactor.text(window) === window ? n : start
+}
+
+/** The start of the run of token characters that ends at n (n when s[n-1] is not one, or the run is too long). */
+function runStart(s: string, n: number): number {
+  const floor = n > MAX_TOKEN ? n - MAX_TOKEN : 0
+  let i = n
+  while (i > floor && isTokenChar(s.charCodeAt(i - 1))) i--
+  return i === floor && floor > 0 ? n : i
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Key names
 
@@ -226,16 +354,65 @@ const CACHED_KEY_CHARS = 128
 const MAX_SCAN = 1 << 20
 /** No default pattern matches fewer characters (`://:p@`). */
 const MIN_SECRET = 6
+/** No secretlint pattern matches fewer characters. */
+const MIN_UPSTREAM = 16
 
-/** Lower case with separators removed: `X-Api-Key`, `api_key`, `apiKey` → `xapikey`, `apikey`. */
+/** Lower case with separators removed: `X-Api-Key`, `api_key`, `apiKey` → `xapikey`, `apikey` (user key names). */
 function normalizeKey(key: string): string {
   return key.toLowerCase().replace(NON_ALNUM, '')
 }
 
 const NON_ALNUM = /[^a-z0-9]/g
-const SECRET_KEY = /authorization|apikey|secret|passw|pwd|passphrase|cookie|credential|privatekey|accesskey|sessionid/
-/** `max_token`, `input_token`…: counts that end in "token" (plural forms never match the token rule). */
+const CAMEL = /([a-z0-9])([A-Z])/g
+const ACRONYM = /([A-Z]+)([A-Z][a-z])/g
+const SEPARATORS = /[^a-z0-9]+/
+
+/** `dbPassword` → db password, `APIKey` → api key, `x-api-key` → x api key, `JSESSIONID` → jsessionid. */
+function keyWords(key: string): string[] {
+  if (key.length > CACHED_KEY_CHARS) key = key.slice(0, CACHED_KEY_CHARS)
+  const words = key.replace(CAMEL, '$1 $2').replace(ACRONYM, '$1 $2').toLowerCase().split(SEPARATORS)
+  if (words[0] === '') words.shift()
+  if (words.length > 0 && words[words.length - 1] === '') words.pop()
+  return words
+}
+
+/** A word naming a secret on its own: whole nouns, or a run of words written as one (`dbpassword`, `csrftoken`). */
+function isSecretWord(word: string, previous: string): boolean {
+  if (SECRET_WORDS.has(word)) return word !== 'token' || !COUNT_WORDS.has(previous)
+  if (word.length > 5 && SECRET_SUFFIX.test(word)) return !TOKEN_COUNT.test(word)
+  return false
+}
+
+const SECRET_WORDS: ReadonlySet<string> = new Set([
+  'password', 'passwd', 'pwd', 'passphrase', 'secret', 'secrets', 'credential', 'credentials', 'cookie', 'cookies',
+  'authorization', 'auth', 'token', 'apikey', 'apikeys', 'privatekey', 'accesskey', 'secretkey', 'accountkey',
+  'sharedaccesskey', 'signingkey', 'encryptionkey', 'masterkey', 'sessionkey', 'authkey', 'sessionid', 'sessid',
+  'jsessionid', 'phpsessid', 'sig', 'pat',
+])
+/** Two words that name a secret together: `api key`, `private key`, `session id`… */
+const SECRET_PAIRS: ReadonlySet<string> = new Set([
+  'apikey', 'apikeys', 'appkey', 'privatekey', 'accesskey', 'secretkey', 'accountkey', 'signingkey', 'encryptionkey', 'masterkey',
+  'sessionkey', 'authkey', 'sessionid', 'clientsecret', 'sharedaccess',
+])
+/** One word written without separators that ends in a secret noun: `dbpassword`, `accesstoken`, `openaiapikey`. */
+const SECRET_SUFFIX = /(?:password|passwd|passphrase|secret|credentials?|cookie|authorization|token|apikey|privatekey|accesskey|secretkey|accountkey|sessionid)$/
+/** `maxtoken`, `inputtoken`…: counts written as one word. */
 const TOKEN_COUNT = /^(?:max|min|num|total|input|output|prompt|completion|cached|reasoning|remaining|used|count)token$/
+/** Before `token`, a word that makes it a count: `max_token`, `input token`. */
+const COUNT_WORDS: ReadonlySet<string> = new Set(['max', 'min', 'num', 'total', 'input', 'output', 'prompt', 'completion', 'cached', 'reasoning', 'remaining', 'used', 'count'])
+/** After a secret noun, a word that makes the key about the secret rather than the secret itself. */
+const QUALIFIERS: ReadonlySet<string> = new Set([
+  'policy', 'policies', 'consent', 'consents', 'hint', 'hints', 'length', 'len', 'required', 'require', 'requires', 'requirement',
+  'requirements', 'expires', 'expiry', 'expiration', 'expired', 'ttl', 'age', 'count', 'counts', 'limit', 'limits', 'usage',
+  'type', 'types', 'kind', 'name', 'names', 'id', 'ids', 'field', 'fields', 'label', 'prompt', 'placeholder', 'url', 'uri',
+  'endpoint', 'path', 'file', 'env', 'header', 'param', 'version', 'enabled', 'disabled', 'set', 'present', 'provided',
+  'strength', 'rule', 'rules', 'regex', 'pattern', 'format', 'min', 'max', 'changed', 'updated', 'created', 'rotated',
+  'last4', 'prefix', 'mode', 'manager', 'location', 'source', 'scope', 'scopes', 'visible', 'hidden', 'input', 'ref',
+  'valid', 'validation', 'error', 'errors', 'status', 'generator', 'rotation', 'method', 'methods', 'lifetime', 'store',
+  'storage', 'reset', 'recovery', 'request', 'requests', 'budget', 'budgets', 'stats', 'ratio', 'provider', 'providers',
+])
+/** A first word that makes the key a flag about a secret: `hasPassword`, `isSecret`, `requireAuth`. */
+const FLAG_WORDS: ReadonlySet<string> = new Set(['is', 'has', 'use', 'uses', 'require', 'requires', 'needs', 'show', 'hide', 'enable', 'enabled', 'allow', 'with', 'no', 'should', 'can'])
 
 // ---------------------------------------------------------------------------------------------------
 // Value patterns (the LangSmith DEFAULT_SECRET_RULES list and friends), compiled into one alternation.
@@ -253,45 +430,69 @@ interface Rule {
   readonly groups: ReadonlyArray<'keep' | 'pre' | 'name'>
 }
 
-const HEADER = '(?:[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]|[Xx]-[Aa][Pp][Ii]-[Kk][Ee][Yy]|[Xx]-[Aa][Uu][Tt][Hh]-[Tt][Oo][Kk][Ee][Nn])'
+const HEADER = '(?:[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]|[Xx]-[Aa][Pp][Ii]-[Kk][Ee][Yy]|[Xx]-[Aa][Uu][Tt][Hh]-(?:[Tt][Oo][Kk][Ee][Nn]|[Kk][Ee][Yy]))'
+/**
+ * What makes a header value a credential: an auth scheme and its parameters, or a token of 8+
+ * characters with a digit (or of 20+ characters). "Authorization: pending manager
+ * review" is prose, not a credential.
+ */
+const CREDENTIAL = String.raw`(?=(?:[Bb]earer|BEARER|[Bb]asic|BASIC|[Dd]igest|[Tt]oken|[Bb]ot|[Aa]pi[Kk]ey|[Nn]egotiate|NTLM|AWS4-HMAC-SHA256|SSWS|[Oo][Aa]uth|Splunk|GenieKey|SharedAccessSignature)[ \t]|(?=[A-Za-z_.~+/=:-]{0,4096}[0-9]|[A-Za-z0-9_.~+/=:-]{20})[A-Za-z0-9_.~+/=:-]{8})`
 
 const RULES: ReadonlyArray<Rule> = [
   // scheme://user:PASS@host → keep everything but the password.
   { source: String.raw`(:\/\/[^\s:@/?#]{0,256}:)[^\s@/?#]{1,512}(?=@)`, groups: ['keep'] },
+  // scheme://KEY@host, a long user name with no password: a Sentry DSN, a token as the user of a git URL.
+  { source: String.raw`(:\/\/)[A-Za-z0-9_-]{20,256}(?=@)`, groups: ['keep'] },
   // "name": "value" inside JSON text (also with escaped quotes); the name goes through the key rules.
   { source: String.raw`(:(?<=\\?"([A-Za-z0-9_ .-]{1,128})\\?"[ \t]*:)[ \t]*\\?")[^"\\\r\n]{1,4096}(?=\\?")`, groups: ['keep', 'name'] },
-  // Authorization / Proxy-Authorization / x-api-key / x-auth-token header lines: to the end of the line,
-  // or to the closing quote when the header itself is quoted (`curl -H "x-api-key: …"`).
-  { source: String.raw`(:(?<=["']${HEADER}[ \t]*:)[ \t]*)[^\r\n"']{1,4096}`, groups: ['keep'] },
-  { source: String.raw`(:(?<=(?<!["'])${HEADER}[ \t]*:)[ \t]*)[^\r\n]{1,4096}`, groups: ['keep'] },
-  // NAME=value (env files, query strings, CLI flags); the name goes through the key rules. The value
-  // stops at the next `=`, so a rejected name costs a rescan of one value, not of the rest of the text.
+  // Authorization / Proxy-Authorization / x-api-key / x-auth-token / x-auth-key header lines with a
+  // credential-shaped value: to the end of the line, or to the closing quote when the header itself is
+  // quoted (`curl -H "x-api-key: …"`).
+  { source: String.raw`(:(?<=["']${HEADER}[ \t]*:)[ \t]*)${CREDENTIAL}[^\r\n"']{1,4096}`, groups: ['keep'] },
+  { source: String.raw`(:(?<=(?<!["'])${HEADER}[ \t]*:)[ \t]*)${CREDENTIAL}[^\r\n]{1,4096}`, groups: ['keep'] },
+  // NAME=value (env files, query strings, CLI flags, connection strings); the name goes through the key
+  // rules. The value stops at the next `=`, so a rejected name costs a rescan of one value, not of the rest of the text.
   { source: String.raw`(=(?<=([A-Za-z0-9_.-]{1,128})[ \t]*=)[ \t]*["']?)[^\s"'&;,=]{6,}`, groups: ['keep', 'name'] },
   // PEM private keys: keep the BEGIN line, mask the body up to the END line (or the end of a cut string).
   { source: String.raw`(-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY[A-Z ]{0,12}-----)[^-]*`, groups: ['keep'] },
-  // OpenAI sk-…/sk-proj-…/sk-svcacct-…/sk-admin-…, Anthropic sk-ant-…, GitLab glpat-…, Slack xox?-…
-  { source: String.raw`-(?<=(?<![A-Za-z0-9])(sk|glpat|xox[baprs])-)[A-Za-z0-9_-]{20,}`, groups: ['pre'] },
+  // OpenAI sk-…/sk-proj-…, Anthropic sk-ant-…, GitLab glpat-/glrt-/gldt-, Slack xox?-/xapp-, Perplexity
+  // pplx-, xAI xai-, Tavily tvly-, Heroku HRKU-, New Relic NRAK-/NRJS-/NRII-, Postman PMAK-
+  { source: String.raw`-(?<=(?<![A-Za-z0-9])(sk|glpat|glrt|gldt|xox[a-z]|xapp|pplx|xai|tvly|HRKU|NRAK|NRJS|NRII|NRAA|PMAK)-)[A-Za-z0-9_-]{20,}`, groups: ['pre'] },
+  // Mailgun key-…
+  { source: String.raw`-(?<=(?<![A-Za-z0-9])(key)-)[0-9a-f]{32}(?![A-Za-z0-9])`, groups: ['pre'] },
   // PyPI
   { source: String.raw`-(?<=(?<![A-Za-z0-9])(pypi)-)AgEIcHlwaS[A-Za-z0-9_-]{20,}`, groups: ['pre'] },
   // Stripe secret and restricted keys
   { source: String.raw`_(?<=(?<![A-Za-z0-9])([sr]k_(?:live|test))_)[A-Za-z0-9]{10,}`, groups: ['pre'] },
+  // Stripe webhook secrets (base64)
+  { source: String.raw`_(?<=(?<![A-Za-z0-9])(whsec)_)[A-Za-z0-9+/]{20,}=*`, groups: ['pre'] },
   // LangSmith
   { source: String.raw`_(?<=(?<![A-Za-z0-9])(lsv2_(?:pt|sk))_)[A-Za-z0-9_]{20,}`, groups: ['pre'] },
   // GitHub classic and fine-grained tokens
   { source: String.raw`_(?<=(?<![A-Za-z0-9])(gh[pousr])_)[A-Za-z0-9]{30,}`, groups: ['pre'] },
   { source: String.raw`_(?<=(?<![A-Za-z0-9])(github_pat)_)[A-Za-z0-9_]{22,}`, groups: ['pre'] },
-  // npm
-  { source: String.raw`_(?<=(?<![A-Za-z0-9])(npm)_)[A-Za-z0-9]{36}`, groups: ['pre'] },
+  // npm, Hugging Face hf_, Groq gsk_, Replicate r8_, Supabase sbp_, Notion secret_/ntn_, Shopify shp?_,
+  // DigitalOcean do?_v1_, Linear lin_api_, Grafana glc_, Vercel vc?_: letters and digits only
+  { source: String.raw`_(?<=(?<![A-Za-z0-9])(npm|hf|gsk|r8|sbp|secret|ntn|shp(?:at|ss|ca|pa)|do[opr]_v1|lin_api|glc|vc[pikar])_)[A-Za-z0-9]{20,}`, groups: ['pre'] },
+  // PlanetScale pscale_…_, Supabase sb_secret_, Docker dckr_pat_, Figma figd_, Grafana glsa_
+  { source: String.raw`_(?<=(?<![A-Za-z0-9])(pscale_(?:tkn|pw|oauth)|sb_secret|dckr_pat|figd|glsa)_)[A-Za-z0-9_.=-]{20,}`, groups: ['pre'] },
   // Bare `Bearer <token>` (the token needs a digit or 20 characters: "bearer of bad news" is prose).
   { source: String.raw`((?:[Bb]earer|BEARER)[ \t]+)(?=[A-Za-z._~+/-]*[0-9]|[A-Za-z0-9._~+/-]{20})[A-Za-z0-9._~+/-]{8,}=*`, groups: ['keep'] },
-  // Slack webhooks
+  // Slack and Discord webhooks
   { source: String.raw`(\/(?<=hooks\.slack\.com\/services\/))[A-Za-z0-9_/]{20,}`, groups: ['keep'] },
-  // Google OAuth access tokens
-  { source: String.raw`\.(?<=(?<![A-Za-z0-9])(ya29)\.)[A-Za-z0-9_-]{20,}`, groups: ['pre'] },
+  { source: String.raw`(\/(?<=\/api\/webhooks\/[0-9]{6,24}\/))[A-Za-z0-9_-]{20,}`, groups: ['keep'] },
+  // Google OAuth access tokens, Doppler dp.pt./dp.st./…
+  { source: String.raw`\.(?<=(?<![A-Za-z0-9])(ya29|dp\.(?:pt|st|sa|ct|scim|audit))\.)[A-Za-z0-9_-]{20,}`, groups: ['pre'] },
+  // Discord bot tokens: id.timestamp.hmac
+  { source: String.raw`\.(?<=(?<![A-Za-z0-9_-])([MNO][A-Za-z0-9_-]{23,27})\.)[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,}`, groups: ['pre'] },
+  // Telegram bot tokens: bot id:secret
+  { source: String.raw`:(?<=(?<![A-Za-z0-9])([0-9]{8,10}):)[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])`, groups: ['pre'] },
   // JWTs
   { source: String.raw`J(?<=(?<![A-Za-z0-9_-])(ey)J)[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`, groups: ['pre'] },
   // AWS access key ids
   { source: String.raw`[KS](?<=(?<![A-Za-z0-9])(A)[KS])IA[A-Z0-9]{16}(?![A-Za-z0-9])`, groups: ['pre'] },
+  // Twilio API key SIDs
+  { source: String.raw`K(?<=(?<![A-Za-z0-9])(S)K)[0-9a-fA-F]{32}(?![A-Za-z0-9])`, groups: ['pre'] },
   // Google API keys
   { source: String.raw`z(?<=(?<![A-Za-z0-9])(AI)z)a[A-Za-z0-9_-]{35}`, groups: ['pre'] },
   // SendGrid
@@ -352,6 +553,79 @@ function replaceSecrets(s: string, censor: string, isSecretName: (name: string) 
     m = re.exec(s)
   }
   return last === 0 ? s : out + s.slice(last)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// secretlint's recommended rules (secret-rules.ts, generated from the package by scripts/secret-rules.mjs)
+//
+// Speed: a rule's regex runs only on strings that contain one of its keywords (a literal every match
+// of the rule contains); before that, a token of 24+ characters (or `://`, or a PEM header) and one
+// case-insensitive regex of all keywords tell whether any rule can match at all: prose costs one fast
+// scan.
+
+interface Upstream {
+  readonly re: RegExp
+  readonly keywords: ReadonlyArray<string>
+  readonly password: boolean
+}
+
+const UPSTREAM: ReadonlyArray<Upstream> = UPSTREAM_RULES.map((rule) => ({
+  re: new RegExp(rule.source, `${rule.flags}g${rule.password ? 'd' : ''}`),
+  keywords: rule.keywords,
+  password: rule.password,
+}))
+
+/** What any credential secretlint finds has (a token of 24+ characters, a URL, a PEM header): prose has none. */
+const UPSTREAM_TOKEN = 24
+
+/** Whether s has a run of at least n token characters (one pass, no regex: the cheapest test there is). */
+function hasToken(s: string, n: number): boolean {
+  let run = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 128 && TOKEN_CHARS[c] === 1) {
+      if (++run >= n) return true
+    } else run = 0
+  }
+  return false
+}
+const UPSTREAM_KEYWORDS = new RegExp([...new Set(UPSTREAM_RULES.flatMap((rule) => rule.keywords))].map(escapeRegExp).join('|'), 'i')
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
+}
+
+/** Replaces what secretlint's rules find in s (only the `password` group of a URL rule) by the censor. */
+function replaceUpstream(s: string, censor: string): string {
+  if (!(hasToken(s, UPSTREAM_TOKEN) || s.includes('://') || s.includes('-----BEGIN')) || !UPSTREAM_KEYWORDS.test(s)) return s
+  const lower = s.toLowerCase()
+  const spans: Array<readonly [number, number]> = []
+  for (const rule of UPSTREAM) {
+    if (!rule.keywords.some((keyword) => lower.includes(keyword))) continue
+    const re = rule.re
+    re.lastIndex = 0
+    for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+      if (m[0].length === 0) {
+        re.lastIndex++
+        continue
+      }
+      if (!rule.password) spans.push([m.index, m.index + m[0].length])
+      else {
+        const at = m.indices?.groups?.password
+        if (at !== undefined) spans.push([at[0], at[1]])
+      }
+    }
+  }
+  if (spans.length === 0) return s
+  spans.sort((x, y) => x[0] - y[0])
+  let out = ''
+  let last = 0
+  for (const [start, end] of spans) {
+    if (end <= last) continue
+    out += start > last ? s.slice(last, start) + censor : last === 0 ? censor : ''
+    last = end
+  }
+  return out + s.slice(last)
 }
 
 // ---------------------------------------------------------------------------------------------------
