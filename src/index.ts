@@ -27,7 +27,7 @@ export { otelSink } from './sinks/otel.js'
 export type { OtelAttributeValue, OtelSinkOptions, SpanLike, TracerLike, TracerProviderLike } from './sinks/otel.js'
 export { consoleSink, renderTree } from './sinks/console.js'
 export { SinkError } from './export/sink.js'
-export type { DropCounts, DropReason, ExportStats, FlushReport, QueueOptions, Sink, SinkStats, WriteOptions, WriteResult } from './export/queue.js'
+export type { DropCounts, DropReason, ExportCounts, ExportStats, FlushReport, QueueOptions, Sink, SinkStats, WriteOptions, WriteResult } from './export/queue.js'
 
 // store
 export { openStore } from './store/open-store.js'

@@ -9,7 +9,7 @@ import type { TraceDocument } from '../document/document.js'
 import { createExitGuard, type ExitGuard, type LostCount } from './exit.js'
 import { DROP_REASONS, zeroCounts, type DropCounts, type DropReason, type ExportStats, type FlushReport, type Sink, type SinkStats, type WriteResult } from './sink.js'
 
-export type { DropCounts, DropReason, ExportStats, FlushReport, Sink, SinkStats, WriteOptions, WriteResult } from './sink.js'
+export type { DropCounts, DropReason, ExportCounts, ExportStats, FlushReport, Sink, SinkStats, WriteOptions, WriteResult } from './sink.js'
 export { SinkError } from './sink.js'
 
 /**

@@ -122,13 +122,12 @@ export const DROP_REASONS: ReadonlyArray<DropReason> = Object.freeze(['overflow'
 export type DropCounts = { readonly [reason in DropReason]: number }
 
 /**
- * What one sink did with the documents handed to the pipeline since `configure()`:
- * `produced = written + dropped + pending`, and `dropped` is the sum of `droppedBy`.
+ * The counts `exportStats()` keeps, in total and per sink: `produced = written + dropped + pending`,
+ * and `dropped` is the sum of `droppedBy`.
  * @category sinks
  * @since 0.2.0
  */
-export interface SinkStats {
-  readonly name: string
+export interface ExportCounts {
   readonly produced: number
   readonly written: number
   readonly dropped: number
@@ -136,6 +135,15 @@ export interface SinkStats {
   readonly droppedBy: DropCounts
   /** Failed `write` calls (each retried or given up). */
   readonly failedAttempts: number
+}
+
+/**
+ * What one sink did with the documents handed to the pipeline since `configure()`.
+ * @category sinks
+ * @since 0.2.0
+ */
+export interface SinkStats extends ExportCounts {
+  readonly name: string
 }
 
 /**
@@ -154,13 +162,7 @@ export interface SinkStats {
  * @category sinks
  * @since 0.2.0
  */
-export interface ExportStats {
-  readonly produced: number
-  readonly written: number
-  readonly dropped: number
-  readonly pending: number
-  readonly droppedBy: DropCounts
-  readonly failedAttempts: number
+export interface ExportStats extends ExportCounts {
   readonly sinks: ReadonlyArray<SinkStats>
 }
 
