@@ -127,14 +127,14 @@ describe('delivery: nothing finished is lost on process.exit() or an uncaught ex
     expect(results.some((result) => result.warned)).toBe(false)
   }, 120_000)
 
-  it('a sink that cannot write synchronously (OTLP) names, in one synchronous warning, how many traces process.exit() cost it', async () => {
+  it.each([['otlp'], ['postgres']])('a sink that cannot write synchronously (%s) names, in one synchronous warning, how many traces process.exit() cost it', async (sink) => {
     const port = await refusedPort()
-    const child = await run({ SINK: 'otlp', OTLP_URL: `http://127.0.0.1:${port}/v1/traces`, TRACES: '300', END: 'exit' })
+    const child = await run({ SINK: sink, OTLP_URL: `http://127.0.0.1:${port}/v1/traces`, PG_URL: `postgres://tracellm@127.0.0.1:${port}/traces`, TRACES: '300', END: 'exit' })
 
     expect(child.code).toBe(3)
     const lines = child.stderr.split('\n').filter((line) => line.includes('were not written'))
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/tracellm: 300 trace\(s\) were not written \(300 to sink "otlp"\): the process exited/)
+    expect(lines[0]).toMatch(new RegExp(`tracellm: 300 trace\\(s\\) were not written \\(300 to sink "${sink}"\\): the process exited`))
   })
 })
 
