@@ -3,6 +3,7 @@
  * by what the function returns, retries go asynchronous only when a backoff has to be waited for,
  * and streams keep the step open until they end. The user's value or error is handed back as it is.
  */
+import { types } from 'node:util'
 import { runIn, type TraceContext } from '../core/context.js'
 import { guard } from '../core/guard.js'
 import { isAbortError, retryAfterFirst, type RetryPolicy } from '../core/retry.js'
@@ -45,20 +46,54 @@ export function execute(plan: Plan, running: Running, invoke: (ctx: TraceContext
     running.fail(error)
     throw error
   }
-  if (isThenable(result)) {
-    // the common case (no retry, no Left to look for, no flush to wait for) costs one `then`
+  if (isPlainPromise(result)) {
+    // the common case (no retry, no Left to look for, no flush to wait for) costs one `then`; the
+    // derived promise rejects when `result` does, so a rejection nobody handles stays unhandled
     if (plan.retry === undefined && plan.failureOf === undefined && plan.afterEnd === undefined) {
-      return Promise.resolve(result).then(
-        (value) => succeed(plan, running, value),
-        (error: unknown) => {
+      try {
+        return promiseThen.call(result, (value) => succeed(plan, running, value), (error: unknown) => {
           running.fail(error)
           throw error
-        },
-      )
+        })
+      } catch {
+        // a subclass whose species constructor throws: watched like any other thenable
+        return handled(settleThenable(plan, running, invoke, result))
+      }
     }
     return settle(plan, running, invoke, result)
   }
+  if (isThenable(result)) return handled(settleThenable(plan, running, invoke, result))
   return succeed(plan, running, result)
+}
+
+/**
+ * Any other thenable (a custom one, a query builder, a promise subclass with its own `then`): its
+ * `then` is called once, through a native Promise, whatever it does (throws, calls both callbacks or
+ * one twice, never calls them). Unwrapped, a thenable nobody awaits never fails, so the promise
+ * handed back here is marked handled: a caller that awaits it still gets the rejection, a caller
+ * that drops it gets no unhandled rejection (docs/reliability.md#capture-budgets).
+ */
+function settleThenable(plan: Plan, running: Running, invoke: (ctx: TraceContext | undefined) => unknown, result: PromiseLike<unknown>): Promise<unknown> {
+  // resolve() reads `then` itself: a getter that throws rejects this promise instead of throwing here
+  const adopted = new Promise<unknown>((resolve) => {
+    resolve(result)
+  })
+  if (plan.retry === undefined && plan.failureOf === undefined && plan.afterEnd === undefined) {
+    return promiseThen.call(adopted, (value) => succeed(plan, running, value), (error: unknown) => {
+      running.fail(error)
+      throw error
+    })
+  }
+  return settle(plan, running, invoke, adopted)
+}
+
+function handled(promise: Promise<unknown>): Promise<unknown> {
+  promiseThen.call(promise, undefined as never, ignore)
+  return promise
+}
+
+function ignore(): undefined {
+  return undefined
 }
 
 async function settle(plan: Plan, running: Running, invoke: (ctx: TraceContext | undefined) => unknown, pending: PromiseLike<unknown>): Promise<unknown> {
@@ -175,6 +210,33 @@ async function afterEnd(plan: Plan): Promise<void> {
   } catch {
     // flushing is best effort: the handler's own result matters more
   }
+}
+
+const PromisePrototype = Promise.prototype
+const promiseThen = Promise.prototype.then as (this: Promise<unknown>, onFulfilled: (value: unknown) => unknown, onRejected: (error: unknown) => unknown) => Promise<unknown>
+const hasOwn = Object.prototype.hasOwnProperty
+
+/**
+ * @internal A native Promise whose `then` is the built-in one (a Promise of any realm, or a subclass
+ * that does not override `then`): its settlement can be watched without running a user's `then`.
+ * Never throws, and runs no user code.
+ */
+export function isPlainPromise(value: unknown): value is Promise<unknown> {
+  // types.isPromise is false for a Proxy, so the reads below run no trap
+  if (!types.isPromise(value) || hasOwn.call(value, 'then')) return false
+  let proto = Object.getPrototypeOf(value) as object | null
+  if (proto === PromisePrototype) return true
+  for (let i = 0; i < 8 && proto !== null && !types.isProxy(proto); i++) {
+    const own = Object.getOwnPropertyDescriptor(proto, 'then')
+    if (own !== undefined) {
+      if (own.value === promiseThen) return true
+      // another realm's Promise.prototype: right above that realm's Object.prototype
+      const above = Object.getPrototypeOf(proto) as object | null
+      return above !== null && !types.isProxy(above) && Object.getPrototypeOf(above) === null && hasOwn.call(proto, 'catch')
+    }
+    proto = Object.getPrototypeOf(proto) as object | null
+  }
+  return false
 }
 
 /** @internal Never throws: a Proxy whose `then` getter throws is not a thenable. */

@@ -8,7 +8,8 @@ import { warnOnce } from '../core/guard.js'
 import { startStep, unrecorded, type StepSpec } from '../core/run.js'
 import { execute, type FailureOf, type Plan } from './execute.js'
 import { checkFunction, resolveToolOptions, type AnyFunction, type ResolvedTool, type ResolvedTrace, type ToolOptions, type ToolWrapped } from './options.js'
-import { runRoot } from './trace.js'
+import { isCapturing } from '../serialization/capture.js'
+import { runRoot, runUntraced } from './trace.js'
 import { wrap } from './wrap.js'
 
 const tools = new WeakSet<object>()
@@ -59,6 +60,7 @@ export function toolRunner(resolved: ResolvedTool, fnName: string, failureOf: Fa
   // a replay answers from the record and replays retries without waiting for their backoff
   const replayPlan: Plan = { ...plan, retry: retry === undefined ? undefined : { ...retry, minTimeout: 0, maxTimeout: 0 } }
   const run: ToolRun = (parent, args, invoke) => {
+    if (isCapturing()) return runUntraced(invoke)
     if (parent === undefined) return orphan(args, invoke)
     const replay = parent.recorder.replay
     if (replay !== undefined) {

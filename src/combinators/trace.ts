@@ -3,10 +3,11 @@
  * of kind "trace" of the outer one.
  */
 import { getRuntime } from '../core/config.js'
-import { isSuppressed, pending, type ParentRef, type TraceContext } from '../core/context.js'
+import { isSuppressed, pending, runSuppressed, type ParentRef, type TraceContext } from '../core/context.js'
 import { warnOnce } from '../core/guard.js'
 import { activeSpanParent, parentFromHeaders } from '../core/propagation.js'
 import { startRoot, startStep, type StepSpec } from '../core/run.js'
+import { isCapturing } from '../serialization/capture.js'
 import { execute, type FailureOf, type Plan } from './execute.js'
 import { checkFunction, resolveTraceOptions, type AnyFunction, type ResolvedTrace, type TraceOptions, type Traced } from './options.js'
 import { wrap } from './wrap.js'
@@ -62,6 +63,7 @@ export function traceRunner(resolved: ResolvedTrace, fnName: string, failureOf: 
   }
   const nestedPlan: Plan = { name: prompt, retry: undefined, shouldRetry: undefined, failureOf, afterEnd: undefined }
   return (parent, args, invoke) => {
+    if (isCapturing()) return runUntraced(invoke)
     if (parent !== undefined) {
       const running = startStep(parent, nested, args)
       if (running === undefined) return invoke(parent)
@@ -104,6 +106,15 @@ export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[]
   if (running === undefined) return invoke(undefined)
   const afterEnd = runtime.flushOnReturn ? running.written : runtime.queue.waits === true ? running.admitted : undefined
   return execute({ name: prompt, retry: undefined, shouldRetry: undefined, failureOf, afterEnd }, running, invoke)
+}
+
+/**
+ * @internal A call made by a getter or `toJSON` that capture is reading: tracing's own doing, not the
+ * program's, so it runs with tracing off, and so does everything it starts (a getter that calls the
+ * traced function again would otherwise capture again, 2^depth times; docs/reliability.md#capture-budgets).
+ */
+export function runUntraced(invoke: (ctx: TraceContext | undefined) => unknown): unknown {
+  return runSuppressed(() => invoke(undefined))
 }
 
 /** The caller a new root trace continues: `trace({ parent })`, else `continueTrace`, else the active OpenTelemetry span. */

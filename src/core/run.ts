@@ -4,7 +4,7 @@
  * the record shows the arguments as they were at call time). Redaction and ISO dates wait for `seal`.
  */
 import type { JsonValue, Status } from '../document/document.js'
-import { capture, captureError, type Captured } from '../serialization/capture.js'
+import { capture, captureError, isCapturing, type Captured } from '../serialization/capture.js'
 import { getRuntime, type Runtime } from './config.js'
 import type { ParentRef, ReplayHooks, TraceContext } from './context.js'
 import { guard } from './guard.js'
@@ -61,7 +61,8 @@ export function startStep(parent: TraceContext, spec: StepSpec, args: ReadonlyAr
 
 function openStep(parent: TraceContext, spec: StepSpec, args: ReadonlyArray<unknown>): Running | undefined {
   const recorder = parent.recorder
-  if (recorder.sealed) return undefined
+  // called from a getter that capture is reading: not a step of the program (docs/reliability.md#capture-budgets)
+  if (recorder.sealed || isCapturing()) return undefined
   const runtime = recorder.runtime
   if (recorder.steps.length >= runtime.maxStepsPerTrace) {
     recorder.droppedSteps++
@@ -165,6 +166,7 @@ export interface RunningRoot extends Running {
 
 /** @internal Opens a root trace with the runtime in force now; that runtime stays with it to the end. */
 export function startRoot(runtime: Runtime, spec: RootSpec, args: ReadonlyArray<unknown>, replay?: ReplayHooks): RunningRoot | undefined {
+  if (isCapturing()) return undefined
   try {
     return openRoot(runtime, spec, args, replay)
   } catch (error) {

@@ -71,8 +71,9 @@ export function capture(value: unknown, limits: CaptureLimits = defaultCaptureLi
     switch (typeof value) {
       case 'string': {
         const l = limits === defaultCaptureLimits ? DEFAULTS : normalize(limits)
+        if (value.length > readLimit(l.maxFieldBytes)) return unreadString(value.length)
         const out = fitString(value, l.maxStringLength, l.maxFieldBytes, value.length > exactAfter(l.maxFieldBytes))
-        return { value: out, bytes: fitBytes, truncated: fitCut }
+        return { value: fitCut === 0 ? out : detach(out), bytes: fitBytes, truncated: fitCut }
       }
       case 'number':
         if (value === (value | 0)) return { value: value === 0 ? 0 : value, bytes: intLength(value), truncated: 0 }
@@ -84,12 +85,16 @@ export function capture(value: unknown, limits: CaptureLimits = defaultCaptureLi
       default:
         if (value === null) return NULL_RESULT
     }
+    if (capturing) return REENTERED
+    capturing = true
     const st = newState(limits)
     const out = walk(value, 0, st)
+    capturing = false
     if (out === undefined) return NULL_RESULT
     return { value: out, bytes: st.bytes, truncated: st.truncated }
   } catch {
     // Only reachable when the engine itself fails (stack exhausted on entry): keep the catch body tiny.
+    capturing = false
     return FAILED
   }
 }
@@ -111,19 +116,39 @@ export function capture(value: unknown, limits: CaptureLimits = defaultCaptureLi
  */
 export function captureError(error: unknown, limits: CaptureLimits = defaultCaptureLimits): ErrorRecord {
   try {
+    if (capturing) return REENTERED_ERROR
+    capturing = true
     const st = newState(limits)
     if (isErrorValue(error)) {
       const out = object(error as object, 0, st, false)
+      capturing = false
       if (out !== null && typeof out === 'object' && !Array.isArray(out)) return out as unknown as ErrorRecord
       return { type: 'Error', message: typeof out === 'string' ? out : UNSERIALIZABLE }
     }
     const out = walk(error, 0, st)
+    capturing = false
     const value = out === undefined ? null : out
     return { type: 'NonError', message: shortForm(error, value), value }
   } catch {
+    capturing = false
     return FAILED_ERROR
   }
 }
+
+/**
+ * @internal True while a capture is walking a value, that is while a getter or `toJSON` it called
+ * runs: a traced function called from there runs untraced, and a nested capture returns
+ * `"[Skipped: re-entrant capture]"` (docs/reliability.md#capture-budgets).
+ */
+export function isCapturing(): boolean {
+  return capturing
+}
+
+/**
+ * Set while capture() or captureError() walks a value. JavaScript is single-threaded and the walk is
+ * synchronous, so it is set exactly while user code that the walk called (a getter, a `toJSON`) runs.
+ */
+let capturing = false
 
 // ---------------------------------------------------------------------------------------------------
 // State
@@ -142,6 +167,8 @@ interface State {
   readonly exactAfter: number
   /** Set once the budget marker has been written, so outer containers stop without adding more. */
   exhausted: boolean
+  /** Characters still allowed to be read from strings that get cut (see `text`). */
+  readRoom: number
   /** `stack[d]` is the container being walked at depth d: the ancestors of the current value. */
   readonly stack: unknown[]
 }
@@ -172,6 +199,8 @@ const SAMPLE_BYTES = 1024
 const STACK_LINES = 50
 const CAUSE_DEPTH = 5
 const MESSAGE_CHARS = 200
+/** Longest message, name or stack read for a ≤ 200-character label: 2 × the default maxFieldBytes. */
+const HEAD_READ_LIMIT = 131_072
 
 const CIRCULAR = '[Circular]'
 const CIRCULAR_CAUSE = '[Circular cause]'
@@ -181,7 +210,11 @@ const DEEP_OBJECT = '[Object]'
 const DEEP_ARRAY = '[Array]'
 const UNSERIALIZABLE = '[Unserializable]'
 
+const REENTERED_TEXT = '[Skipped: re-entrant capture]'
+
 const NULL_RESULT: Captured = Object.freeze({ value: null, bytes: 4, truncated: 0 })
+const REENTERED: Captured = Object.freeze({ value: REENTERED_TEXT, bytes: REENTERED_TEXT.length + 2, truncated: 1 })
+const REENTERED_ERROR: ErrorRecord = Object.freeze({ type: 'Error', message: REENTERED_TEXT })
 const TRUE_RESULT: Captured = Object.freeze({ value: true, bytes: 4, truncated: 0 })
 const FALSE_RESULT: Captured = Object.freeze({ value: false, bytes: 5, truncated: 0 })
 const FAILED: Captured = Object.freeze({ value: UNSERIALIZABLE, bytes: 18, truncated: 1 })
@@ -221,6 +254,7 @@ function newState(limits: CaptureLimits): State {
     nodes: 0,
     truncated: 0,
     exhausted: false,
+    readRoom: readLimit(l.maxFieldBytes),
     stack: [],
   }
 }
@@ -352,7 +386,7 @@ function plain(v: object, depth: number, st: State, className: string | undefine
   st.bytes += 2
   let count = 0
   if (className !== undefined) {
-    const name = fitString(className, MESSAGE_CHARS, Infinity, false)
+    const name = fitString(head(className, MESSAGE_CHARS), MESSAGE_CHARS, Infinity, false)
     st.bytes += 9 + fitBytes   // "$class":
     out.$class = name
     count = 1
@@ -711,7 +745,8 @@ function errorRecord(e: object, name: string | undefined, depth: number, st: Sta
     const stack = o.stack
     if (typeof stack === 'string') {
       if (spent(st)) st.truncated++
-      else field(out, 'stack', text(firstLines(stack, STACK_LINES), st, true), st)
+      // a stack too long to read is recorded by its length, by text(), without searching it for lines
+      else field(out, 'stack', text(surelyCut(stack.length, st) && stack.length > st.readRoom ? stack : firstLines(stack, STACK_LINES), st, true), st)
     }
   } catch (error) {
     field(out, 'stack', marker(thrown(error), st), st)
@@ -801,10 +836,17 @@ function isErrorValue(v: unknown): boolean {
 // Leaves
 
 function text(s: string, st: State, exact = false): string {
-  const out = fitString(s, st.maxString, st.maxBytes - st.bytes, exact || st.bytes + s.length > st.exactAfter)
+  const len = s.length
+  // A string that will surely be cut is read only within the value's read allowance: reading any
+  // character of a V8 rope (text built by +=) flattens all of it (docs/reliability.md#capture-budgets).
+  if (surelyCut(len, st)) {
+    if (len > st.readRoom) return unread(len, st)
+    st.readRoom -= len
+  }
+  const out = fitString(s, st.maxString, st.maxBytes - st.bytes, exact || st.bytes + len > st.exactAfter)
   st.bytes += fitBytes
   st.truncated += fitCut
-  return out
+  return fitCut === 0 ? out : detach(out)
 }
 
 /** A replacement for data (a cycle, a throw, a depth cut): counted in `truncated`. */
@@ -819,6 +861,49 @@ function mark(s: string, st: State): string {
   st.bytes += fitBytes
   return out
 }
+
+function surelyCut(len: number, st: State): boolean {
+  return len > SHORT && (len > st.maxString || len + 2 > st.maxBytes - st.bytes)
+}
+
+/** `"[Truncated: N chars]"`: a string too long to read at all, recorded by its length only. */
+function unread(len: number, st: State): string {
+  const note = unreadText(len)
+  st.truncated++
+  st.bytes += note.length + 2
+  return note
+}
+
+function unreadString(len: number): Captured {
+  const note = unreadText(len)
+  return { value: note, bytes: note.length + 2, truncated: 1 }
+}
+
+function unreadText(len: number): string {
+  return `[Truncated: ${len} chars]`
+}
+
+/**
+ * Characters of cut strings one captured value may read: 2 × maxFieldBytes. Past it a string is
+ * recorded by its length only; flattening a rope that long costs at most that many characters.
+ */
+function readLimit(maxFieldBytes: number): number {
+  return 2 * maxFieldBytes
+}
+
+/**
+ * A copy of a cut string that shares nothing with its source. `slice` shares the source's
+ * characters, so the record of a 64 KiB prefix would otherwise keep a 100 MB source alive until the
+ * trace is exported. Reading a character of the concatenation flattens it into a new buffer (the
+ * read is kept in `flattened` so the compiler cannot drop it); slicing that buffer copies nothing.
+ */
+function detach(s: string): string {
+  const joined = `${s} `
+  flattened = joined.charCodeAt(0)
+  return joined.slice(0, -1)
+}
+
+let flattened = 0
 
 function budgetMarker(st: State): string {
   st.truncated++
@@ -884,7 +969,7 @@ function functionLabel(f: unknown): string {
   } catch {
     // a revoked Proxy around a function: still a function, name unknown
   }
-  if (name.length > MESSAGE_CHARS) name = name.slice(0, MESSAGE_CHARS)
+  if (name.length > MESSAGE_CHARS) name = head(name, MESSAGE_CHARS)
   return `[Function: ${name === '' ? 'anonymous' : name}]`
 }
 
@@ -904,15 +989,22 @@ function describe(error: unknown): string {
     let m: unknown = error
     if (typeof error === 'object' && error !== null) m = (error as { message?: unknown }).message
     const s = typeof m === 'string' ? m : typeof m === 'object' && m !== null ? 'unknown error' : primitiveString(m)
-    return s.length > MESSAGE_CHARS ? s.slice(0, MESSAGE_CHARS) : s
+    return s.length > MESSAGE_CHARS ? head(s, MESSAGE_CHARS) : s
   } catch {
     return 'unknown error'
   }
 }
 
+/** The first n characters of s, or its length only when s is too long to read cheaply (a rope). */
+function head(s: string, n: number): string {
+  if (s.length <= n) return s
+  if (s.length > HEAD_READ_LIMIT) return unreadText(s.length)
+  return detach(s.slice(0, n))
+}
+
 function shortForm(error: unknown, value: JsonValue): string {
   let s: string
-  if (typeof error === 'string') s = error
+  if (typeof error === 'string') s = typeof value === 'string' ? value : error
   else if (typeof error === 'object' && error !== null) {
     let m: unknown
     try {
@@ -922,7 +1014,7 @@ function shortForm(error: unknown, value: JsonValue): string {
     }
     s = typeof m === 'string' ? m : JSON.stringify(value)
   } else s = primitiveString(error)
-  return fitString(s, MESSAGE_CHARS, Infinity, false)
+  return fitString(head(s, MESSAGE_CHARS), MESSAGE_CHARS, Infinity, false)
 }
 
 function firstLines(s: string, lines: number): string {

@@ -463,21 +463,34 @@ const rows: ReadonlyArray<Row> = [
     expected: { text: 'a\uFFFDb', long: `${'z'.repeat(40)}\uFFFD` },
   },
   {
-    row: 32, name: 'huge string (10 MB): the start plus "...[truncated N chars]"',
-    input: () => 'x'.repeat(10_000_000),
+    row: 32, name: 'long string (100 000 chars): the start plus "...[truncated N chars]"',
+    input: () => 'x'.repeat(100_000),
     check: (r) => {
       const s = r.value as string
       const kept = s.indexOf('...[truncated')
       expect(kept).toBe(defaultCaptureLimits.maxFieldBytes - 2)   // the field budget is smaller than maxStringLength here
-      expect(s.slice(kept)).toBe(`...[truncated ${10_000_000 - kept} chars]`)
+      expect(s.slice(kept)).toBe(`...[truncated ${100_000 - kept} chars]`)
       expect(r.truncated).toBe(1)
     },
   },
   {
-    row: 32, name: 'huge string under maxStringLength',
-    input: () => ({ s: 'é'.repeat(1_000_000) }),
+    // reading any character of a rope flattens all of it (docs/reliability.md#capture-budgets)
+    row: 32, name: 'huge string (10 MB, over 2 × maxFieldBytes): its length only, no character read',
+    input: () => 'x'.repeat(10_000_000),
+    expected: '[Truncated: 10000000 chars]',
+    truncated: 1,
+  },
+  {
+    row: 32, name: 'long string under maxStringLength',
+    input: () => ({ s: 'é'.repeat(100_000) }),
     limits: limitsWith({ maxStringLength: 100 }),
-    expected: { s: `${'é'.repeat(100)}...[truncated 999900 chars]` },
+    expected: { s: `${'é'.repeat(100)}...[truncated 99900 chars]` },
+  },
+  {
+    row: 32, name: 'huge string inside a value: its length only',
+    input: () => ({ s: 'é'.repeat(1_000_000), after: 'kept' }),
+    limits: limitsWith({ maxStringLength: 100 }),
+    expected: { s: '[Truncated: 1000000 chars]', after: 'kept' },
   },
   {
     row: 33, name: 'huge array (1e6): first 1 000 items plus "… 999000 more items"',
@@ -735,8 +748,9 @@ describe('capture', () => {
     expect(entries).not.toHaveBeenCalled()
   })
 
-  it('is reentrant: a getter that captures does not disturb the outer capture', () => {
+  it('does not capture again inside a getter it calls, and the outer capture is undisturbed', () => {
     const inner = { get x(): unknown { return capture({ deep: [1, 2] }).value } }
-    expect(capture({ inner, after: 'ok' }).value).toEqual({ inner: { x: { deep: [1, 2] } }, after: 'ok' })
+    expect(capture({ inner, after: 'ok' }).value).toEqual({ inner: { x: '[Skipped: re-entrant capture]' }, after: 'ok' })
+    expect(capture({ deep: [1, 2] }).value).toEqual({ deep: [1, 2] })   // and the next capture works as ever
   })
 })
