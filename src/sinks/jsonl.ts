@@ -36,6 +36,8 @@ export function jsonlSink(options: { readonly path: string }): Sink & { writeSyn
   let directoryKnown = false
   // batches are appended one after the other, so two writes can never interleave in the file
   let tail: Promise<void> = Promise.resolve()
+  // documents already in the file: append is not idempotent, so writeSync must not repeat them
+  const appended = new WeakSet<TraceDocument>()
 
   const ensureDirectory = (): Promise<void> => {
     directoryReady ??= fs.mkdir(directory, { recursive: true, mode: DIRECTORY_MODE }).then(
@@ -50,28 +52,34 @@ export function jsonlSink(options: { readonly path: string }): Sink & { writeSyn
     return directoryReady
   }
 
-  const append = async (text: string): Promise<void> => {
-    await ensureDirectory()
-    await fs.appendFile(file, text, { encoding: 'utf8', mode: FILE_MODE })
-  }
-
   return {
     name: 'jsonl',
+    // A batch is appended with one synchronous write (its lines are formatted first; the write itself
+    // is one write(2) to a local file, typically well under a millisecond), so the process `exit` hook
+    // can never meet a batch half-written: after process.exit() nothing is lost and nothing is written
+    // twice (docs/reliability.md#delivery-what-is-never-lost). The directory is made asynchronously once.
     write: (batch) => {
       if (batch.length === 0) return Promise.resolve()
       const text = toLines(batch)
-      const done = tail.then(() => append(text))
+      const done = tail.then(async () => {
+        if (!directoryKnown) await ensureDirectory()
+        appendFileSync(file, text, { encoding: 'utf8', mode: FILE_MODE })
+        for (const doc of batch) appended.add(doc)
+      })
       tail = done.catch(() => undefined)
       return done
     },
     writeSync: (batch) => {
-      if (batch.length === 0) return
-      const text = toLines(batch)
+      // the exit hook hands over the batch in flight too: skip what its write already appended
+      const rest = batch.filter((doc) => !appended.has(doc))
+      if (rest.length === 0) return
+      const text = toLines(rest)
       if (!directoryKnown) {
         mkdirSync(directory, { recursive: true, mode: DIRECTORY_MODE })
         directoryKnown = true
       }
       appendFileSync(file, text, { encoding: 'utf8', mode: FILE_MODE })
+      for (const doc of rest) appended.add(doc)
     },
     toString: () => label,
     [Symbol.for('nodejs.util.inspect.custom')]: () => label,

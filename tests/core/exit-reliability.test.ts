@@ -42,9 +42,11 @@ function sqliteCount(file: string): number {
   }
 }
 
+/** The traces in a JSONL file, or -1 when one of them is there twice (append is not idempotent). */
 function jsonlCount(file: string): number {
   if (!existsSync(file)) return 0
-  return new Set(readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { trace_id: string }).trace_id)).size
+  const ids = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { trace_id: string }).trace_id)
+  return new Set(ids).size === ids.length ? ids.length : -1
 }
 
 function workDoneAt(stdout: string): number {
@@ -115,7 +117,7 @@ describe('delivery: nothing finished is lost on process.exit() or an uncaught ex
     ['jsonl', 'exit', 3],
     ['jsonl', 'throw', 1],
   ] as const
-  it.each(cases)('%s, ending with %s: 20 runs of 500 traces, 0 lost', async (sink, end, code) => {
+  it.each(cases)('%s, ending with %s: 20 runs of 500 traces, 0 lost, none written twice', async (sink, end, code) => {
     const dir = await mkdtemp(join(tmpdir(), `tracellm-exit-${sink}-${end}-`))
     const results = await pool(20, 4, async (index) => {
       const file = join(dir, `${index}.${sink === 'sqlite' ? 'db' : 'jsonl'}`)
