@@ -10,7 +10,7 @@ import type { Sink } from '../export/queue.js'
 
 /**
  * Builds a sink that appends each document as one line of snake_case JSON (`toWire`) to `path`,
- * with one `appendFile` per batch. The parent directory is created on the first write (mode 0700),
+ * with one synchronous append per batch (one `write(2)` to a local file: the exit hook can never find a batch half-written). The parent directory is created on the first write (mode 0700),
  * the file with mode 0600, because traces hold prompts and personal data. `writeSync` does the same
  * synchronously for the process `exit` hook. `String(sink)` and `util.inspect(sink)` show only
  * `jsonlSink(<path>)`. Throws a `TypeError` when `path` is missing or empty.
