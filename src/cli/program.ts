@@ -430,7 +430,7 @@ function buildProgram(io: CliIo, state: RunState): Command {
       await write(io.stdout, `${renderDiff(diff, { colors: colorsFor(io), width: columnsOf(io) })}\n`)
     })
 
-  // hidden until the viewer's pages are built (docs/cli.md#ui); the server and its API work today
+  // hidden until the viewer's pages are built (docs/cli.md#tracellm-ui); the server and its API work today
   program
     .command('ui', { hidden: true })
     .description('serve a local web viewer of the store on 127.0.0.1, read-only; Ctrl-C stops it')
