@@ -243,8 +243,12 @@ export function gate(value: unknown, rawUrl: string): JsonValue {
 
 /** @internal The longest prefix of `text` whose UTF-8 encoding fits `limit` bytes, never splitting a character. */
 export function utf8Prefix(text: string, limit: number): string {
-  const buffer = Buffer.from(text.slice(0, limit), 'utf8')
-  if (buffer.length <= limit) return text.slice(0, limit)
+  let head = text.slice(0, limit)
+  // a cut surrogate pair would become U+FFFD: drop its first half
+  const last = head.charCodeAt(head.length - 1)
+  if (head.length < text.length && last >= 0xd800 && last <= 0xdbff) head = head.slice(0, -1)
+  const buffer = Buffer.from(head, 'utf8')
+  if (buffer.length <= limit) return head
   let end = limit
   // step back over continuation bytes (10xxxxxx) to the start of the cut character
   while (end > 0 && ((buffer[end] as number) & 0xc0) === 0x80) end--

@@ -269,13 +269,20 @@ function raw(c: Context, text: string, name: string): Response {
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
       if (offset >= text.length) return controller.close()
-      controller.enqueue(new TextEncoder().encode(text.slice(offset, offset + RAW_CHUNK)))
-      offset += RAW_CHUNK
+      let end = Math.min(offset + RAW_CHUNK, text.length)
+      // never between the two halves of a surrogate pair, which would encode as two U+FFFD
+      if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--
+      controller.enqueue(new TextEncoder().encode(text.slice(offset, end)))
+      offset = end
     },
   })
   const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8' }
   if (download === '1') headers['Content-Disposition'] = `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}.json"`
   return c.body(body, 200, headers)
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff
 }
 
 /** What changes when another process commits: `dataVersion()`, else the count and the newest start. */

@@ -232,3 +232,24 @@ describe('a store without the viewer methods', () => {
     }
   })
 })
+
+describe('large fields', () => {
+  it('cuts a preview and streams a raw field without splitting a character', async () => {
+    // 😀 is two UTF-16 units and four UTF-8 bytes; with the opening quote of the JSON text, one straddles unit 65 536
+    const value = `${'a'.repeat(65_534)}${'😀'.repeat(100_000)}`
+    const doc = makeDocument({ traceId: A, steps: [makeStep({ stepId: stepIdOf(1), output: value })] })
+    const local = await startUiServer({ store: fakeStore([doc]), storeLabel: 'x.db', port: 0 })
+    try {
+      const step = (await request(local.port, `/api/traces/${A}/steps/${stepIdOf(1)}`)).json()
+      expect(step.fields.output.preview).not.toContain('\ufffd')
+      expect(Buffer.byteLength(step.fields.output.preview)).toBeLessThanOrEqual(64 * 1024)
+      expect(step.fields.output.bytes).toBe(Buffer.byteLength(JSON.stringify(value)))
+
+      const raw = await request(local.port, step.fields.output.rawUrl)
+      // compared as a boolean: a failure would print 400 KB twice
+      expect(JSON.parse(raw.body) === value).toBe(true)
+    } finally {
+      await local.close()
+    }
+  })
+})
