@@ -119,6 +119,22 @@ describe('tracellm ui', () => {
     expect((result.seen as { items: Array<{ traceId: string }> }).items.map((item) => item.traceId).sort()).toEqual([A, B])
   })
 
+  it('views a JSON array export with --file too', async () => {
+    const file = join(directory, 'export.json')
+    writeFileSync(file, JSON.stringify([toWire(makeDocument({ traceId: A }))], null, 2))
+    const result = await ui(['--file', file, '--port', '0'], async (server) => (await request(server.port, '/api/traces/count')).json())
+
+    expect(result.seen).toEqual({ count: 1 })
+    expect(result.stdout).toContain('(imported, 1 document)')
+  })
+
+  it('reports a writable store with --write and serves the CSRF token', async () => {
+    const result = await ui(['--db', db, '--port', '0', '--write'], async (server) => (await request(server.port, '/api/meta')).json())
+
+    expect(result.stdout).toMatch(/, writable\)\n$/)
+    expect(result.seen).toMatchObject({ readOnly: false, csrfToken: expect.any(String) })
+  })
+
   it('names the line of an export that is not a document', async () => {
     const file = join(directory, 'broken.jsonl')
     writeFileSync(file, `${JSON.stringify(toWire(makeDocument()))}\n{"schema_version": 2}\n`)

@@ -219,6 +219,20 @@ describe('a store without the viewer methods', () => {
     }
   })
 
+  it('streams `traces` events from the count and the newest trace when the store has no dataVersion()', async () => {
+    const bare = fakeStore(documents())
+    delete (bare as { dataVersion?: unknown }).dataVersion
+    const local = await startUiServer({ store: bare, storeLabel: 'old.db', port: 0, pollMs: 20 })
+    try {
+      const stream = events(local.port, {}, (text) => text.includes('event: traces'), 3000)
+      await new Promise((resolve) => setTimeout(resolve, 60))
+      bare.commit(makeDocument({ traceId: traceIdOf(6), startedAt: '2026-11-26T00:00:00.000Z' }))
+      expect((await stream).text).toContain('data: {"newestStartedAt":"2026-11-26T00:00:00.000Z","count":3}')
+    } finally {
+      await local.close()
+    }
+  })
+
   it('answers 503 when the store fails, with the message but no stack', async () => {
     const broken = fakeStore([])
     broken.list = async () => { throw new Error('SQLITE_BUSY: database is locked') }

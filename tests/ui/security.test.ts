@@ -183,6 +183,24 @@ describe('--write', () => {
     expect(store.docs.length).toBe(before)
   })
 
+  it('deletes one trace through a store that can', async () => {
+    const deleting = fakeStore(docs())
+    deleting.delete = async (traceId) => {
+      const before = deleting.docs.length
+      deleting.docs.splice(0, deleting.docs.length, ...deleting.docs.filter((doc) => doc.traceId !== traceId))
+      return { deleted: before - deleting.docs.length }
+    }
+    const local = await startUiServer({ store: deleting, storeLabel: 'x.db', port: 0, write: true })
+    try {
+      const csrf = (await request(local.port, '/api/meta')).json().csrfToken
+      const headers = { origin: local.url, 'content-type': 'application/json', 'x-tracellm-token': csrf }
+      expect((await request(local.port, `/api/traces/${A}/delete`, { method: 'POST', headers, body: '{}' })).json()).toEqual({ deleted: 1 })
+      expect((await request(local.port, `/api/traces/${A}/delete`, { method: 'POST', headers, body: '{}' })).status).toBe(404)
+    } finally {
+      await local.close()
+    }
+  })
+
   it('validates the body and answers 503 for a delete the store cannot do yet', async () => {
     expect((await post({ origin: server.url, 'content-type': 'application/json', 'x-tracellm-token': token }, '{"olderThan":3}')).status).toBe(400)
     const reply = await request(server.port, `/api/traces/${A}/delete`, { method: 'POST', headers: { origin: server.url, 'content-type': 'application/json', 'x-tracellm-token': token }, body: '{}' })
