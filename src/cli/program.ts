@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { configure, diffTraces, openStore, postgresSink, renderDiff, replay, shutdown, sqliteSink, toWire, type AnyFunction, type DiffOptions, type JsonValue, type ListQuery, type ReplayResult, type Sink, type TraceDocument, type TraceStore } from '../index.js'
 import { terminalSafeJson } from '../serialization/terminal.js'
+import { runUi, type UiCommandContext, type UiCommandOptions } from './commands/ui.js'
 import { runDemo } from './demo.js'
 import { clean, diffToJson, formatBytes, formatCount, formatLocalTime, maskSecrets, progressBar, renderList, renderReplay, renderShow, renderStats, replayProblems, shortId, truncate, wantsColors, type ProgressBar, type ReplayReport } from './render.js'
 
@@ -47,6 +48,10 @@ export interface CliIo {
   readonly isTTY?: boolean
   /** Where `prune` asks for confirmation when it is a terminal and `--yes` is not given. */
   readonly stdin?: InputStream
+  /** `ui` stops when this resolves instead of on SIGINT or SIGTERM (tests). */
+  readonly uiStopped?: Promise<unknown>
+  /** Called with the running viewer (tests). */
+  readonly onUiListening?: UiCommandContext['onListening']
 }
 
 /**
@@ -425,6 +430,32 @@ function buildProgram(io: CliIo, state: RunState): Command {
       await write(io.stdout, `${renderDiff(diff, { colors: colorsFor(io), width: columnsOf(io) })}\n`)
     })
 
+  // hidden until the viewer's pages are built (docs/cli.md#tracellm-ui); the server and its API work today
+  program
+    .command('ui', { hidden: true })
+    .description('serve a local web viewer of the store on 127.0.0.1, read-only; Ctrl-C stops it')
+    .addOption(new Option('--port <n>', 'the port to listen on; 0 picks a free one').argParser(parsePort).default(7317))
+    .option('--host <address>', 'the address to listen on; a non-loopback address needs --allow-remote', '127.0.0.1')
+    .option('--allow-remote', 'allow a non-loopback --host; turns on --token')
+    .option('--open', 'open the viewer in the system browser')
+    .option('--write', 'allow deleting traces from the viewer (behind a per-launch CSRF token)')
+    .option('--token', 'require the launch token printed in the URL (for shared machines)')
+    .option('--file <export>', 'view a JSONL or JSON export (the `export` format) instead of a store, read-only')
+    .action(async (options: UiCommandOptions, command: Command) => {
+      const given = (command.optsWithGlobals() as GlobalOptions).db
+      const context: UiCommandContext = {
+        // --file replaces the store, unless --db is given too (a usage error)
+        db: options.file !== undefined && given === undefined ? undefined : dbOf(command),
+        displayDb,
+        version: readVersion(),
+        stdout: io.stdout,
+        stderr: io.stderr,
+        ...(io.uiStopped === undefined ? {} : { stopped: io.uiStopped }),
+        ...(io.onUiListening === undefined ? {} : { onListening: io.onUiListening }),
+      }
+      await runUi(options, context)
+    })
+
   return program
 }
 
@@ -653,6 +684,12 @@ function parseWhen(value: string): string {
   throw new InvalidArgumentError('Expected a duration such as 30m, 12h, 7d or 2w, or an ISO date such as 2026-11-24 or 2026-11-24T10:00:00Z.')
 }
 
+function parsePort(value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n > 65_535) throw new InvalidArgumentError('Expected a port number from 0 to 65535 (0 picks a free one).')
+  return n
+}
+
 function parseLimit(value: string): number {
   const n = Number(value)
   if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
@@ -835,7 +872,8 @@ function report(error: unknown, io: CliIo, state: RunState): number {
     return 2
   }
   if (error instanceof OutputClosed) return 0
-  const usage = error instanceof UsageError
+  // `UsageError` of a command module (`commands/ui.ts`) too
+  const usage = error instanceof UsageError || (error instanceof Error && error.name === 'UsageError')
   io.stderr.write(`tracellm: ${oneLine(messageOf(error), state)}\n`)
   return usage ? 2 : 1
 }
