@@ -16,6 +16,8 @@ import { MIGRATIONS, openSqliteStore, sqliteSink } from '../../src/sinks/sqlite.
 import { openStore } from '../../src/store/open-store.js'
 import { runSinkContract } from '../contracts/sink.contract.js'
 import { runStoreContract } from '../contracts/store.contract.js'
+import { runStoreViewerContract } from '../contracts/store-viewer.contract.js'
+import { version2Rows } from '../helpers/version2.js'
 import { makeDocument, makeDocuments, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
 import { runNodeFile } from '../helpers/child.js'
 import { spyWarnings } from '../helpers/memory.js'
@@ -94,6 +96,36 @@ runStoreContract('sqlite', async () => {
   return {
     sink,
     store,
+    cleanup: async () => {
+      await store.close()
+      sink.close()
+    },
+  }
+})
+
+runStoreViewerContract('sqlite', async () => {
+  const dir = await tempDir()
+  const file = join(dir, 'traces.db')
+  const sink = sqliteSink({ path: file })
+  const store = await openStore(file, { create: true })
+  return {
+    sink,
+    store,
+    openReadOnly: () => openStore(file, { readOnly: true }),
+    writeBeforeMigration: async (docs) => {
+      const old = join(dir, 'version2.db')
+      const db = new Database(old)
+      db.exec(MIGRATIONS[0] as string)
+      db.exec(MIGRATIONS[1] as string)
+      db.pragma('user_version = 2')
+      for (const doc of docs) {
+        const rows = version2Rows(doc)
+        db.prepare('INSERT INTO traces (' + rows.traceColumns.join(', ') + ') VALUES (' + rows.traceColumns.map(() => '?').join(', ') + ')').run(...rows.trace)
+        for (const step of rows.steps) db.prepare('INSERT INTO steps (' + rows.stepColumns.join(', ') + ') VALUES (' + rows.stepColumns.map(() => '?').join(', ') + ')').run(...step)
+      }
+      db.close()
+      return openStore(old)
+    },
     cleanup: async () => {
       await store.close()
       sink.close()
