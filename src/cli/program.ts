@@ -319,8 +319,8 @@ function buildProgram(io: CliIo, state: RunState): Command {
 
   program
     .command('index')
-    .description('build an optional index of the store: --text makes `list --text` fast (SQLite FTS5; PostgreSQL pg_trgm, which needs the right to create the extension)')
-    .option('--text', 'index the text of every document for `--text` searches; kept up to date on every write afterwards')
+    .description('build an optional index of the store: --text makes `list --search` fast (SQLite FTS5; PostgreSQL pg_trgm, which needs the right to create the extension)')
+    .option('--text', 'index the text of every document for `--search`; kept up to date on every write afterwards')
     .action(async (options: { readonly text?: boolean }, command: Command) => {
       if (options.text !== true) throw new UsageError('nothing to index: pass --text')
       const db = dbOf(command)
