@@ -50,7 +50,7 @@ export interface SqliteReads {
   steps(traceId: string): ReadonlyArray<StepSkeleton>
   step(traceId: string, stepId: string): StepRecord | undefined
   stepField(traceId: string, stepId: string, field: StepField): { readonly found: boolean; readonly value?: JsonValue }
-  facets(field: FacetField, query: ListQuery | undefined): ReadonlyArray<FacetCount>
+  facets(field: FacetField, query: ListQuery | undefined): Promise<ReadonlyArray<FacetCount>>
   dataVersion(): string
   /** Counts a commit of this connection, which `PRAGMA data_version` does not see. */
   wrote(): void
@@ -82,12 +82,13 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
     return { ...clause, scan: query.textPattern !== undefined && !indexed }
   }
 
-  const skeleton = db.prepare<[string], StepSkeletonRow>(
+  // raw rows (arrays): better-sqlite3's row objects took 4 times as long for 5 000 steps (bench/store-viewer.mjs)
+  const skeleton = db.prepare<[string], SkeletonRow>(
     'SELECT s.step_id, s.parent_step_id, s.root_span_id, s.seq, s.name, s.kind, s.status, s.started_at, s.duration_ms, s.attempts, s.retries, s.model, ' +
       's.input_tokens, s.output_tokens, s.cost_usd, s.error_type, s.error_message, s.input_bytes, s.output_bytes, s.input_preview, s.output_preview, ' +
       's.truncated, s.incomplete FROM steps s JOIN traces t ON t.trace_id = s.trace_id AND t.root_span_id = s.root_span_id ' +
       'WHERE s.trace_id = ? ORDER BY t.started_at, t.root_span_id, s.seq',
-  )
+  ).raw(true) as unknown as BetterSqlite3.Statement<[string], SkeletonRow>
   // the step at its `seq` in the document's `steps` array (which is in seq order), checked by its id
   const stepAt = db.prepare<[string, string], { step: string | null; root_span_id: string }>(
     "SELECT json_extract(t.document, '$.steps[' || s.seq || ']') AS step, t.root_span_id FROM steps s " +
@@ -143,15 +144,15 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
       const step = findStep(traceId, stepId)
       return step === undefined ? { found: false } : fieldValue(field, step[key] as JsonValue | undefined)
     },
-    facets: (field, query) => {
+    facets: async (field, query) => {
       const { column, normal } = facetQuery(field, query)
-      const match = normal.text === undefined ? undefined : ftsQuery(normal.text)
-      const clause = whereClause(normal, false, match !== undefined && hasTextIndex() ? match : undefined)
+      const clause = where(normal, false)
       const sql =
         column === 'tags'
           ? 'SELECT j.value AS value, count(*) AS n FROM traces, json_each(traces.tags) j' + clause.sql + ' GROUP BY j.value'
           : 'SELECT ' + column + ' AS value, count(*) AS n FROM traces' + clause.sql + (clause.sql === '' ? ' WHERE ' : ' AND ') + column + ' IS NOT NULL GROUP BY ' + column
-      return db.prepare<unknown[], { value: string; n: number }>(sql + ' ORDER BY n DESC, value LIMIT ?').all(...clause.params, FACET_LIMIT).map((row) => ({ value: String(row.value), count: row.n }))
+      const rows = await run<Array<{ value: string; n: number }>>(sql + ' ORDER BY n DESC, value LIMIT ?', [...clause.params, FACET_LIMIT], 'all', clause.scan, undefined)
+      return rows.map((row) => ({ value: String(row.value), count: row.n }))
     },
     dataVersion: () => String((dataVersion.get() as { data_version: number }).data_version) + '.' + String(ownWrites),
     wrote: () => {
@@ -179,6 +180,45 @@ export const TEXT_INDEX_SQL: ReadonlyArray<string> = [
 function projection(document: string): string {
   return "(SELECT group_concat(coalesce(key, '') || ' ' || coalesce(atom, ''), ' ') FROM json_tree(" + document + '))'
 }
+
+/**
+ * @internal Builds the text index on a worker thread with its own connection, in one transaction:
+ * indexing the documents already stored takes seconds on a large store (docs/stores.md#text-search),
+ * which the event loop never waits through.
+ */
+export function buildTextIndexOffThread(file: string, driverPath: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let failure: Error | undefined
+    try {
+      const worker = new Worker(INDEX_WORKER, { eval: true, workerData: { file, driver: driverPath, statements: TEXT_INDEX_SQL } })
+      worker.once('message', (message: { readonly error?: string; readonly code?: string }) => {
+        if (message.error !== undefined) failure = Object.assign(new Error('Cannot build the text index: ' + message.error), { code: message.code })
+      })
+      worker.once('error', (error) => {
+        failure ??= error
+      })
+      worker.once('exit', () => (failure === undefined ? resolve() : reject(failure)))
+    } catch (error) {
+      reject(error)
+    }
+  })
+}
+
+const INDEX_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads')
+const Database = require(workerData.driver)
+let db
+try {
+  db = new Database(workerData.file, { fileMustExist: true })
+  db.pragma('busy_timeout = 5000')
+  db.transaction(() => { for (const statement of workerData.statements) db.exec(statement) }).immediate()
+  parentPort.postMessage({})
+} catch (error) {
+  parentPort.postMessage({ error: String(error && error.message), code: error && error.code })
+} finally {
+  if (db !== undefined) db.close()
+}
+`
 
 /** @internal Filters as SQL over bound parameters; with `paged`, the keyset condition; with `match`, the FTS5 prefilter. */
 export function whereClause(query: NormalQuery, paged: boolean, match?: string): { readonly sql: string; readonly params: unknown[] } {
@@ -252,57 +292,39 @@ export function toSummary(row: SummaryRow): TraceSummary {
 }
 
 
-interface StepSkeletonRow {
-  step_id: string
-  parent_step_id: string | null
-  root_span_id: string
-  seq: number
-  name: string
-  kind: string
-  status: 'success' | 'error'
-  started_at: string
-  duration_ms: number
-  attempts: number
-  retries: number
-  model: string | null
-  input_tokens: number | null
-  output_tokens: number | null
-  cost_usd: number | null
-  error_type: string | null
-  error_message: string | null
-  input_bytes: number
-  output_bytes: number
-  input_preview: string | null
-  output_preview: string | null
-  truncated: number
-  incomplete: number
-}
+/** A skeleton row in the order of the SELECT. */
+type SkeletonRow = [
+  stepId: string, parentStepId: string | null, rootSpanId: string, seq: number, name: string, kind: string, status: 'success' | 'error',
+  startedAt: string, durationMs: number, attempts: number, retries: number, model: string | null, inputTokens: number | null,
+  outputTokens: number | null, costUsd: number | null, errorType: string | null, errorMessage: string | null, inputBytes: number,
+  outputBytes: number, inputPreview: string | null, outputPreview: string | null, truncated: number, incomplete: number,
+]
 
-function toSkeleton(row: StepSkeletonRow): StepSkeleton {
+function toSkeleton(row: SkeletonRow): StepSkeleton {
   return {
-    stepId: row.step_id as StepId,
-    parentStepId: row.parent_step_id as StepId | null,
-    rootSpanId: row.root_span_id === '' ? null : (row.root_span_id as StepId),
-    seq: row.seq,
-    name: row.name,
-    kind: row.kind,
-    status: row.status,
-    startedAt: row.started_at,
-    durationMs: row.duration_ms,
-    attempts: row.attempts,
-    retries: row.retries,
-    model: row.model,
-    inputTokens: row.input_tokens ?? 0,
-    outputTokens: row.output_tokens ?? 0,
-    costUsd: row.cost_usd,
-    errorType: row.error_type,
-    errorMessage: row.error_message,
-    inputBytes: row.input_bytes,
-    outputBytes: row.output_bytes,
-    inputPreview: row.input_preview,
-    outputPreview: row.output_preview,
-    truncated: row.truncated !== 0,
-    incomplete: row.incomplete !== 0,
+    stepId: row[0] as StepId,
+    parentStepId: row[1] as StepId | null,
+    rootSpanId: row[2] === '' ? null : (row[2] as StepId),
+    seq: row[3],
+    name: row[4],
+    kind: row[5],
+    status: row[6],
+    startedAt: row[7],
+    durationMs: row[8],
+    attempts: row[9],
+    retries: row[10],
+    model: row[11],
+    inputTokens: row[12] ?? 0,
+    outputTokens: row[13] ?? 0,
+    costUsd: row[14],
+    errorType: row[15],
+    errorMessage: row[16],
+    inputBytes: row[17],
+    outputBytes: row[18],
+    inputPreview: row[19],
+    outputPreview: row[20],
+    truncated: row[21] !== 0,
+    incomplete: row[22] !== 0,
   }
 }
 

@@ -17,7 +17,7 @@ import { fromWire } from '../document/wire.js'
 import { SinkError, type Sink } from '../export/sink.js'
 import { isTraceId, normalizeQuery, readSignal, toInstant } from '../store/query.js'
 import type { PruneOptions, StoreStats, TraceStore, VacuumResult } from '../store/types.js'
-import { sqliteReads, TEXT_INDEX_SQL, type SqliteReads } from './sqlite-reads.js'
+import { buildTextIndexOffThread, sqliteReads, type SqliteReads } from './sqlite-reads.js'
 
 /** Options of `sqliteSink()`. @category sinks */
 export interface SqliteSinkOptions {
@@ -419,7 +419,7 @@ interface Database {
   getAll(traceId: string): TraceDocument[]
   readonly reads: SqliteReads
   /** Builds the opt-in text index (docs/stores.md#text-search); resolves false when it was there already. */
-  createTextIndex(): boolean
+  createTextIndex(): Promise<boolean>
   stats(): StoreStats
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>
   close(): void
@@ -584,11 +584,9 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
       return getDocuments.all(traceId).map((row) => fromWire(JSON.parse(row.document)))
     },
     reads,
-    createTextIndex: () => {
+    createTextIndex: async () => {
       if (reads.hasTextIndex()) return false
-      db.transaction(() => {
-        for (const statement of TEXT_INDEX_SQL) db.exec(statement)
-      }).immediate()
+      await buildTextIndexOffThread(file, createRequire(import.meta.url).resolve('better-sqlite3'))
       reads.wrote()
       return true
     },
