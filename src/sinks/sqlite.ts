@@ -217,8 +217,8 @@ function storeOf(db: Database, file: string, readOnly: boolean): TraceStore & { 
     facets: async (field, query) => live().reads.facets(field, query),
     dataVersion: async () => live().reads.dataVersion(),
     stats: async () => live().stats(),
-    // a read-only connection refuses the DELETE itself
-    prune: async (pruneOptions) => live().prune(pruneOptions),
+    // the connection refuses the DELETE too; this says why in words
+    prune: async (pruneOptions) => writable().prune(pruneOptions),
     vacuum: async () => {
       writable()
       return vacuumOffThread(file)
