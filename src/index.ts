@@ -30,9 +30,22 @@ export { SinkError } from './export/sink.js'
 export type { DropCounts, DropReason, ExportCounts, ExportStats, FlushReport, QueueOptions, Sink, SinkStats, WriteOptions, WriteResult } from './export/queue.js'
 
 // store
-export { openStore } from './store/open-store.js'
+export { openImportedStore, openStore } from './store/open-store.js'
 export type { OpenStoreOptions } from './store/open-store.js'
-export type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from './store/types.js'
+export type {
+  FacetCount,
+  FacetField,
+  ListQuery,
+  PruneOptions,
+  ReadOptions,
+  StepField,
+  StepSkeleton,
+  StoreStats,
+  TracePage,
+  TraceStore,
+  TraceSummary,
+  VacuumResult,
+} from './store/types.js'
 
 // replay
 export { replay, ReplayedError, ReplayMismatchError } from './replay/replay.js'

@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline/promises'
 import { pathToFileURL } from 'node:url'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { configure, diffTraces, openStore, postgresSink, renderDiff, replay, shutdown, sqliteSink, toWire, type AnyFunction, type DiffOptions, type JsonValue, type ListQuery, type ReplayResult, type Sink, type TraceDocument, type TraceStore } from '../index.js'
+import { createTextIndex } from '../store/open-store.js'
 import { terminalSafeJson } from '../serialization/terminal.js'
 import { runUi, type UiCommandContext, type UiCommandOptions } from './commands/ui.js'
 import { runDemo } from './demo.js'
@@ -318,6 +319,19 @@ function buildProgram(io: CliIo, state: RunState): Command {
       await withStore(db, async (store) => {
         const stats = await store.stats()
         await write(io.stdout, options.json === true ? `${toJson(stats, 2)}\n` : `${renderStats(stats, { colors: colorsFor(io) })}\n`)
+      })
+    })
+
+  program
+    .command('index')
+    .description('build an optional index of the store: --text makes `list --search` fast (SQLite FTS5; PostgreSQL pg_trgm, which needs the right to create the extension)')
+    .option('--text', 'index the text of every document for `--search`; kept up to date on every write afterwards')
+    .action(async (options: { readonly text?: boolean }, command: Command) => {
+      if (options.text !== true) throw new UsageError('nothing to index: pass --text')
+      const db = dbOf(command)
+      await withStore(db, async (store) => {
+        const created = await createTextIndex(store)
+        await write(io.stdout, created ? `text index created in ${displayDb(db)}\n` : `the text index of ${displayDb(db)} already exists\n`)
       })
     })
 

@@ -27,6 +27,12 @@ export interface TraceRow {
   readonly outputTokens: number
   readonly costUsd: number | null
   readonly tags: ReadonlyArray<string>
+  /** `preview(doc.input)`: docs/stores.md#previews. */
+  readonly inputPreview: string | null
+  readonly outputPreview: string | null
+  readonly errorType: string | null
+  /** The error's message, cut like a preview. */
+  readonly errorMessage: string | null
 }
 
 /** @internal One `steps` row. */
@@ -46,6 +52,48 @@ export interface StepRow {
   readonly model: string | null
   readonly inputTokens: number | null
   readonly outputTokens: number | null
+  readonly costUsd: number | null
+  readonly errorType: string | null
+  readonly errorMessage: string | null
+  /** UTF-8 bytes of the value's stored JSON; 0 when it was not captured. */
+  readonly inputBytes: number
+  readonly outputBytes: number
+  readonly inputPreview: string | null
+  readonly outputPreview: string | null
+  readonly truncated: boolean
+  readonly incomplete: boolean
+}
+
+/** @internal The columns of a `traces` row, in the order of `traceValues`: both backends insert these. */
+export const TRACE_COLUMNS: ReadonlyArray<string> = [
+  'trace_id', 'root_span_id', 'parent_step_id', 'replay_of', 'project', 'environment', 'prompt', 'model_name', 'status', 'started_at', 'ended_at',
+  'duration_ms', 'retry_count', 'step_count', 'error_count', 'input_tokens', 'output_tokens', 'cost_usd', 'tags', 'input_preview', 'output_preview',
+  'error_type', 'error_message', 'document',
+]
+
+/** @internal The values of `TRACE_COLUMNS` (`tags` as JSON text, `document` the stored JSON). */
+export function traceValues(row: TraceRow, document: string): unknown[] {
+  return [
+    row.traceId, row.rootSpanId, row.parentStepId, row.replayOf, row.project, row.environment, row.prompt, row.modelName, row.status,
+    row.startedAt, row.endedAt, row.durationMs, row.retryCount, row.stepCount, row.errorCount, row.inputTokens, row.outputTokens,
+    row.costUsd, JSON.stringify(row.tags), row.inputPreview, row.outputPreview, row.errorType, row.errorMessage, document,
+  ]
+}
+
+/** @internal The columns of a `steps` row, in the order of `stepValues`. */
+export const STEP_COLUMNS: ReadonlyArray<string> = [
+  'trace_id', 'root_span_id', 'step_id', 'parent_step_id', 'seq', 'name', 'kind', 'status', 'started_at', 'duration_ms', 'attempts', 'retries',
+  'model', 'input_tokens', 'output_tokens', 'cost_usd', 'error_type', 'error_message', 'input_bytes', 'output_bytes', 'input_preview',
+  'output_preview', 'truncated', 'incomplete',
+]
+
+/** @internal The values of `STEP_COLUMNS` (booleans as they are: each backend's driver binds them). */
+export function stepValues(step: StepRow): unknown[] {
+  return [
+    step.traceId, step.rootSpanId, step.stepId, step.parentStepId, step.seq, step.name, step.kind, step.status, step.startedAt,
+    step.durationMs, step.attempts, step.retries, step.model, step.inputTokens, step.outputTokens, step.costUsd, step.errorType,
+    step.errorMessage, step.inputBytes, step.outputBytes, step.inputPreview, step.outputPreview, step.truncated, step.incomplete,
+  ]
 }
 
 /** @internal The trace row of a document (no user data beyond names, tags and token counts). */
@@ -72,6 +120,10 @@ export function toTraceRow(doc: TraceDocument): TraceRow {
     outputTokens: integer(doc.usage?.outputTokens),
     costUsd: typeof doc.costUsd === 'number' && Number.isFinite(doc.costUsd) ? doc.costUsd : null,
     tags: doc.tags.map(wellFormed),
+    inputPreview: preview(doc.input),
+    outputPreview: preview(doc.output),
+    errorType: errorTypeOf(doc.error),
+    errorMessage: errorMessageOf(doc.error),
   }
 }
 
@@ -94,7 +146,72 @@ export function toStepRows(doc: TraceDocument): StepRow[] {
     model: step.model === undefined ? null : wellFormed(step.model),
     inputTokens: step.usage === undefined ? null : integer(step.usage.inputTokens),
     outputTokens: step.usage === undefined ? null : integer(step.usage.outputTokens),
+    costUsd: typeof step.costUsd === 'number' && Number.isFinite(step.costUsd) ? step.costUsd : null,
+    errorType: errorTypeOf(step.error),
+    errorMessage: errorMessageOf(step.error),
+    inputBytes: jsonBytes(step.input),
+    outputBytes: jsonBytes(step.output),
+    inputPreview: preview(step.input),
+    outputPreview: preview(step.output),
+    truncated: typeof step.truncated === 'number' && step.truncated > 0,
+    incomplete: step.incomplete === true,
   }))
+}
+
+/** @internal The longest preview, in characters (code points: a surrogate pair is never split). */
+export const PREVIEW_CHARS = 200
+
+/**
+ * @internal A compact one-line text of a value (docs/stores.md#previews): a string as itself with line
+ * breaks and tabs turned into spaces, anything else as its JSON; cut to `PREVIEW_CHARS` code points,
+ * which is what SQLite's `substr` and PostgreSQL's `left` count, so the migration fills the same text
+ * in SQL. `null` when the value is absent (not captured).
+ */
+export function preview(value: unknown): string | null {
+  if (value === undefined) return null
+  let text: string
+  try {
+    text = typeof value === 'string' ? value : JSON.stringify(value) ?? 'null'
+  } catch {
+    return null
+  }
+  return cut(wellFormed(text).replace(LINE_BREAKS, ' '))
+}
+
+/** @internal Cuts text to `PREVIEW_CHARS` code points. */
+export function cut(text: string): string {
+  // a code point is at most two UTF-16 units: shorter text never needs cutting
+  if (text.length <= PREVIEW_CHARS) return text
+  let units = 0
+  let points = 0
+  while (units < text.length && points < PREVIEW_CHARS) {
+    const code = text.charCodeAt(units)
+    units += code >= 0xd800 && code <= 0xdbff && units + 1 < text.length ? 2 : 1
+    points++
+  }
+  return text.slice(0, units)
+}
+
+const LINE_BREAKS = /[\r\n\t]/g
+
+function errorTypeOf(error: unknown): string | null {
+  const type = typeof error === 'object' && error !== null ? (error as { type?: unknown }).type : undefined
+  return typeof type === 'string' ? cut(wellFormed(type)) : null
+}
+
+function errorMessageOf(error: unknown): string | null {
+  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined
+  return typeof message === 'string' ? cut(wellFormed(message).replace(LINE_BREAKS, ' ')) : null
+}
+
+/** UTF-8 bytes of a value's JSON as stored; 0 when it is absent. */
+function jsonBytes(value: unknown): number {
+  if (value === undefined) return 0
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8')
+  } catch {
+    return 0
+  }
 }
 
 /**

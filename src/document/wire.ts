@@ -187,7 +187,8 @@ function stepToWire(step: StepRecord): WireStep {
   }
 }
 
-function stepFromWire(step: WireStep): StepRecord {
+/** @internal One stored (snake_case) step as the API sees it. */
+export function stepFromWire(step: WireStep): StepRecord {
   return {
     stepId: step.step_id as StepId,
     parentStepId: (step.parent_step_id ?? null) as StepId | null,

@@ -5,12 +5,13 @@
  * validated identifiers only.
  */
 import type { Pool, PoolClient, PoolConfig } from 'pg'
-import type { StepId, TraceDocument, TraceId } from '../document/document.js'
-import { toStepRows, toStoredJson, toTraceRow, wellFormed } from '../document/rows.js'
+import type { JsonValue, StepId, StepRecord, TraceDocument, TraceId } from '../document/document.js'
+import { PREVIEW_CHARS, STEP_COLUMNS as ROW_STEP_COLUMNS, stepValues, toStepRows, toStoredJson, toTraceRow, TRACE_COLUMNS as ROW_TRACE_COLUMNS, traceValues, wellFormed } from '../document/rows.js'
 import { fromWire } from '../document/wire.js'
 import type { Sink, WriteResult } from '../export/queue.js'
-import { encodeCursor, isTraceId, normalizeQuery, toInstant, type NormalQuery } from '../store/query.js'
-import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
+import { createTextIndex, readDataVersion, readFacets, readStep, readStepField, readSteps, type Names, type Query } from './postgres-reads.js'
+import { abortError, encodeCursor, facetQuery, isTraceId, stepFieldKey, normalizeQuery, readSignal, toInstant, type NormalQuery } from '../store/query.js'
+import type { FacetCount, FacetField, ListQuery, PruneOptions, StepField, StepSkeleton, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
 
 /** Options of `postgresSink()`. @category sinks */
 export interface PostgresSinkOptions {
@@ -81,9 +82,11 @@ export function postgresSink(options: PostgresSinkOptions): PostgresSink {
  * @internal Opens the PostgreSQL store at `url` for reading and pruning. Rejects when the database
  * cannot be reached or holds no tracellm tables (unless `migrate` is set, which creates them).
  */
-export async function openPostgresStore(url: string, options: Omit<PostgresSinkOptions, 'connectionString'> = {}): Promise<TraceStore> {
+export async function openPostgresStore(url: string, options: Omit<PostgresSinkOptions, 'connectionString'> & { readonly readOnly?: boolean } = {}): Promise<TraceStore & { createTextIndex(): Promise<boolean> }> {
   if (typeof options !== 'object' || options === null) throw new TypeError('Expected the store options to be an object.')
-  const settings = checkOptions({ ...options, connectionString: url }, 'openStore', SINK_OPTION_KEYS, { migrate: false, poolSize: 4 })
+  const { readOnly = false, ...rest } = options
+  if (typeof readOnly !== 'boolean') throw new TypeError('Expected `readOnly` to be a boolean.')
+  const settings = { ...checkOptions({ ...rest, connectionString: url }, 'openStore', SINK_OPTION_KEYS, { migrate: false, poolSize: 4 }), readOnly }
   const db = createDatabase(settings)
   try {
     await db.open()
@@ -96,16 +99,28 @@ export async function openPostgresStore(url: string, options: Omit<PostgresSinkO
     if (closed) throw new Error('The trace store is closed.')
     return db
   }
+  // the sessions refuse writes too; these fail before any work starts
+  const writable = (): Database => {
+    if (readOnly) throw new Error('The trace store was opened read-only.')
+    return live()
+  }
   return {
     kind: 'postgres',
+    readOnly,
     // the earliest started document: the entry point of a trace continued across services
     get: async (traceId) => (await live().getAll(traceId))[0],
     getAll: async (traceId) => live().getAll(traceId),
-    list: async (query?: ListQuery) => live().list(normalizeQuery(query)),
-    count: async (query?: ListQuery) => live().count(normalizeQuery(query)),
+    list: async (query?: ListQuery, readOptions?) => live().list(normalizeQuery(query), readSignal(readOptions)),
+    count: async (query?: ListQuery, readOptions?) => live().count(normalizeQuery(query), readSignal(readOptions)),
+    steps: async (traceId) => live().steps(traceId),
+    step: async (traceId, stepId) => live().step(traceId, stepId),
+    stepField: async (traceId, stepId, field) => live().stepField(traceId, stepId, field),
+    facets: async (field, query) => live().facets(field, query),
+    dataVersion: async () => live().dataVersion(),
+    createTextIndex: async () => writable().createTextIndex(),
     stats: async () => live().stats(),
     prune: async (pruneOptions) => live().prune(pruneOptions),
-    vacuum: async () => live().vacuum(),
+    vacuum: async () => writable().vacuum(),
     close: async () => {
       if (closed) return
       closed = true
@@ -125,6 +140,8 @@ interface Settings {
   readonly connectionTimeoutMs: number
   readonly statementTimeoutMs: number
   readonly queryTimeoutMs: number
+  /** A store's sessions run with `default_transaction_read_only = on`. */
+  readonly readOnly?: boolean
 }
 
 const SINK_OPTION_KEYS = new Set(['connectionString', 'schema', 'migrate', 'poolSize', 'connectionTimeoutMs', 'statementTimeoutMs', 'queryTimeoutMs'])
@@ -176,22 +193,22 @@ interface Database {
   /** Connects and checks (or, with `migrate`, creates) the tables. */
   open(): Promise<void>
   getAll(traceId: string): Promise<TraceDocument[]>
-  list(query: NormalQuery): Promise<TracePage>
-  count(query: NormalQuery): Promise<number>
+  list(query: NormalQuery, signal?: AbortSignal): Promise<TracePage>
+  count(query: NormalQuery, signal?: AbortSignal): Promise<number>
+  steps(traceId: string): Promise<ReadonlyArray<StepSkeleton>>
+  step(traceId: string, stepId: string): Promise<StepRecord | undefined>
+  stepField(traceId: string, stepId: string, field: StepField): Promise<{ readonly found: boolean; readonly value?: JsonValue }>
+  facets(field: FacetField, query: ListQuery | undefined): Promise<ReadonlyArray<FacetCount>>
+  dataVersion(): Promise<string>
+  createTextIndex(): Promise<boolean>
   stats(): Promise<StoreStats>
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>
   vacuum(): Promise<VacuumResult>
   close(): Promise<void>
 }
 
-/** Qualified, quoted table names. */
 /** @internal */
-export interface Names {
-  readonly schema: string | undefined
-  readonly traces: string
-  readonly steps: string
-  readonly migrations: string
-}
+export type { Names }
 
 /** One document ready for the INSERTs: its `traces` values and its `steps` values. */
 interface Prepared {
@@ -205,7 +222,6 @@ interface Prepared {
   readonly placeholder: boolean
 }
 
-type Query = (sql: string, params?: ReadonlyArray<unknown>) => Promise<Array<Record<string, string | null>>>
 
 function createDatabase(settings: Settings): Database {
   const secrets = secretsOf(settings.connectionString)
@@ -269,6 +285,8 @@ function createDatabase(settings: Settings): Database {
       types: { getTypeParser: () => (value: string) => value } as unknown as PoolConfig['types'],
       ...(settings.statementTimeoutMs > 0 ? { statement_timeout: settings.statementTimeoutMs, idle_in_transaction_session_timeout: settings.statementTimeoutMs } : {}),
       ...(settings.queryTimeoutMs > 0 ? { query_timeout: settings.queryTimeoutMs } : {}),
+      // every transaction of the session refuses writes (docs/postgres.md#read-only)
+      ...(settings.readOnly === true ? { options: '-c default_transaction_read_only=on' } : {}),
     }
     let pool: Pool
     try {
@@ -288,10 +306,16 @@ function createDatabase(settings: Settings): Database {
   }
 
   /** Runs `work` on one client; a client that failed for a reason other than the data is discarded. */
-  const withClient = async <T>(work: (query: Query, names: Names) => Promise<T>): Promise<T> => {
+  const withClient = async <T>(work: (query: Query, names: Names) => Promise<T>, signal?: AbortSignal): Promise<T> => {
     const { pool, names } = await connect()
     const client = await pool.connect()
     let broken: Error | undefined
+    // a cancelled read: the server cancels the running statement, the read rejects with an AbortError
+    const onAbort = (): void => {
+      const pid = (client as unknown as { processID?: unknown }).processID
+      if (typeof pid === 'number') pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
     const query: Query = async (sql, params = []) => {
       try {
         const result = await client.query(sql, params as unknown[])
@@ -302,8 +326,14 @@ function createDatabase(settings: Settings): Database {
       }
     }
     try {
-      return await work(query, names)
+      const result = await work(query, names)
+      if (signal?.aborted === true) throw abortError(signal)
+      return result
+    } catch (error) {
+      if (signal?.aborted === true) throw abortError(signal)
+      throw error
     } finally {
+      signal?.removeEventListener('abort', onAbort)
       client.release(broken)
     }
   }
@@ -444,10 +474,11 @@ function createDatabase(settings: Settings): Database {
 
   // --- reading ---
 
-  const read = async <T>(doing: string, work: (query: Query, names: Names) => Promise<T>): Promise<T> => {
+  const read = async <T>(doing: string, work: (query: Query, names: Names) => Promise<T>, signal?: AbortSignal): Promise<T> => {
     try {
-      return await withClient(work)
+      return await withClient(work, signal)
     } catch (error) {
+      if (error instanceof Error && error.name === 'AbortError') throw error
       throw safeError(error, doing)
     }
   }
@@ -466,6 +497,20 @@ function createDatabase(settings: Settings): Database {
       return row?.present === 't'
     })
     if (!present) throw new Error('No trace store in ' + shownUrl + (settings.schema === undefined ? '' : ' (schema ' + settings.schema + ')') + ': its tables do not exist yet. A postgresSink creates them on its first write.')
+    // tables of an older version: a writable store upgrades them (under the advisory lock), a read-only one cannot
+    const version = await read('opening', async () => appliedVersion())
+    if (version >= MIGRATIONS.length) return
+    if (settings.readOnly === true) {
+      throw new Error(
+        'The trace store in ' + shownUrl + ' has schema version ' + String(version) + ' and this tracellm reads version ' + String(MIGRATIONS.length) +
+          ': open it once without readOnly (e.g. `tracellm stats --db <url>`, or let a postgresSink write) to upgrade it, then again.',
+      )
+    }
+    try {
+      await migrate()
+    } catch (error) {
+      throw safeError(error, 'migrating')
+    }
   }
 
   const getAll = (traceId: string): Promise<TraceDocument[]> => {
@@ -476,7 +521,7 @@ function createDatabase(settings: Settings): Database {
     })
   }
 
-  const list = (normal: NormalQuery): Promise<TracePage> =>
+  const list = (normal: NormalQuery, signal?: AbortSignal): Promise<TracePage> =>
     read('listing traces of', async (query, names) => {
       const where = whereClause(normal, true)
       const rows = await query(
@@ -488,14 +533,28 @@ function createDatabase(settings: Settings): Database {
       const last = page[page.length - 1]
       const more = rows.length > normal.limit && last !== undefined
       return { items, nextCursor: more ? encodeCursor({ startedAt: String(last.cursor_at), traceId: String(last.trace_id), rootSpanId: String(last.root_span_id) }) : null }
-    })
+    }, signal)
 
-  const count = (normal: NormalQuery): Promise<number> =>
+  const count = (normal: NormalQuery, signal?: AbortSignal): Promise<number> =>
     read('counting traces of', async (query, names) => {
       const where = whereClause(normal, false)
       const [row] = await query('SELECT count(*) AS n FROM ' + names.traces + where.sql, where.params)
       return Number(row?.n ?? 0)
-    })
+    }, signal)
+
+  const steps = (traceId: string): Promise<ReadonlyArray<StepSkeleton>> => read('reading steps from', (query, names) => readSteps(query, names, traceId))
+  const step = (traceId: string, stepId: string): Promise<StepRecord | undefined> => read('reading a step from', (query, names) => readStep(query, names, traceId, stepId))
+  // arguments are checked first: a bad one is the caller's TypeError, not a failed read
+  const stepField = async (traceId: string, stepId: string, field: StepField): Promise<{ readonly found: boolean; readonly value?: JsonValue }> => {
+    stepFieldKey(field)
+    return read('reading a step from', (query, names) => readStepField(query, names, traceId, stepId, field))
+  }
+  const facets = async (field: FacetField, listQuery: ListQuery | undefined): Promise<ReadonlyArray<FacetCount>> => {
+    facetQuery(field, listQuery)
+    return read('counting values of', (query, names) => readFacets(query, names, whereClause, field, listQuery))
+  }
+  const dataVersion = (): Promise<string> => read('reading', readDataVersion)
+  const textIndex = (): Promise<boolean> => read('indexing', createTextIndex)
 
   const stats = (): Promise<StoreStats> =>
     read('reading statistics of', async (query, names) => {
@@ -572,7 +631,7 @@ function createDatabase(settings: Settings): Database {
     return closing
   }
 
-  return { shownUrl, insert, open, getAll, list, count, stats, prune, vacuum, close }
+  return { shownUrl, insert, open, getAll, list, count, steps, step, stepField, facets, dataVersion, createTextIndex: textIndex, stats, prune, vacuum, close }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -650,20 +709,55 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
       'CREATE INDEX IF NOT EXISTS traces_started ON ' + t.traces + ' (started_at DESC, trace_id DESC, root_span_id DESC)',
     ],
   },
+  {
+    // what the viewer lists and draws without reading documents (docs/stores.md#previews); documents
+    // already stored get the columns from their JSON here, in SQL computing what rows.ts computes
+    version: 3,
+    name: 'previews, errors and step sizes for the viewer',
+    statements: (t) => [
+      'ALTER TABLE ' + t.traces + ' ADD COLUMN input_preview text, ADD COLUMN output_preview text, ADD COLUMN error_type text, ADD COLUMN error_message text',
+      'UPDATE ' + t.traces + ' SET input_preview = ' + previewSql('document', 'input') + ', output_preview = ' + previewSql('document', 'output') + ', ' +
+        "error_type = left(document->'error'->>'type', " + PREVIEW_CHARS + '), ' +
+        "error_message = left(" + oneLineSql("document->'error'->>'message'") + ', ' + PREVIEW_CHARS + ") WHERE document ?| array['input', 'output', 'error']",
+      'ALTER TABLE ' + t.steps + ' ADD COLUMN error_type text, ADD COLUMN error_message text, ADD COLUMN cost_usd double precision, ' +
+        'ADD COLUMN input_bytes bigint NOT NULL DEFAULT 0, ADD COLUMN output_bytes bigint NOT NULL DEFAULT 0, ADD COLUMN input_preview text, ' +
+        'ADD COLUMN output_preview text, ADD COLUMN truncated boolean NOT NULL DEFAULT false, ADD COLUMN incomplete boolean NOT NULL DEFAULT false',
+      'UPDATE ' + t.steps + " s SET error_type = left(e.step->'error'->>'type', " + PREVIEW_CHARS + '), ' +
+        "error_message = left(" + oneLineSql("e.step->'error'->>'message'") + ', ' + PREVIEW_CHARS + '), ' +
+        "cost_usd = (e.step->>'cost_usd')::float8, " +
+        "input_bytes = coalesce(octet_length((e.step->'input')::text), 0), output_bytes = coalesce(octet_length((e.step->'output')::text), 0), " +
+        'input_preview = ' + previewSql('e.step', 'input') + ', output_preview = ' + previewSql('e.step', 'output') + ', ' +
+        "truncated = coalesce((e.step->>'truncated')::float8, 0) > 0, incomplete = coalesce((e.step->>'incomplete')::boolean, false) " +
+        'FROM ' + t.traces + " tr, jsonb_array_elements(tr.document->'steps') AS e(step) " +
+        "WHERE s.trace_id = tr.trace_id AND s.root_span_id = tr.root_span_id AND s.step_id = e.step->>'step_id'",
+      ...['traces_prompt', 'traces_status', 'traces_model'].map((index) => 'DROP INDEX IF EXISTS ' + (t.schema === undefined ? '' : t.schema + '.') + index),
+      ...LIST_FILTERS.map((column) => 'CREATE INDEX IF NOT EXISTS traces_' + column + '_started ON ' + t.traces + ' (' + column + ', started_at DESC, trace_id DESC, root_span_id DESC)'),
+    ],
+  },
 ]
 
-const TRACE_COLUMNS: ReadonlyArray<readonly [string, string]> = [
-  ['trace_id', ''], ['root_span_id', ''], ['parent_step_id', ''], ['replay_of', ''], ['project', ''], ['environment', ''], ['prompt', ''], ['model_name', ''], ['status', ''],
-  ['started_at', '::timestamptz'], ['ended_at', '::timestamptz'], ['duration_ms', '::float8'], ['retry_count', '::int4'],
-  ['step_count', '::int4'], ['error_count', '::int4'], ['input_tokens', '::int8'], ['output_tokens', '::int8'],
-  ['cost_usd', '::float8'], ['tags', '::jsonb'], ['document', '::jsonb'],
-]
+/** The columns `list` filters on with equality: each gets an index in the list's order. */
+const LIST_FILTERS = ['project', 'environment', 'prompt', 'model_name', 'status']
 
-const STEP_COLUMNS: ReadonlyArray<readonly [string, string]> = [
-  ['trace_id', ''], ['root_span_id', ''], ['step_id', ''], ['parent_step_id', ''], ['seq', '::int4'], ['name', ''], ['kind', ''], ['status', ''],
-  ['started_at', '::timestamptz'], ['duration_ms', '::float8'], ['attempts', '::int4'], ['retries', '::int4'], ['model', ''],
-  ['input_tokens', '::int8'], ['output_tokens', '::int8'],
-]
+/** SQL of `preview()` (document/rows.ts) of the key `key` of the jsonb `json`. */
+function previewSql(json: string, key: string): string {
+  return 'CASE jsonb_typeof(' + json + "->'" + key + "') WHEN 'string' THEN left(" + oneLineSql(json + "->>'" + key + "'") + ', ' + PREVIEW_CHARS + ') ' +
+    'ELSE left((' + json + "->'" + key + "')::text, " + PREVIEW_CHARS + ') END'
+}
+
+/** Line breaks and tabs as spaces, as `preview()` does. */
+function oneLineSql(text: string): string {
+  return 'translate(' + text + ", chr(13) || chr(10) || chr(9), '   ')"
+}
+
+/** The casts of the columns rows.ts lists (the others are text). */
+const CASTS: Readonly<Record<string, string>> = {
+  started_at: '::timestamptz', ended_at: '::timestamptz', duration_ms: '::float8', retry_count: '::int4', step_count: '::int4', error_count: '::int4',
+  input_tokens: '::int8', output_tokens: '::int8', cost_usd: '::float8', tags: '::jsonb', document: '::jsonb', seq: '::int4', attempts: '::int4',
+  retries: '::int4', input_bytes: '::int8', output_bytes: '::int8', truncated: '::bool', incomplete: '::bool',
+}
+const TRACE_COLUMNS: ReadonlyArray<readonly [string, string]> = ROW_TRACE_COLUMNS.map((name) => [name, CASTS[name] ?? ''] as const)
+const STEP_COLUMNS: ReadonlyArray<readonly [string, string]> = ROW_STEP_COLUMNS.map((name) => [name, CASTS[name] ?? ''] as const)
 
 /** PostgreSQL takes at most 65535 bound parameters per statement. */
 const MAX_PARAMETERS = 65_535
@@ -699,19 +793,12 @@ function prepare(doc: TraceDocument): Prepared | undefined {
   try {
     const row = toTraceRow(doc)
     const document = toStoredJson(doc)
-    const steps = toStepRows(doc).map((step) => [
-      step.traceId, step.rootSpanId, step.stepId, step.parentStepId, step.seq, step.name, step.kind, step.status, step.startedAt,
-      step.durationMs, step.attempts, step.retries, step.model, step.inputTokens, step.outputTokens,
-    ])
+    const steps = toStepRows(doc).map(stepValues)
     return {
       doc,
       traceId: row.traceId,
       key: keyOf(row.traceId, row.rootSpanId),
-      trace: [
-        row.traceId, row.rootSpanId, row.parentStepId, row.replayOf, row.project, row.environment, row.prompt, row.modelName, row.status,
-        row.startedAt, row.endedAt, row.durationMs, row.retryCount, row.stepCount, row.errorCount, row.inputTokens, row.outputTokens,
-        row.costUsd, JSON.stringify(row.tags), document,
-      ],
+      trace: traceValues(row, document),
       steps,
       placeholder: false,
     }
@@ -764,7 +851,10 @@ function placeholderOf(doc: TraceDocument, code: string): Prepared | undefined {
     doc,
     traceId,
     key: keyOf(traceId, rootSpanId),
-    trace: [traceId, rootSpanId, wire.parent_step_id ?? null, null, wire.project, wire.environment, wire.prompt, modelName ?? null, status, startedAt, endedAt, durationMs, 0, 0, 0, 0, 0, null, JSON.stringify(tags), wellFormed(JSON.stringify(wire))],
+    trace: [
+      traceId, rootSpanId, wire.parent_step_id ?? null, null, wire.project, wire.environment, wire.prompt, modelName ?? null, status, startedAt, endedAt, durationMs,
+      0, 0, 0, 0, 0, null, JSON.stringify(tags), null, null, wire.error.type, wire.error.message, wellFormed(JSON.stringify(wire)),
+    ],
     steps: [],
     placeholder: true,
   }
@@ -803,7 +893,7 @@ const SUMMARY_COLUMNS =
   'trace_id, root_span_id, parent_step_id, replay_of, cost_usd, project, environment, prompt, model_name, status, ' +
   // aliased apart from the columns: ORDER BY started_at must sort by the timestamptz, not by this text
   isoMs('started_at') + ' AS started_iso, ' + isoMs('ended_at') + ' AS ended_iso, ' + isoUs('started_at') + ' AS cursor_at, ' +
-  'duration_ms, retry_count, step_count, error_count, input_tokens, output_tokens, tags::text AS tags'
+  'duration_ms, retry_count, step_count, error_count, input_tokens, output_tokens, tags::text AS tags, input_preview, output_preview, error_type, error_message'
 
 /** Filters as SQL over bound parameters; with `paged`, also the keyset condition of the cursor. */
 function whereClause(query: NormalQuery, paged: boolean): { readonly sql: string; readonly params: unknown[] } {
@@ -854,6 +944,10 @@ function toSummary(row: Record<string, string | null>): TraceSummary {
     outputTokens: toNumber(row.output_tokens),
     costUsd: row.cost_usd === null || row.cost_usd === undefined ? null : toNumber(row.cost_usd),
     tags: parseTags(row.tags),
+    inputPreview: row.input_preview ?? null,
+    outputPreview: row.output_preview ?? null,
+    errorType: row.error_type ?? null,
+    errorMessage: row.error_message ?? null,
   }
 }
 

@@ -11,12 +11,13 @@ import { performance } from 'node:perf_hooks'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import type BetterSqlite3 from 'better-sqlite3'
-import type { StepId, TraceDocument, TraceId } from '../document/document.js'
-import { toStepRows, toStoredJson, toTraceRow } from '../document/rows.js'
+import type { TraceDocument } from '../document/document.js'
+import { PREVIEW_CHARS, STEP_COLUMNS, stepValues, toStepRows, toStoredJson, toTraceRow, TRACE_COLUMNS, traceValues } from '../document/rows.js'
 import { fromWire } from '../document/wire.js'
 import { SinkError, type Sink } from '../export/sink.js'
-import { encodeCursor, isTraceId, normalizeQuery, toInstant, type NormalQuery } from '../store/query.js'
-import type { ListQuery, PruneOptions, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
+import { isTraceId, normalizeQuery, readSignal, toInstant } from '../store/query.js'
+import type { PruneOptions, StoreStats, TraceStore, VacuumResult } from '../store/types.js'
+import { buildTextIndexOffThread, sqliteReads, type SqliteReads } from './sqlite-reads.js'
 
 /** Options of `sqliteSink()`. @category sinks */
 export interface SqliteSinkOptions {
@@ -154,31 +155,75 @@ export function sqliteSink(options: SqliteSinkOptions): SqliteSink {
 
 /**
  * @internal Opens the SQLite store at `path` for reading and pruning. Rejects when there is no file
- * there, unless `create` is set.
+ * there, unless `create` is set. With `readOnly`, the connection is opened `readonly` after any
+ * migration the file lacks ran on a separate connection (docs/stores.md#read-only).
  */
-export async function openSqliteStore(path: string, options: { readonly create?: boolean } = {}): Promise<TraceStore> {
+export async function openSqliteStore(path: string, options: { readonly create?: boolean; readonly readOnly?: boolean } = {}): Promise<TraceStore & { createTextIndex(): Promise<boolean> }> {
   const file = resolve(path)
-  if (options.create !== true && !existsSync(file)) throw new Error(`No trace store at ${path}.`)
+  const readOnly = options.readOnly === true
+  if ((options.create !== true || readOnly) && !existsSync(file)) throw new Error(`No trace store at ${path}.`)
   await migrateOffThread(file, DEFAULT_BUSY_TIMEOUT_MS)
-  const db = openDatabase(file, { create: options.create === true, busyTimeoutMs: DEFAULT_BUSY_TIMEOUT_MS, maxDatabaseBytes: undefined })
+  const db = openDatabase(file, { create: options.create === true && !readOnly, readOnly, busyTimeoutMs: DEFAULT_BUSY_TIMEOUT_MS, maxDatabaseBytes: undefined })
+  return storeOf(db, file, readOnly)
+}
+
+/**
+ * @internal A store in memory holding `documents` (an imported export), read-only once they are in:
+ * `PRAGMA query_only` refuses every write. Its text scans run on the event loop (no other thread can
+ * see an in-memory database); docs/stores.md#imported-exports.
+ */
+export async function openMemorySqliteStore(documents: ReadonlyArray<TraceDocument>): Promise<TraceStore> {
+  const Driver = loadDriver()
+  const raw = new Driver(':memory:')
+  let db: Database
+  try {
+    raw.pragma('foreign_keys = ON')
+    migrate(raw)
+    db = wrap(raw, ':memory:', false)
+    for (let index = 0; index < documents.length; index += 500) {
+      db.insertAll(documents.slice(index, index + 500), () => 0)
+      // a large export is loaded in slices, with turns of the event loop between them
+      await nextTurn()
+    }
+    raw.pragma('query_only = ON')
+  } catch (error) {
+    raw.close()
+    throw error
+  }
+  return storeOf(db, ':memory:', true)
+}
+
+function storeOf(db: Database, file: string, readOnly: boolean): TraceStore & { createTextIndex(): Promise<boolean> } {
   let closed = false
   const live = (): Database => {
     if (closed) throw new Error('The trace store is closed.')
     return db
   }
+  const writable = (): Database => {
+    if (readOnly) throw new Error('The trace store was opened read-only.')
+    return live()
+  }
   return {
     kind: 'sqlite',
+    readOnly,
     // the earliest started document: the entry point of a trace continued across services
     get: async (traceId) => live().getAll(traceId)[0],
     getAll: async (traceId) => live().getAll(traceId),
-    list: async (query) => live().list(normalizeQuery(query)),
-    count: async (query) => live().count(normalizeQuery(query)),
+    list: async (query, options) => live().reads.list(normalizeQuery(query), readSignal(options)),
+    count: async (query, options) => live().reads.count(normalizeQuery(query), readSignal(options)),
+    steps: async (traceId) => live().reads.steps(traceId),
+    step: async (traceId, stepId) => live().reads.step(traceId, stepId),
+    stepField: async (traceId, stepId, field) => live().reads.stepField(traceId, stepId, field),
+    facets: async (field, query) => live().reads.facets(field, query),
+    dataVersion: async () => live().reads.dataVersion(),
     stats: async () => live().stats(),
-    prune: async (pruneOptions) => live().prune(pruneOptions),
+    // the connection refuses the DELETE too; this says why in words
+    prune: async (pruneOptions) => writable().prune(pruneOptions),
     vacuum: async () => {
-      live()
+      writable()
       return vacuumOffThread(file)
     },
+    createTextIndex: async () => writable().createTextIndex(),
     close: async () => {
       if (closed) return
       closed = true
@@ -208,6 +253,20 @@ const CHECKPOINT_PAGES = 1000
 const FILE_MODE = 0o600
 const DIRECTORY_MODE = 0o700
 const OPTION_KEYS = new Set(['path', 'busyTimeoutMs', 'maxDatabaseBytes'])
+
+/** The columns `list` filters on with equality: each gets an index in the list's order. */
+const LIST_FILTERS = ['project', 'environment', 'prompt', 'model_name', 'status']
+
+/** SQL of `preview()` (document/rows.ts) of the value at `path` of the JSON `json`. */
+function previewSql(json: string, path: string): string {
+  return "CASE json_type(" + json + ", '" + path + "') WHEN 'text' THEN substr(" + oneLineSql('json_extract(' + json + ", '" + path + "')") + ', 1, ' + PREVIEW_CHARS + ') ' +
+    'ELSE substr(' + json + " -> '" + path + "', 1, " + PREVIEW_CHARS + ') END'
+}
+
+/** Line breaks and tabs as spaces, as `preview()` does. */
+function oneLineSql(text: string): string {
+  return 'replace(replace(replace(' + text + ", char(13), ' '), char(10), ' '), char(9), ' ')"
+}
 
 /**
  * @internal Versioned migrations: `PRAGMA user_version` is the number applied. Append only; never edit
@@ -327,11 +386,30 @@ export const MIGRATIONS: ReadonlyArray<string> = [
    CREATE INDEX traces_retries ON traces (retry_count);
    CREATE INDEX steps_name ON steps (name, status);
    CREATE INDEX steps_kind ON steps (kind, status);`,
+  // 3: what the viewer lists and draws without reading documents (docs/stores.md#previews): previews
+  // and errors of traces and steps, step costs and sizes; documents already stored get them from their
+  // JSON here, in SQL that computes what rows.ts computes at write time; one index per list filter
+  // with the list's order.
+  'ALTER TABLE traces ADD COLUMN input_preview TEXT; ALTER TABLE traces ADD COLUMN output_preview TEXT; ' +
+    'ALTER TABLE traces ADD COLUMN error_type TEXT; ALTER TABLE traces ADD COLUMN error_message TEXT; ' +
+    'UPDATE traces SET input_preview = ' + previewSql('document', '$.input') + ', output_preview = ' + previewSql('document', '$.output') + ', ' +
+    "error_type = substr(json_extract(document, '$.error.type'), 1, " + PREVIEW_CHARS + '), ' +
+    "error_message = substr(" + oneLineSql("json_extract(document, '$.error.message')") + ', 1, ' + PREVIEW_CHARS + '); ' +
+    'ALTER TABLE steps ADD COLUMN error_type TEXT; ALTER TABLE steps ADD COLUMN error_message TEXT; ALTER TABLE steps ADD COLUMN cost_usd REAL; ' +
+    'ALTER TABLE steps ADD COLUMN input_bytes INTEGER NOT NULL DEFAULT 0; ALTER TABLE steps ADD COLUMN output_bytes INTEGER NOT NULL DEFAULT 0; ' +
+    'ALTER TABLE steps ADD COLUMN input_preview TEXT; ALTER TABLE steps ADD COLUMN output_preview TEXT; ' +
+    'ALTER TABLE steps ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0; ALTER TABLE steps ADD COLUMN incomplete INTEGER NOT NULL DEFAULT 0; ' +
+    "UPDATE steps SET error_type = substr(json_extract(d.step, '$.error.type'), 1, " + PREVIEW_CHARS + '), ' +
+    "error_message = substr(" + oneLineSql("json_extract(d.step, '$.error.message')") + ', 1, ' + PREVIEW_CHARS + '), ' +
+    "cost_usd = json_extract(d.step, '$.cost_usd'), " +
+    "input_bytes = coalesce(length(CAST(d.step -> '$.input' AS BLOB)), 0), output_bytes = coalesce(length(CAST(d.step -> '$.output' AS BLOB)), 0), " +
+    'input_preview = ' + previewSql('d.step', '$.input') + ', output_preview = ' + previewSql('d.step', '$.output') + ', ' +
+    "truncated = coalesce(json_extract(d.step, '$.truncated'), 0) > 0, incomplete = coalesce(json_extract(d.step, '$.incomplete'), 0) = 1 " +
+    "FROM (SELECT t.trace_id AS trace_id, t.root_span_id AS root_span_id, e.value AS step FROM traces t, json_each(t.document, '$.steps') e) AS d " +
+    "WHERE steps.trace_id = d.trace_id AND steps.root_span_id = d.root_span_id AND steps.step_id = json_extract(d.step, '$.step_id'); " +
+    'DROP INDEX traces_prompt; DROP INDEX traces_status; DROP INDEX traces_model; ' +
+    LIST_FILTERS.map((column) => 'CREATE INDEX traces_' + column + '_started ON traces (' + column + ', started_at DESC, trace_id DESC, root_span_id DESC);').join(' '),
 ]
-
-const SUMMARY_COLUMNS =
-  'trace_id, root_span_id, parent_step_id, replay_of, project, environment, prompt, model_name, status, started_at, ended_at, duration_ms, ' +
-  'retry_count, step_count, error_count, input_tokens, output_tokens, cost_usd, tags'
 
 interface Database {
   /** Writes in short transactions; a held lock is waited for with `lock` (off the event loop). */
@@ -339,43 +417,25 @@ interface Database {
   /** Writes in one transaction; a held lock is waited for synchronously, `budgetMs()` at most. */
   insertAll(batch: ReadonlyArray<TraceDocument>, budgetMs: () => number): void
   getAll(traceId: string): TraceDocument[]
-  list(query: NormalQuery): TracePage
-  count(query: NormalQuery): number
+  readonly reads: SqliteReads
+  /** Builds the opt-in text index (docs/stores.md#text-search); resolves false when it was there already. */
+  createTextIndex(): Promise<boolean>
   stats(): StoreStats
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>
   close(): void
 }
 
 interface OpenOptions {
+  /** Opens the file `readonly` (no migration, no pragma that writes): every write fails. */
+  readonly readOnly?: boolean
   readonly create: boolean
   readonly busyTimeoutMs: number
   readonly maxDatabaseBytes: number | undefined
 }
 
-interface SummaryRow {
-  trace_id: string
-  root_span_id: string
-  parent_step_id: string | null
-  replay_of: string | null
-  project: string
-  environment: string
-  prompt: string
-  model_name: string | null
-  status: 'success' | 'error'
-  started_at: string
-  ended_at: string
-  duration_ms: number
-  retry_count: number
-  step_count: number
-  error_count: number
-  input_tokens: number
-  output_tokens: number
-  cost_usd: number | null
-  tags: string
-}
-
 function openDatabase(file: string, options: OpenOptions): Database {
   const Driver = loadDriver()
+  if (options.readOnly === true) return openReadOnly(Driver, file, options.busyTimeoutMs)
   if (options.create) prepareFile(file)
   const empty = options.create && isEmptyFile(file)
   const db = new Driver(file, { fileMustExist: !options.create })
@@ -400,17 +460,37 @@ function openDatabase(file: string, options: OpenOptions): Database {
   }
 }
 
+/**
+ * A read-only connection (docs/stores.md#read-only). It cannot migrate: `openSqliteStore` migrates
+ * on a separate, writable connection first; a file still behind (not writable) fails here clearly.
+ */
+function openReadOnly(Driver: typeof BetterSqlite3, file: string, busyTimeoutMs: number): Database {
+  const db = new Driver(file, { readonly: true, fileMustExist: true })
+  try {
+    setPragma(db, 'busy_timeout', busyTimeoutMs)
+    const version = db.pragma('user_version', { simple: true }) as number
+    if (version !== MIGRATIONS.length) {
+      throw new Error(
+        'The trace store ' + file + ' has schema version ' + String(version) + ' and this tracellm reads version ' + String(MIGRATIONS.length) +
+          (version < MIGRATIONS.length ? ': it could not be upgraded (is the file writable?). Open it once for writing, e.g. `tracellm stats --db ' + file + '`, then again.' : '; upgrade tracellm.'),
+      )
+    }
+    return wrap(db, file, false)
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
 function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Database {
   // a writer checkpoints on its own thread: the copy and its fsync never run on the event loop
   const checkpointer = writer ? startCheckpointer(db, file) : undefined
+  const reads = sqliteReads(db, db.memory ? undefined : file, createRequire(import.meta.url).resolve('better-sqlite3'))
   const insertTrace = db.prepare(
-    'INSERT INTO traces (trace_id, root_span_id, parent_step_id, replay_of, project, environment, prompt, model_name, status, started_at, ended_at, ' +
-      'duration_ms, retry_count, step_count, error_count, input_tokens, output_tokens, cost_usd, tags, document) ' +
-      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id, root_span_id) DO NOTHING',
+    'INSERT INTO traces (' + TRACE_COLUMNS.join(', ') + ') VALUES (' + TRACE_COLUMNS.map(() => '?').join(', ') + ') ON CONFLICT (trace_id, root_span_id) DO NOTHING',
   )
   const insertStep = db.prepare(
-    'INSERT INTO steps (trace_id, root_span_id, step_id, parent_step_id, seq, name, kind, status, started_at, duration_ms, attempts, retries, model, input_tokens, output_tokens) ' +
-      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id, root_span_id, step_id) DO NOTHING',
+    'INSERT INTO steps (' + STEP_COLUMNS.join(', ') + ') VALUES (' + STEP_COLUMNS.map(() => '?').join(', ') + ') ON CONFLICT (trace_id, root_span_id, step_id) DO NOTHING',
   )
   const getDocuments = db.prepare<[string], { document: string }>('SELECT document FROM traces WHERE trace_id = ? ORDER BY started_at, root_span_id')
 
@@ -420,19 +500,13 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
 
   const insertOne = (doc: TraceDocument): void => {
     const row = toTraceRow(doc)
-    const result = insertTrace.run(
-      row.traceId, row.rootSpanId, row.parentStepId, row.replayOf, row.project, row.environment, row.prompt, row.modelName, row.status,
-      row.startedAt, row.endedAt, row.durationMs, row.retryCount, row.stepCount, row.errorCount, row.inputTokens, row.outputTokens,
-      row.costUsd, JSON.stringify(row.tags), toStoredJson(doc),
-    )
+    const result = insertTrace.run(...traceValues(row, toStoredJson(doc)))
     // a retried batch: the document (and so its steps) is already there
     if (result.changes === 0) return
     inserted?.push([row.traceId, row.rootSpanId])
     for (const step of toStepRows(doc)) {
-      insertStep.run(
-        step.traceId, step.rootSpanId, step.stepId, step.parentStepId, step.seq, step.name, step.kind, step.status, step.startedAt,
-        step.durationMs, step.attempts, step.retries, step.model, step.inputTokens, step.outputTokens,
-      )
+      // better-sqlite3 binds no booleans: SQLite stores them as 0 and 1
+      insertStep.run(...stepValues(step).map((value) => (typeof value === 'boolean' ? Number(value) : value)))
     }
   }
 
@@ -509,18 +583,12 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
       if (!isTraceId(traceId)) return []
       return getDocuments.all(traceId).map((row) => fromWire(JSON.parse(row.document)))
     },
-    list: (query) => {
-      const where = whereClause(query, true)
-      const rows = db.prepare<unknown[], SummaryRow>(
-        'SELECT ' + SUMMARY_COLUMNS + ' FROM traces' + where.sql + ' ORDER BY started_at DESC, trace_id DESC, root_span_id DESC LIMIT ?',
-      ).all(...where.params, query.limit + 1)
-      const items = rows.slice(0, query.limit).map(toSummary)
-      const last = items[items.length - 1]
-      return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor({ startedAt: last.startedAt, traceId: last.traceId, rootSpanId: (rows[query.limit - 1] as SummaryRow).root_span_id }) : null }
-    },
-    count: (query) => {
-      const where = whereClause(query, false)
-      return (db.prepare<unknown[], { n: number }>('SELECT count(*) AS n FROM traces' + where.sql).get(...where.params) as { n: number }).n
+    reads,
+    createTextIndex: async () => {
+      if (reads.hasTextIndex()) return false
+      await buildTextIndexOffThread(file, createRequire(import.meta.url).resolve('better-sqlite3'))
+      reads.wrote()
+      return true
     },
     stats: () => {
       const totals = db.prepare<[], { traces: number; steps: number | null; errors: number | null; oldest: string | null; newest: string | null; retries: number | null; input_tokens: number | null; output_tokens: number | null; cost_usd: number | null }>(
@@ -552,6 +620,7 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
         const changes = deleteChunk.run(before, PRUNE_CHUNK).changes
         if (changes === 0) break
         deleted += changes
+        reads.wrote()
         options.onProgress?.(deleted, total)
         await nextTurn()
       }
@@ -564,75 +633,6 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
   }
 }
 
-/** Filters as SQL over bound parameters; with `paged`, also the keyset condition of the cursor. */
-function whereClause(query: NormalQuery, paged: boolean): { readonly sql: string; readonly params: unknown[] } {
-  const conditions: string[] = []
-  const params: unknown[] = []
-  const equal = (column: string, value: string | undefined): void => {
-    if (value === undefined) return
-    conditions.push(column + ' = ?')
-    params.push(value)
-  }
-  equal('project', query.project)
-  equal('environment', query.environment)
-  equal('prompt', query.prompt)
-  equal('status', query.status)
-  equal('model_name', query.modelName)
-  if (query.since !== undefined) {
-    conditions.push('started_at >= ?')
-    params.push(query.since)
-  }
-  if (query.until !== undefined) {
-    conditions.push('started_at < ?')
-    params.push(query.until)
-  }
-  if (query.idPattern !== undefined) {
-    conditions.push('trace_id LIKE ?')
-    params.push(query.idPattern)
-  }
-  if (query.textPattern !== undefined) {
-    conditions.push("document LIKE ? ESCAPE '\\'")
-    params.push(query.textPattern)
-  }
-  if (paged && query.after !== undefined) {
-    conditions.push('(started_at, trace_id, root_span_id) < (?, ?, ?)')
-    params.push(query.after.startedAt, query.after.traceId, query.after.rootSpanId)
-  }
-  return { sql: conditions.length === 0 ? '' : ' WHERE ' + conditions.join(' AND '), params }
-}
-
-function toSummary(row: SummaryRow): TraceSummary {
-  return {
-    traceId: row.trace_id as TraceId,
-    rootSpanId: row.root_span_id === '' ? null : (row.root_span_id as StepId),
-    parentStepId: row.parent_step_id as StepId | null,
-    replayOf: row.replay_of as TraceId | null,
-    project: row.project,
-    environment: row.environment,
-    prompt: row.prompt,
-    modelName: row.model_name,
-    status: row.status,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    durationMs: row.duration_ms,
-    retryCount: row.retry_count,
-    stepCount: row.step_count,
-    errorCount: row.error_count,
-    inputTokens: row.input_tokens,
-    outputTokens: row.output_tokens,
-    costUsd: row.cost_usd,
-    tags: parseTags(row.tags),
-  }
-}
-
-function parseTags(text: string): ReadonlyArray<string> {
-  try {
-    const tags: unknown = JSON.parse(text)
-    return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : []
-  } catch {
-    return []
-  }
-}
 
 function migrate(db: BetterSqlite3.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number

@@ -3,7 +3,8 @@
  * LIKE patterns. Every mistake becomes a `TypeError` with a message fit for a CLI's one-line error.
  */
 import { wellFormed } from '../document/rows.js'
-import type { ListQuery } from './types.js'
+import type { JsonValue } from '../document/document.js'
+import type { FacetField, ListQuery, StepField } from './types.js'
 
 /** @internal A validated `ListQuery`: instants as ISO strings, `text` as an escaped LIKE pattern. */
 export interface NormalQuery {
@@ -19,6 +20,8 @@ export interface NormalQuery {
    * (so `"` or `\` match only data holding them, never every key), then `\`, `%` and `_` escaped.
    */
   readonly textPattern: string | undefined
+  /** The search text itself (for the text index), when there is a `textPattern`. */
+  readonly text: string | undefined
   /** `prefix%` (hex only, so nothing to escape). */
   readonly idPattern: string | undefined
   readonly limit: number
@@ -72,6 +75,7 @@ export function normalizeQuery(query: ListQuery | undefined, now: Date = new Dat
     since: query.since === undefined ? undefined : toInstant(query.since, 'since', now),
     until: query.until === undefined ? undefined : toInstant(query.until, 'until', now),
     textPattern: text === undefined || text === '' ? undefined : `%${escapeLike(JSON.stringify(wellFormed(text)).slice(1, -1))}%`,
+    text: text === undefined || text === '' ? undefined : wellFormed(text),
     idPattern: idPrefix === undefined ? undefined : `${idPrefix}%`,
     limit,
     after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
@@ -147,4 +151,90 @@ function optionalString(value: unknown, field: string): string | undefined {
   if (typeof value !== 'string') throw new TypeError(`Expected \`${field}\` to be a string.`)
   if (value.length > 10_000) throw new TypeError(`Expected \`${field}\` to be at most 10000 characters.`)
   return value
+}
+
+/** @internal The column of each facet (identifiers from this fixed table only, never from a caller). */
+export const FACET_COLUMNS: Readonly<Record<FacetField, string>> = {
+  project: 'project',
+  environment: 'environment',
+  prompt: 'prompt',
+  modelName: 'model_name',
+  status: 'status',
+  tags: 'tags',
+}
+
+/** @internal The query without the facet's own filter. */
+export function facetQuery(field: unknown, query: ListQuery | undefined): { readonly column: string; readonly normal: NormalQuery } {
+  if (typeof field !== 'string' || !Object.prototype.hasOwnProperty.call(FACET_COLUMNS, field)) {
+    throw new TypeError('Expected the facet field to be one of ' + Object.keys(FACET_COLUMNS).join(', ') + ', got ' + JSON.stringify(field) + '.')
+  }
+  const { limit: _limit, cursor: _cursor, ...rest } = query ?? {}
+  const own = field === 'tags' ? rest : { ...rest, [field]: undefined }
+  return { column: FACET_COLUMNS[field as FacetField], normal: normalizeQuery(own) }
+}
+
+/** @internal Most values `facets()` returns. */
+export const FACET_LIMIT = 100
+
+/** @internal The key of each step field in the stored (snake_case) document. */
+export const STEP_FIELD_KEYS: Readonly<Record<StepField, string>> = {
+  input: 'input',
+  output: 'output',
+  error: 'error',
+  attemptErrors: 'attempt_errors',
+  metadata: 'metadata',
+}
+
+/** @internal Checks a step field name; throws a `TypeError`. */
+export function stepFieldKey(field: unknown): string {
+  if (typeof field !== 'string' || !Object.prototype.hasOwnProperty.call(STEP_FIELD_KEYS, field)) {
+    throw new TypeError('Expected the step field to be one of ' + Object.keys(STEP_FIELD_KEYS).join(', ') + ', got ' + JSON.stringify(field) + '.')
+  }
+  return STEP_FIELD_KEYS[field as StepField]
+}
+
+const STEP_ID = /^[0-9a-f]{16}$/
+
+/** @internal Checks a step id before it reaches a query. */
+export function isStepId(value: unknown): value is string {
+  return typeof value === 'string' && STEP_ID.test(value)
+}
+
+/**
+ * @internal The FTS5 query of a text search (docs/stores.md#text-search): each run of letters and
+ * digits as a quoted prefix term, all required; `undefined` when the text has none (the search then
+ * scans). Quoting leaves nothing of the text to FTS5's query syntax.
+ */
+export function ftsQuery(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined
+  const words = text.match(/[\p{L}\p{N}]+/gu)
+  if (words === null) return undefined
+  return words.slice(0, 16).map((word) => '"' + word + '"*').join(' ')
+}
+
+/** @internal The error a cancelled read rejects with. */
+export function abortError(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason
+  if (reason instanceof Error && reason.name === 'AbortError') return reason
+  return new DOMException('The read was aborted.', 'AbortError')
+}
+
+/** @internal Checks the options of `list` and `count`; throws when the signal already fired. */
+export function readSignal(options: unknown): AbortSignal | undefined {
+  if (options === undefined) return undefined
+  if (typeof options !== 'object' || options === null) throw new TypeError('Expected the read options to be an object.')
+  const signal = (options as { signal?: unknown }).signal
+  if (signal === undefined) return undefined
+  if (!(signal instanceof AbortSignal)) throw new TypeError('Expected `signal` to be an AbortSignal.')
+  if (signal.aborted) throw abortError(signal)
+  return signal
+}
+
+/** @internal A step field's value, with the defaults the document model gives a missing one. */
+export function fieldValue(field: StepField, value: JsonValue | undefined): { readonly found: true; readonly value?: JsonValue } {
+  if (value !== undefined) return { found: true, value }
+  if (field === 'error') return { found: true, value: null }
+  if (field === 'attemptErrors') return { found: true, value: [] }
+  if (field === 'metadata') return { found: true, value: {} }
+  return { found: true }
 }

@@ -2,7 +2,7 @@
  * The readable store: what `openStore()` returns for either backend. Types only, so the sinks that
  * implement it (`sinks/sqlite.ts`, `sinks/postgres.ts`) import nothing from this layer at run time.
  */
-import type { Status, StepId, TraceDocument, TraceId } from '../document/document.js'
+import type { JsonValue, Status, StepId, StepRecord, TraceDocument, TraceId } from '../document/document.js'
 
 /**
  * Filters and paging of `TraceStore.list()` and `TraceStore.count()`. Every filter is optional and
@@ -65,6 +65,69 @@ export interface TraceSummary {
   /** The trace's `costUsd` (`configure({ prices })`), `null` when no step was priced. */
   readonly costUsd: number | null
   readonly tags: ReadonlyArray<string>
+  /** The trace's input as one line of text (JSON for anything but a string), at most 200 characters; `null` when not captured (docs/stores.md#previews). */
+  readonly inputPreview: string | null
+  /** The trace's output, as `inputPreview`. */
+  readonly outputPreview: string | null
+  /** The trace error's `type`, `null` for a successful trace. */
+  readonly errorType: string | null
+  /** The trace error's message, one line, at most 200 characters. */
+  readonly errorMessage: string | null
+}
+
+/**
+ * One step of a trace without its inputs, outputs or metadata: what a tree or a waterfall needs, read
+ * from the `steps` table alone (never from the stored document). `TraceStore.steps()` returns them.
+ * @category store
+ */
+export interface StepSkeleton {
+  readonly stepId: StepId
+  readonly parentStepId: StepId | null
+  /** The document (service) the step belongs to: its root span id, `null` for a document written before documents had one. */
+  readonly rootSpanId: StepId | null
+  readonly seq: number
+  readonly name: string
+  readonly kind: string
+  readonly status: Status
+  readonly startedAt: string
+  readonly durationMs: number
+  readonly attempts: number
+  readonly retries: number
+  readonly model: string | null
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly costUsd: number | null
+  readonly errorType: string | null
+  /** One line, at most 200 characters. */
+  readonly errorMessage: string | null
+  /** UTF-8 bytes of the stored JSON of the step's input; 0 when it was not captured. */
+  readonly inputBytes: number
+  readonly outputBytes: number
+  /** As `TraceSummary.inputPreview`. */
+  readonly inputPreview: string | null
+  readonly outputPreview: string | null
+  /** True when capture cut some value of the step short. */
+  readonly truncated: boolean
+  /** True when the trace ended before the step did. */
+  readonly incomplete: boolean
+}
+
+/** A part of a step that `TraceStore.stepField()` reads alone. @category store */
+export type StepField = 'input' | 'output' | 'error' | 'attemptErrors' | 'metadata'
+
+/** A field `TraceStore.facets()` counts values of. @category store */
+export type FacetField = 'project' | 'environment' | 'prompt' | 'modelName' | 'status' | 'tags'
+
+/** One value of a facet and how many traces have it. @category store */
+export interface FacetCount {
+  readonly value: string
+  readonly count: number
+}
+
+/** Options of `TraceStore.list()` and `TraceStore.count()` besides the query. @category store */
+export interface ReadOptions {
+  /** Cancels the read: the promise rejects with an `AbortError` (a text scan stops on its worker thread). */
+  readonly signal?: AbortSignal
 }
 
 /** One page of `TraceStore.list()`, newest first. @category store */
@@ -128,10 +191,101 @@ export interface TraceStore {
   get(traceId: string): Promise<TraceDocument | undefined>
   /** Every document stored under this trace id, earliest started first; empty when there is none. */
   getAll(traceId: string): Promise<ReadonlyArray<TraceDocument>>
-  /** A page of summaries, one per document, newest first (by `startedAt`, then `traceId`). */
-  list(query?: ListQuery): Promise<TracePage>
-  /** How many traces match the filters of `query` (its `limit` and `cursor` are ignored). */
-  count(query?: ListQuery): Promise<number>
+  /**
+   * A page of summaries, one per document, newest first (by `startedAt`, then `traceId`). A `text`
+   * search uses the text index when `tracellm index --text` made one, and otherwise scans the
+   * documents (SQLite: on a worker thread); `options.signal` cancels it (docs/stores.md#text-search).
+   */
+  list(query?: ListQuery, options?: ReadOptions): Promise<TracePage>
+  /** How many traces match the filters of `query` (its `limit` and `cursor` are ignored); cancellable as `list`. */
+  count(query?: ListQuery, options?: ReadOptions): Promise<number>
+  /**
+   * The steps of every document of the trace (earliest started document first, then `seq`) without
+   * their data, from the `steps` table alone: the stored documents are never read. Empty for an
+   * unknown id.
+   *
+   * @example
+   * import { openStore } from 'tracellm'
+   * import { mkdtempSync } from 'node:fs'
+   * import { tmpdir } from 'node:os'
+   * import { join } from 'node:path'
+   * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
+   * await store.steps('0123456789abcdef0123456789abcdef')   // => []
+   * await store.close()
+   *
+   * @since 0.2.0
+   */
+  steps(traceId: string): Promise<ReadonlyArray<StepSkeleton>>
+  /**
+   * One whole step, extracted from its stored document inside the database (the document is never
+   * parsed whole); `undefined` when the trace or the step does not exist. A step id that occurs in
+   * several documents of a continued trace is taken from the earliest.
+   *
+   * @example
+   * import { openStore } from 'tracellm'
+   * import { mkdtempSync } from 'node:fs'
+   * import { tmpdir } from 'node:os'
+   * import { join } from 'node:path'
+   * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
+   * await store.step('0123456789abcdef0123456789abcdef', '0123456789abcdef')   // => undefined
+   * await store.close()
+   *
+   * @since 0.2.0
+   */
+  step(traceId: string, stepId: string): Promise<StepRecord | undefined>
+  /**
+   * One field of a step (`input`, `output`, `error`, `attemptErrors`, `metadata`), extracted in the
+   * database. `found` is false when the step does not exist; `value` is absent when the step has no
+   * such value (an input not captured). Rejects with a `TypeError` for another field.
+   *
+   * @example
+   * import { openStore } from 'tracellm'
+   * import { mkdtempSync } from 'node:fs'
+   * import { tmpdir } from 'node:os'
+   * import { join } from 'node:path'
+   * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
+   * await store.stepField('0123456789abcdef0123456789abcdef', '0123456789abcdef', 'input')   // => { found: false }
+   * await store.close()
+   *
+   * @since 0.2.0
+   */
+  stepField(traceId: string, stepId: string, field: StepField): Promise<{ readonly found: boolean; readonly value?: JsonValue }>
+  /**
+   * The 100 most frequent values of a field, most traces first (ties by value), among the traces that
+   * match the other filters of `query` (the facet's own filter is ignored, so every choice stays
+   * visible; `limit` and `cursor` too). `tags` counts each tag of a trace.
+   *
+   * @example
+   * import { openStore } from 'tracellm'
+   * import { mkdtempSync } from 'node:fs'
+   * import { tmpdir } from 'node:os'
+   * import { join } from 'node:path'
+   * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
+   * await store.facets('project', { since: '7d' })   // => []
+   * await store.close()
+   *
+   * @since 0.2.0
+   */
+  facets(field: FacetField, query?: ListQuery): Promise<ReadonlyArray<FacetCount>>
+  /**
+   * A token that changes whenever the stored traces may have changed, by this connection or another
+   * process: poll it and reload when it differs. SQLite: `PRAGMA data_version` plus this store's own
+   * writes; PostgreSQL: the newest `started_at` and the count of documents.
+   *
+   * @example
+   * import { openStore } from 'tracellm'
+   * import { mkdtempSync } from 'node:fs'
+   * import { tmpdir } from 'node:os'
+   * import { join } from 'node:path'
+   * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
+   * typeof (await store.dataVersion())   // => 'string'
+   * await store.close()
+   *
+   * @since 0.2.0
+   */
+  dataVersion(): Promise<string>
+  /** True when the store was opened with `readOnly: true` (or is an imported export): every write rejects. */
+  readonly readOnly: boolean
   stats(): Promise<StoreStats>
   /** Deletes old traces and their steps, in chunks; resolves with how many were deleted. */
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>

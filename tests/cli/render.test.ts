@@ -44,6 +44,10 @@ function summary(overrides: Partial<{ -readonly [K in keyof TraceSummary]: Trace
     inputTokens: 120,
     outputTokens: 48,
     tags: [],
+    inputPreview: null,
+    outputPreview: null,
+    errorType: null,
+    errorMessage: null,
     ...overrides,
   }
 }

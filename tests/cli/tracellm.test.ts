@@ -747,3 +747,23 @@ describe('tracellm demo', () => {
     expectOneLineError(await run(['demo', '--db', 'postgres://localhost/traces']), 2)
   })
 })
+
+describe('tracellm index', () => {
+  it('builds the text index with --text once; --search then uses it and find the same traces', async () => {
+    const before = await run(['list', '--db', db, '--search', 'needle', '--json'])
+
+    const first = await run(['index', '--db', db, '--text'])
+    const second = await run(['index', '--db', db, '--text'])
+    const after = await run(['list', '--db', db, '--search', 'needle', '--json'])
+
+    expect([first.code, first.stdout]).toEqual([0, `text index created in ${db}\n`])
+    expect([second.code, second.stdout]).toEqual([0, `the text index of ${db} already exists\n`])
+    expect(after.stdout).toBe(before.stdout)
+    expect((JSON.parse(after.stdout) as { items: unknown[] }).items).toHaveLength(1)
+  })
+
+  it('fails on one line without --text, and when there is no store', async () => {
+    expectOneLineError(await run(['index', '--db', db]), 2)
+    expectOneLineError(await run(['index', '--db', join(directory, 'nope.db'), '--text']), 1)
+  })
+})

@@ -177,6 +177,10 @@ export function runStoreContract(name: string, makeHarness: () => Promise<StoreH
           inputTokens: 5,
           outputTokens: 7,
           tags: ['t'],
+          inputPreview: '["What is RAG?"]',
+          outputPreview: '{"answer":"Retrieval-augmented generation","sources":3}',
+          errorType: 'Error',
+          errorMessage: 'x',
         })
       })
 

@@ -14,6 +14,8 @@ import { MIGRATIONS, openPostgresStore, postgresSink, type Names, type PostgresS
 import { toWire } from '../../src/document/wire.js'
 import type { TraceStore } from '../../src/store/types.js'
 import { runSinkContract } from '../contracts/sink.contract.js'
+import { runStoreViewerContract } from '../contracts/store-viewer.contract.js'
+import { version2Rows } from '../helpers/version2.js'
 import { runStoreContract } from '../contracts/store.contract.js'
 import { makeDocument, makeDocuments, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
 import { spyWarnings } from '../helpers/memory.js'
@@ -71,6 +73,37 @@ describePostgres('postgres backend', () => {
   runStoreContract('postgres', async () => {
     const made = await harness()
     return { sink: made.sink, store: made.store, cleanup: made.cleanup }
+  })
+
+  runStoreViewerContract('postgres', async () => {
+    const made = await harness()
+    const extra: string[] = []
+    return {
+      sink: made.sink,
+      store: made.store,
+      openReadOnly: () => openPostgresStore(made.url, { schema: made.schema, readOnly: true }),
+      writeBeforeMigration: async (docs) => {
+        const schema = 's_' + randomBytes(5).toString('hex')
+        extra.push(schema)
+        const names: Names = { schema, traces: schema + '.traces', steps: schema + '.steps', migrations: schema + '.tracellm_migrations' }
+        await sql(made.url, 'CREATE SCHEMA ' + schema)
+        for (const migration of MIGRATIONS.slice(0, 2)) for (const statement of migration.statements(names)) await sql(made.url, statement)
+        await sql(made.url, 'CREATE TABLE ' + names.migrations + ' (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())')
+        for (const migration of MIGRATIONS.slice(0, 2)) await sql(made.url, 'INSERT INTO ' + names.migrations + ' (version, name) VALUES ($1, $2)', [migration.version, migration.name])
+        for (const doc of docs) {
+          const rows = version2Rows(doc)
+          const placeholders = (values: unknown[]): string => values.map((_, index) => '$' + String(index + 1)).join(', ')
+          await sql(made.url, 'INSERT INTO ' + names.traces + ' (' + rows.traceColumns.join(', ') + ') VALUES (' + placeholders(rows.trace) + ')', rows.trace)
+          for (const step of rows.steps) await sql(made.url, 'INSERT INTO ' + names.steps + ' (' + rows.stepColumns.join(', ') + ') VALUES (' + placeholders(step) + ')', step)
+        }
+        // a store opened without readOnly upgrades the schema under the advisory lock
+        return openPostgresStore(made.url, { schema })
+      },
+      cleanup: async () => {
+        await made.cleanup()
+        for (const schema of extra) await sql(made.url, 'DROP SCHEMA IF EXISTS ' + schema + ' CASCADE')
+      },
+    }
   })
 
   describe('postgresSink', () => {

@@ -13,9 +13,11 @@ import type { TraceDocument, TraceId } from '../../src/document/document.js'
 import { toWire } from '../../src/document/wire.js'
 import { configure, flush, trace, traceTool } from '../../src/index.js'
 import { MIGRATIONS, openSqliteStore, sqliteSink } from '../../src/sinks/sqlite.js'
-import { openStore } from '../../src/store/open-store.js'
+import { openImportedStore, openStore } from '../../src/store/open-store.js'
 import { runSinkContract } from '../contracts/sink.contract.js'
 import { runStoreContract } from '../contracts/store.contract.js'
+import { runStoreViewerContract } from '../contracts/store-viewer.contract.js'
+import { version2Rows } from '../helpers/version2.js'
 import { makeDocument, makeDocuments, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
 import { runNodeFile } from '../helpers/child.js'
 import { spyWarnings } from '../helpers/memory.js'
@@ -94,6 +96,36 @@ runStoreContract('sqlite', async () => {
   return {
     sink,
     store,
+    cleanup: async () => {
+      await store.close()
+      sink.close()
+    },
+  }
+})
+
+runStoreViewerContract('sqlite', async () => {
+  const dir = await tempDir()
+  const file = join(dir, 'traces.db')
+  const sink = sqliteSink({ path: file })
+  const store = await openStore(file, { create: true })
+  return {
+    sink,
+    store,
+    openReadOnly: () => openStore(file, { readOnly: true }),
+    writeBeforeMigration: async (docs) => {
+      const old = join(dir, 'version2.db')
+      const db = new Database(old)
+      db.exec(MIGRATIONS[0] as string)
+      db.exec(MIGRATIONS[1] as string)
+      db.pragma('user_version = 2')
+      for (const doc of docs) {
+        const rows = version2Rows(doc)
+        db.prepare('INSERT INTO traces (' + rows.traceColumns.join(', ') + ') VALUES (' + rows.traceColumns.map(() => '?').join(', ') + ')').run(...rows.trace)
+        for (const step of rows.steps) db.prepare('INSERT INTO steps (' + rows.stepColumns.join(', ') + ') VALUES (' + rows.stepColumns.map(() => '?').join(', ') + ')').run(...step)
+      }
+      db.close()
+      return openStore(old)
+    },
     cleanup: async () => {
       await store.close()
       sink.close()
@@ -594,4 +626,107 @@ describe('process exit', () => {
     expect(rows.every((row) => row.prompt === 'exiting' && row.step_count === 1)).toBe(true)
     expect(query<{ n: number }>(file, 'SELECT count(*) AS n FROM steps')[0]?.n).toBe(50)
   })
+})
+
+describe('the SQLite store: text search without the index', () => {
+  it('scans on a worker thread: the event loop keeps turning, and an abort stops the scan with an AbortError', async () => {
+    const file = join(await tempDir(), 'traces.db')
+    const sink = sqliteSink({ path: file })
+    // about 40 MB of documents for the LIKE to read
+    sink.writeSync(makeDocuments(5000, { input: ['y'.repeat(8000)] }))
+    sink.close()
+    const store = await openStore(file)
+    try {
+      const turns = countTurns()
+      const found = await store.count({ text: 'not in any document' })
+      const counted = turns.stop()
+
+      const controller = new AbortController()
+      const scan = store.list({ text: 'neither here' }, { signal: controller.signal })
+      setImmediate(() => controller.abort())
+
+      expect(found).toBe(0)
+      // a scan on the event loop runs in one turn
+      expect(counted).toBeGreaterThan(5)
+      await expect(scan).rejects.toMatchObject({ name: 'AbortError' })
+      expect(await store.count({ text: 'yyyy' })).toBe(5000)
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('openImportedStore', () => {
+  const docs = (): TraceDocument[] => [
+    makeDocument({ traceId: traceIdOf(0x9001), prompt: 'first', startedAt: '2026-11-24T10:00:01.000Z' }),
+    makeDocument({ traceId: traceIdOf(0x9002), prompt: 'second', startedAt: '2026-11-24T10:00:02.000Z', steps: [makeStep(), makeStep({ stepId: stepIdOf(2), seq: 1, output: 'two' })] }),
+  ]
+
+  it('loads a JSONL export into a read-only store in memory', async () => {
+    const file = join(await tempDir(), 'export.jsonl')
+    const written = docs()
+    await writeFile(file, written.map((doc) => JSON.stringify(toWire(doc)) + '\n').join(''))
+
+    const store = await openStore(file)
+    try {
+      expect(store.readOnly).toBe(true)
+      expect((await store.list()).items.map((item) => item.prompt)).toEqual(['second', 'first'])
+      expect(await store.get(traceIdOf(0x9002))).toEqual(written[1])
+      expect((await store.steps(traceIdOf(0x9002))).map((step) => step.outputPreview)).toEqual(['[{"id":1}]', 'two'])
+      expect(await store.stepField(traceIdOf(0x9002), stepIdOf(2), 'output')).toEqual({ found: true, value: 'two' })
+      expect(await store.count({ text: 'second' })).toBe(1)
+      await expect(store.prune({ olderThan: '1d' })).rejects.toThrow(/readonly|read-only/i)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('loads a JSON array export, and names the line of a document that is not valid', async () => {
+    const dir = await tempDir()
+    const array = join(dir, 'export.json')
+    const broken = join(dir, 'broken.jsonl')
+    await writeFile(array, JSON.stringify(docs().map(toWire), null, 2))
+    await writeFile(broken, JSON.stringify(toWire(docs()[0]!)) + '\n{"trace_id": 1}\n')
+
+    const store = await openImportedStore(array)
+    try {
+      expect(await store.count()).toBe(2)
+    } finally {
+      await store.close()
+    }
+    await expect(openImportedStore(broken)).rejects.toThrow(/line 2/)
+  })
+})
+
+describe('openStore with readOnly', () => {
+  it('upgrades a file of an older version on a separate connection first, then opens it readonly', async () => {
+    const file = join(await tempDir(), 'traces.db')
+    const db = new Database(file)
+    db.exec(MIGRATIONS[0] as string)
+    db.exec(MIGRATIONS[1] as string)
+    db.pragma('user_version = 2')
+    db.close()
+
+    const store = await openStore(file, { readOnly: true })
+    try {
+      expect(store.readOnly).toBe(true)
+      expect(query<{ v: number }>(file, 'SELECT user_version AS v FROM pragma_user_version')).toEqual([{ v: MIGRATIONS.length }])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('rejects a file it cannot upgrade with an error that says how', async () => {
+    const file = join(await tempDir(), 'traces.db')
+    const db = new Database(file)
+    db.exec(MIGRATIONS[0] as string)
+    db.exec(MIGRATIONS[1] as string)
+    // a name migration 3 needs is taken: the upgrade fails (as on a file this user cannot write)
+    db.exec('CREATE TABLE other (x); CREATE INDEX traces_project_started ON other (x)')
+    db.pragma('user_version = 2')
+    db.close()
+
+    await expect(openStore(file, { readOnly: true })).rejects.toThrow(/schema version 2 .*Open it once for writing/)
+  })
+
 })

@@ -1,0 +1,400 @@
+/**
+ * The reads of the SQLite store: trace lists (with the text index or a cancellable scan on a worker
+ * thread), step skeletons, steps and step fields extracted in SQL, facets, the data version, and the
+ * opt-in FTS5 text index (docs/stores.md). better-sqlite3 is used through the connection it is given
+ * (a type import only); the worker loads the driver `sqlite.ts` resolved.
+ */
+import { Worker } from 'node:worker_threads'
+import type BetterSqlite3 from 'better-sqlite3'
+import type { JsonValue, StepId, StepRecord, TraceId } from '../document/document.js'
+import { stepFromWire, type WireStep } from '../document/wire.js'
+import { abortError, encodeCursor, FACET_LIMIT, facetQuery, ftsQuery, isStepId, isTraceId, stepFieldKey, fieldValue, type NormalQuery } from '../store/query.js'
+import type { FacetCount, FacetField, ListQuery, StepField, StepSkeleton, TracePage, TraceSummary } from '../store/types.js'
+
+/** @internal The columns of a trace summary. */
+export const SUMMARY_COLUMNS =
+  'trace_id, root_span_id, parent_step_id, replay_of, project, environment, prompt, model_name, status, started_at, ended_at, duration_ms, ' +
+  'retry_count, step_count, error_count, input_tokens, output_tokens, cost_usd, tags, input_preview, output_preview, error_type, error_message'
+
+/** @internal */
+export interface SummaryRow {
+  trace_id: string
+  root_span_id: string
+  parent_step_id: string | null
+  replay_of: string | null
+  project: string
+  environment: string
+  prompt: string
+  model_name: string | null
+  status: 'success' | 'error'
+  started_at: string
+  ended_at: string
+  duration_ms: number
+  retry_count: number
+  step_count: number
+  error_count: number
+  input_tokens: number
+  output_tokens: number
+  cost_usd: number | null
+  tags: string
+  input_preview: string | null
+  output_preview: string | null
+  error_type: string | null
+  error_message: string | null
+}
+
+/** @internal What the viewer reads of a SQLite store. */
+export interface SqliteReads {
+  list(query: NormalQuery, signal: AbortSignal | undefined): Promise<TracePage>
+  count(query: NormalQuery, signal: AbortSignal | undefined): Promise<number>
+  steps(traceId: string): ReadonlyArray<StepSkeleton>
+  step(traceId: string, stepId: string): StepRecord | undefined
+  stepField(traceId: string, stepId: string, field: StepField): { readonly found: boolean; readonly value?: JsonValue }
+  facets(field: FacetField, query: ListQuery | undefined): Promise<ReadonlyArray<FacetCount>>
+  dataVersion(): string
+  /** Counts a commit of this connection, which `PRAGMA data_version` does not see. */
+  wrote(): void
+  hasTextIndex(): boolean
+}
+
+/**
+ * @internal The reads over `db`. `file` is the database a scan worker opens (read-only) for an
+ * unindexed text search; `undefined` (an in-memory store) scans on this thread.
+ */
+export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined, driverPath: string): SqliteReads {
+  let ownWrites = 0
+  const ftsPresent = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'traces_fts'")
+  const hasTextIndex = (): boolean => (ftsPresent.get() as { n: number }).n > 0
+
+  /** Runs a query here, or for an unindexed text scan on a worker thread (cancellable). */
+  const run = async <T>(sql: string, params: unknown[], mode: 'all' | 'get', scan: boolean, signal: AbortSignal | undefined): Promise<T> => {
+    if (!scan || file === undefined) {
+      const statement = db.prepare<unknown[], T>(sql)
+      return (mode === 'all' ? statement.all(...params) : statement.get(...params)) as T
+    }
+    return scanOffThread<T>(file, driverPath, sql, params, mode, signal)
+  }
+
+  const where = (query: NormalQuery, paged: boolean): { readonly sql: string; readonly params: unknown[]; readonly scan: boolean } => {
+    const match = query.text === undefined ? undefined : ftsQuery(query.text)
+    const indexed = match !== undefined && hasTextIndex()
+    const clause = whereClause(query, paged, indexed ? match : undefined)
+    return { ...clause, scan: query.textPattern !== undefined && !indexed }
+  }
+
+  // raw rows (arrays): better-sqlite3's row objects took 4 times as long for 5 000 steps (bench/store-viewer.mjs)
+  const skeleton = db.prepare<[string], SkeletonRow>(
+    'SELECT s.step_id, s.parent_step_id, s.root_span_id, s.seq, s.name, s.kind, s.status, s.started_at, s.duration_ms, s.attempts, s.retries, s.model, ' +
+      's.input_tokens, s.output_tokens, s.cost_usd, s.error_type, s.error_message, s.input_bytes, s.output_bytes, s.input_preview, s.output_preview, ' +
+      's.truncated, s.incomplete FROM steps s JOIN traces t ON t.trace_id = s.trace_id AND t.root_span_id = s.root_span_id ' +
+      'WHERE s.trace_id = ? ORDER BY t.started_at, t.root_span_id, s.seq',
+  ).raw(true) as unknown as BetterSqlite3.Statement<[string], SkeletonRow>
+  // the step at its `seq` in the document's `steps` array (which is in seq order), checked by its id
+  const stepAt = db.prepare<[string, string], { step: string | null; root_span_id: string }>(
+    "SELECT json_extract(t.document, '$.steps[' || s.seq || ']') AS step, t.root_span_id FROM steps s " +
+      'JOIN traces t ON t.trace_id = s.trace_id AND t.root_span_id = s.root_span_id WHERE s.trace_id = ? AND s.step_id = ? ORDER BY t.started_at, t.root_span_id LIMIT 1',
+  )
+  const fieldAt = db.prepare<[string, string, string], { value: string | null; step_id: string | null; root_span_id: string }>(
+    "SELECT t.document -> ('$.steps[' || s.seq || '].' || ?) AS value, json_extract(t.document, '$.steps[' || s.seq || '].step_id') AS step_id, t.root_span_id " +
+      'FROM steps s JOIN traces t ON t.trace_id = s.trace_id AND t.root_span_id = s.root_span_id WHERE s.trace_id = ? AND s.step_id = ? ORDER BY t.started_at, t.root_span_id LIMIT 1',
+  )
+  // a document whose steps are not at their seq (never written so by tracellm): searched
+  const stepSearched = db.prepare<[string, string, string], { step: string }>(
+    "SELECT e.value AS step FROM traces t, json_each(t.document, '$.steps') e WHERE t.trace_id = ? AND t.root_span_id = ? AND json_extract(e.value, '$.step_id') = ? LIMIT 1",
+  )
+  const dataVersion = db.prepare<[], { data_version: number }>('PRAGMA data_version')
+
+  const findStep = (traceId: string, stepId: string): Record<string, unknown> | undefined => {
+    const row = stepAt.get(traceId, stepId)
+    if (row === undefined) return undefined
+    const step = row.step === null ? undefined : (JSON.parse(row.step) as Record<string, unknown>)
+    if (step !== undefined && step.step_id === stepId) return step
+    const searched = stepSearched.get(traceId, row.root_span_id, stepId)
+    return searched === undefined ? undefined : (JSON.parse(searched.step) as Record<string, unknown>)
+  }
+
+  return {
+    list: async (query, signal) => {
+      const clause = where(query, true)
+      const rows = await run<SummaryRow[]>(
+        'SELECT ' + SUMMARY_COLUMNS + ' FROM traces' + clause.sql + ' ORDER BY started_at DESC, trace_id DESC, root_span_id DESC LIMIT ?',
+        [...clause.params, query.limit + 1], 'all', clause.scan, signal,
+      )
+      const items = rows.slice(0, query.limit).map(toSummary)
+      const last = rows[query.limit - 1]
+      return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor({ startedAt: last.started_at, traceId: last.trace_id, rootSpanId: last.root_span_id }) : null }
+    },
+    count: async (query, signal) => {
+      const clause = where(query, false)
+      const row = await run<{ n: number }>('SELECT count(*) AS n FROM traces' + clause.sql, clause.params, 'get', clause.scan, signal)
+      return row.n
+    },
+    steps: (traceId) => (isTraceId(traceId) ? skeleton.all(traceId).map(toSkeleton) : []),
+    step: (traceId, stepId) => {
+      if (!isTraceId(traceId) || !isStepId(stepId)) return undefined
+      const step = findStep(traceId, stepId)
+      return step === undefined ? undefined : stepFromWire(step as unknown as WireStep)
+    },
+    stepField: (traceId, stepId, field) => {
+      const key = stepFieldKey(field)
+      if (!isTraceId(traceId) || !isStepId(stepId)) return { found: false }
+      const row = fieldAt.get(key, traceId, stepId)
+      if (row === undefined) return { found: false }
+      if (row.step_id === stepId) return fieldValue(field, row.value === null ? undefined : (JSON.parse(row.value) as JsonValue))
+      const step = findStep(traceId, stepId)
+      return step === undefined ? { found: false } : fieldValue(field, step[key] as JsonValue | undefined)
+    },
+    facets: async (field, query) => {
+      const { column, normal } = facetQuery(field, query)
+      const clause = where(normal, false)
+      const sql =
+        column === 'tags'
+          ? 'SELECT j.value AS value, count(*) AS n FROM traces, json_each(traces.tags) j' + clause.sql + ' GROUP BY j.value'
+          : 'SELECT ' + column + ' AS value, count(*) AS n FROM traces' + clause.sql + (clause.sql === '' ? ' WHERE ' : ' AND ') + column + ' IS NOT NULL GROUP BY ' + column
+      const rows = await run<Array<{ value: string; n: number }>>(sql + ' ORDER BY n DESC, value LIMIT ?', [...clause.params, FACET_LIMIT], 'all', clause.scan, undefined)
+      return rows.map((row) => ({ value: String(row.value), count: row.n }))
+    },
+    dataVersion: () => String((dataVersion.get() as { data_version: number }).data_version) + '.' + String(ownWrites),
+    wrote: () => {
+      ownWrites++
+    },
+    hasTextIndex,
+  }
+}
+
+/**
+ * @internal The statements of the opt-in text index (`tracellm index --text`): a contentless FTS5 table
+ * (`unicode61`) over a text projection of each document (its keys and the text of its values, JSON
+ * escapes undone), kept up to date by triggers. Idempotent.
+ */
+export const TEXT_INDEX_SQL: ReadonlyArray<string> = [
+  "CREATE VIRTUAL TABLE IF NOT EXISTS traces_fts USING fts5(body, content = '', contentless_delete = 1, tokenize = 'unicode61')",
+  'CREATE TRIGGER IF NOT EXISTS traces_fts_insert AFTER INSERT ON traces BEGIN ' +
+    'INSERT INTO traces_fts (rowid, body) VALUES (new.rowid, ' + projection('new.document') + '); END',
+  'CREATE TRIGGER IF NOT EXISTS traces_fts_delete AFTER DELETE ON traces BEGIN DELETE FROM traces_fts WHERE rowid = old.rowid; END',
+  // the documents already stored, once (the table is new when it is empty)
+  'INSERT INTO traces_fts (rowid, body) SELECT rowid, ' + projection('document') + ' FROM traces WHERE NOT EXISTS (SELECT 1 FROM traces_fts LIMIT 1)',
+]
+
+/** The searchable text of a stored document: every key and every scalar value, space separated. */
+function projection(document: string): string {
+  return "(SELECT group_concat(coalesce(key, '') || ' ' || coalesce(atom, ''), ' ') FROM json_tree(" + document + '))'
+}
+
+/**
+ * @internal Builds the text index on a worker thread with its own connection, in one transaction:
+ * indexing the documents already stored takes seconds on a large store (docs/stores.md#text-search),
+ * which the event loop never waits through.
+ */
+export function buildTextIndexOffThread(file: string, driverPath: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let failure: Error | undefined
+    try {
+      const worker = new Worker(INDEX_WORKER, { eval: true, workerData: { file, driver: driverPath, statements: TEXT_INDEX_SQL } })
+      worker.once('message', (message: { readonly error?: string; readonly code?: string }) => {
+        if (message.error !== undefined) failure = Object.assign(new Error('Cannot build the text index: ' + message.error), { code: message.code })
+      })
+      worker.once('error', (error) => {
+        failure ??= error
+      })
+      worker.once('exit', () => (failure === undefined ? resolve() : reject(failure)))
+    } catch (error) {
+      reject(error)
+    }
+  })
+}
+
+const INDEX_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads')
+const Database = require(workerData.driver)
+let db
+try {
+  db = new Database(workerData.file, { fileMustExist: true })
+  db.pragma('busy_timeout = 5000')
+  db.transaction(() => { for (const statement of workerData.statements) db.exec(statement) }).immediate()
+  parentPort.postMessage({})
+} catch (error) {
+  parentPort.postMessage({ error: String(error && error.message), code: error && error.code })
+} finally {
+  if (db !== undefined) db.close()
+}
+`
+
+/** @internal Filters as SQL over bound parameters; with `paged`, the keyset condition; with `match`, the FTS5 prefilter. */
+export function whereClause(query: NormalQuery, paged: boolean, match?: string): { readonly sql: string; readonly params: unknown[] } {
+  const conditions: string[] = []
+  const params: unknown[] = []
+  const equal = (column: string, value: string | undefined): void => {
+    if (value === undefined) return
+    conditions.push(column + ' = ?')
+    params.push(value)
+  }
+  equal('project', query.project)
+  equal('environment', query.environment)
+  equal('prompt', query.prompt)
+  equal('status', query.status)
+  equal('model_name', query.modelName)
+  if (query.since !== undefined) {
+    conditions.push('started_at >= ?')
+    params.push(query.since)
+  }
+  if (query.until !== undefined) {
+    conditions.push('started_at < ?')
+    params.push(query.until)
+  }
+  if (query.idPattern !== undefined) {
+    conditions.push('trace_id LIKE ?')
+    params.push(query.idPattern)
+  }
+  if (match !== undefined) {
+    conditions.push('traces.rowid IN (SELECT rowid FROM traces_fts WHERE traces_fts MATCH ?)')
+    params.push(match)
+  }
+  if (query.textPattern !== undefined) {
+    // with the index too: its word prefixes narrow the rows, the pattern keeps the substring semantics
+    conditions.push("document LIKE ? ESCAPE '\\'")
+    params.push(query.textPattern)
+  }
+  if (paged && query.after !== undefined) {
+    conditions.push('(started_at, trace_id, root_span_id) < (?, ?, ?)')
+    params.push(query.after.startedAt, query.after.traceId, query.after.rootSpanId)
+  }
+  return { sql: conditions.length === 0 ? '' : ' WHERE ' + conditions.join(' AND '), params }
+}
+
+/** @internal */
+export function toSummary(row: SummaryRow): TraceSummary {
+  return {
+    traceId: row.trace_id as TraceId,
+    rootSpanId: row.root_span_id === '' ? null : (row.root_span_id as StepId),
+    parentStepId: row.parent_step_id as StepId | null,
+    replayOf: row.replay_of as TraceId | null,
+    project: row.project,
+    environment: row.environment,
+    prompt: row.prompt,
+    modelName: row.model_name,
+    status: row.status,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    durationMs: row.duration_ms,
+    retryCount: row.retry_count,
+    stepCount: row.step_count,
+    errorCount: row.error_count,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    costUsd: row.cost_usd,
+    tags: parseTags(row.tags),
+    inputPreview: row.input_preview,
+    outputPreview: row.output_preview,
+    errorType: row.error_type,
+    errorMessage: row.error_message,
+  }
+}
+
+
+/** A skeleton row in the order of the SELECT. */
+type SkeletonRow = [
+  stepId: string, parentStepId: string | null, rootSpanId: string, seq: number, name: string, kind: string, status: 'success' | 'error',
+  startedAt: string, durationMs: number, attempts: number, retries: number, model: string | null, inputTokens: number | null,
+  outputTokens: number | null, costUsd: number | null, errorType: string | null, errorMessage: string | null, inputBytes: number,
+  outputBytes: number, inputPreview: string | null, outputPreview: string | null, truncated: number, incomplete: number,
+]
+
+function toSkeleton(row: SkeletonRow): StepSkeleton {
+  return {
+    stepId: row[0] as StepId,
+    parentStepId: row[1] as StepId | null,
+    rootSpanId: row[2] === '' ? null : (row[2] as StepId),
+    seq: row[3],
+    name: row[4],
+    kind: row[5],
+    status: row[6],
+    startedAt: row[7],
+    durationMs: row[8],
+    attempts: row[9],
+    retries: row[10],
+    model: row[11],
+    inputTokens: row[12] ?? 0,
+    outputTokens: row[13] ?? 0,
+    costUsd: row[14],
+    errorType: row[15],
+    errorMessage: row[16],
+    inputBytes: row[17],
+    outputBytes: row[18],
+    inputPreview: row[19],
+    outputPreview: row[20],
+    truncated: row[21] !== 0,
+    incomplete: row[22] !== 0,
+  }
+}
+
+function parseTags(text: string): ReadonlyArray<string> {
+  try {
+    const tags: unknown = JSON.parse(text)
+    return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : []
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Runs one read-only query on a worker thread with its own connection: an unindexed text search reads
+ * every document (seconds on a large store) while the event loop stays free. Aborting terminates the
+ * worker, which stops SQLite mid-scan, and rejects with an `AbortError`.
+ */
+function scanOffThread<T>(file: string, driverPath: string, sql: string, params: unknown[], mode: 'all' | 'get', signal: AbortSignal | undefined): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false
+    let worker: Worker
+    const onAbort = (): void => {
+      if (settled) return
+      settled = true
+      void worker.terminate()
+      reject(abortError(signal))
+    }
+    try {
+      worker = new Worker(SCAN_WORKER, { eval: true, workerData: { file, driver: driverPath, sql, params, mode } })
+    } catch (error) {
+      reject(error)
+      return
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const finish = (): void => {
+      settled = true
+      signal?.removeEventListener('abort', onAbort)
+    }
+    worker.once('message', (message: { readonly rows?: T; readonly error?: string; readonly code?: string }) => {
+      if (settled) return
+      finish()
+      if (message.error !== undefined) reject(Object.assign(new Error('Cannot search the trace store: ' + message.error), { code: message.code }))
+      else resolve(message.rows as T)
+    })
+    worker.once('error', (error) => {
+      if (settled) return
+      finish()
+      reject(error)
+    })
+    worker.once('exit', () => {
+      if (settled) return
+      finish()
+      reject(new Error('Cannot search the trace store: the search worker stopped.'))
+    })
+  })
+}
+
+const SCAN_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads')
+const Database = require(workerData.driver)
+let db
+try {
+  db = new Database(workerData.file, { readonly: true, fileMustExist: true })
+  db.pragma('busy_timeout = 5000')
+  const statement = db.prepare(workerData.sql)
+  const rows = workerData.mode === 'all' ? statement.all(...workerData.params) : statement.get(...workerData.params)
+  parentPort.postMessage({ rows })
+} catch (error) {
+  parentPort.postMessage({ error: String(error && error.message), code: error && error.code })
+} finally {
+  if (db !== undefined) db.close()
+}
+`
