@@ -3,59 +3,16 @@
  * (docs/ui.md#the-store-the-viewer-reads). Typed structurally, so the server runs against any store
  * that has them; a method a store lacks makes its endpoint answer 503 instead of failing to start.
  */
-import type { JsonValue, StepRecord } from '../document/document.js'
-import type { ListQuery, TraceStore, TraceSummary } from '../store/types.js'
+import type { TraceStore, TraceSummary } from '../store/types.js'
 
-/** @internal A list row with the previews the viewer shows (absent on a store before the viewer's migration). */
-export interface ViewerTraceSummary extends TraceSummary {
-  readonly inputPreview?: string | null
-  readonly outputPreview?: string | null
-  readonly errorType?: string | null
-  readonly errorMessage?: string | null
-}
+/** @internal A list row: `TraceSummary` carries the previews the viewer shows since the store's migration 3. */
+export type ViewerTraceSummary = TraceSummary
 
-/** @internal One row of a trace's step skeleton: the indexed columns, never the step's input or output. */
-export interface StepSkeleton {
-  readonly stepId: string
-  readonly parentStepId: string | null
-  readonly rootSpanId: string | null
-  readonly seq: number
-  readonly name: string
-  readonly kind: string
-  readonly status: string
-  readonly startedAt: string
-  readonly durationMs: number
-  readonly attempts: number
-  readonly retries: number
-  readonly model: string | null
-  readonly inputTokens: number | null
-  readonly outputTokens: number | null
-  readonly costUsd: number | null
-  readonly errorType: string | null
-  readonly errorMessage: string | null
-  readonly inputBytes: number | null
-  readonly outputBytes: number | null
-  readonly inputPreview: string | null
-  readonly outputPreview: string | null
-  readonly truncated: boolean
-  readonly incomplete: boolean
-}
+export type { FacetField, StepField, StepSkeleton } from '../store/types.js'
 
-/** @internal The fields of a step the viewer fetches one at a time. */
-export type StepField = 'input' | 'output' | 'error' | 'attemptErrors' | 'metadata'
-
-/** @internal The fields `facets()` counts. */
-export type FacetField = 'project' | 'environment' | 'prompt' | 'modelName' | 'status' | 'tags'
-
-/** @internal What the viewer reads: every method beyond `TraceStore` optional until both backends have it. */
+/** @internal What the viewer reads: a `TraceStore` (with its viewer reads), plus what only `--write` uses. */
 export interface ViewerStore extends TraceStore {
-  list(query?: ListQuery): Promise<{ readonly items: ReadonlyArray<ViewerTraceSummary>; readonly nextCursor: string | null }>
-  steps?(traceId: string): Promise<ReadonlyArray<StepSkeleton>>
-  step?(traceId: string, stepId: string): Promise<StepRecord | undefined>
-  stepField?(traceId: string, stepId: string, field: StepField): Promise<{ readonly found: boolean; readonly value?: JsonValue }>
-  facets?(field: FacetField, query?: ListQuery): Promise<ReadonlyArray<{ readonly value: string; readonly count: number }>>
-  dataVersion?(): Promise<string>
-  /** Deletes the documents of one trace (`--write` only). */
+  /** Deletes the documents of one trace (`--write` only); a store without it answers 503. */
   delete?(traceId: string): Promise<{ readonly deleted: number }>
 }
 

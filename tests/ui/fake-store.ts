@@ -34,6 +34,7 @@ export function fakeStore(initial: ReadonlyArray<TraceDocument> = []): FakeStore
     docs.filter((doc) => doc.traceId === traceId).flatMap((doc) => doc.steps).find((step) => step.stepId === stepId)
   const store: FakeStore = {
     kind: 'sqlite',
+    readOnly: true,
     docs,
     calls,
     commit(doc) { docs.push(doc); version++ },
@@ -94,17 +95,18 @@ function summaryOf(doc: TraceDocument): ViewerTraceSummary {
     traceId: doc.traceId, rootSpanId: null, parentStepId: null, replayOf: doc.replayOf ?? null, project: doc.project, environment: doc.environment,
     prompt: doc.prompt, modelName: doc.modelName ?? null, status: doc.status, startedAt: doc.startedAt, endedAt: doc.endedAt, durationMs: doc.durationMs,
     retryCount: doc.retryCount, stepCount: doc.steps.length, errorCount: 0, inputTokens: 0, outputTokens: 0, costUsd: null, tags: doc.tags,
+    inputPreview: JSON.stringify(doc.input ?? null), outputPreview: JSON.stringify(doc.output ?? null), errorType: doc.error?.type ?? null, errorMessage: doc.error?.message ?? null,
   }
-  return { ...summary, inputPreview: JSON.stringify(doc.input ?? null), outputPreview: JSON.stringify(doc.output ?? null), errorType: doc.error?.type ?? null, errorMessage: doc.error?.message ?? null }
+  return summary
 }
 
 function skeletonOf(doc: TraceDocument, step: StepRecord): StepSkeleton {
   return {
     stepId: step.stepId, parentStepId: step.parentStepId, rootSpanId: null, seq: step.seq, name: step.name, kind: step.kind, status: step.status,
     startedAt: step.startedAt, durationMs: step.durationMs, attempts: step.attempts, retries: step.retries, model: step.model ?? null,
-    inputTokens: step.usage?.inputTokens ?? null, outputTokens: step.usage?.outputTokens ?? null, costUsd: step.costUsd ?? null,
+    inputTokens: step.usage?.inputTokens ?? 0, outputTokens: step.usage?.outputTokens ?? 0, costUsd: step.costUsd ?? null,
     errorType: step.error?.type ?? null, errorMessage: step.error?.message ?? null,
-    inputBytes: step.input === undefined ? null : JSON.stringify(step.input).length, outputBytes: step.output === undefined ? null : JSON.stringify(step.output).length,
+    inputBytes: step.input === undefined ? 0 : JSON.stringify(step.input).length, outputBytes: step.output === undefined ? 0 : JSON.stringify(step.output).length,
     inputPreview: step.input === undefined ? null : JSON.stringify(step.input).slice(0, 200), outputPreview: step.output === undefined ? null : JSON.stringify(step.output).slice(0, 200),
     truncated: (step.truncated ?? 0) > 0, incomplete: step.incomplete === true,
   }

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fromWire } from '../../document/wire.js'
 import type { TraceDocument } from '../../document/document.js'
-import { openStore, type OpenStoreOptions } from '../../store/open-store.js'
+import { openStore } from '../../store/open-store.js'
 import { sqliteSink } from '../../sinks/sqlite.js'
 import { isLoopback } from '../../ui/security.js'
 import type { UiServer, ViewerStore } from '../../ui/types.js'
@@ -106,7 +106,7 @@ async function openDb(db: string, write: boolean, displayDb: (db: string) => str
   let store: ViewerStore
   try {
     // `readOnly` opens SQLite `readonly` and PostgreSQL sessions read-only (docs/ui.md#security)
-    store = await openStore(db, { readOnly: !write } as OpenStoreOptions) as ViewerStore
+    store = await openStore(db, { readOnly: !write })
   } catch (error) {
     throw new UiError(`cannot open the trace store ${displayDb(db)}: ${messageOf(error)}`)
   }
@@ -136,7 +136,7 @@ async function openExport(file: string): Promise<OpenedStore> {
       // an export without a document: the sink opens nothing, so make an empty store
       await (await openStore(path, { create: true })).close()
     }
-    const store = await openStore(path, { readOnly: true } as OpenStoreOptions) as ViewerStore
+    const store = await openStore(path, { readOnly: true })
     return { store, label: `${file} (imported, ${docs.length} ${docs.length === 1 ? 'document' : 'documents'})`, close: async () => { await store.close().catch(() => undefined); cleanup() } }
   } catch (error) {
     cleanup()
