@@ -141,7 +141,7 @@ describe('tracellm ui', () => {
     const result = await ui(['--file', file, '--port', '0'])
 
     expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/^tracellm: --file .*broken\.jsonl: line 2: Expected `schema_version` to be 1/)
+    expect(result.stderr).toMatch(/^tracellm: --file .*broken\.jsonl: The export .*broken\.jsonl holds an invalid document on line 2: Expected `schema_version` to be 1/)
   })
 
   it('is hidden from the help until its pages exist', async () => {

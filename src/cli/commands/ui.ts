@@ -8,9 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { fromWire } from '../../document/wire.js'
 import type { TraceDocument } from '../../document/document.js'
-import { openStore } from '../../store/open-store.js'
+import { openStore, parseExport } from '../../store/open-store.js'
 import { sqliteSink } from '../../sinks/sqlite.js'
 import { isLoopback } from '../../ui/security.js'
 import type { UiServer, ViewerStore } from '../../ui/types.js'
@@ -121,7 +120,12 @@ async function openExport(file: string): Promise<OpenedStore> {
   } catch (error) {
     throw new UiError(`--file ${file}: ${messageOf(error)}`)
   }
-  const docs = parseExport(text, file)
+  let docs: TraceDocument[]
+  try {
+    docs = parseExport(text, file)
+  } catch (error) {
+    throw new UiError(`--file ${file}: ${messageOf(error)}`)
+  }
   const directory = mkdtempSync(join(tmpdir(), 'tracellm-ui-'))
   const path = join(directory, 'traces.db')
   const cleanup = (): void => rmSync(directory, { recursive: true, force: true })
@@ -144,40 +148,6 @@ async function openExport(file: string): Promise<OpenedStore> {
   }
 }
 
-/** @internal The documents of an export: a JSON array, or one JSON document per line. */
-export function parseExport(text: string, file: string): TraceDocument[] {
-  const trimmed = text.trim()
-  if (trimmed.startsWith('[')) {
-    let values: unknown
-    try {
-      values = JSON.parse(trimmed)
-    } catch (error) {
-      throw new UiError(`--file ${file}: not valid JSON (${messageOf(error)})`)
-    }
-    return (values as unknown[]).map((value, index) => toDocument(value, `${file}: document ${index + 1}`))
-  }
-  const docs: TraceDocument[] = []
-  const lines = text.split('\n')
-  lines.forEach((line, index) => {
-    if (line.trim() === '') return
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch (error) {
-      throw new UiError(`--file ${file}: line ${index + 1} is not valid JSON (${messageOf(error)})`)
-    }
-    docs.push(toDocument(value, `${file}: line ${index + 1}`))
-  })
-  return docs
-}
-
-function toDocument(value: unknown, where: string): TraceDocument {
-  try {
-    return fromWire(value)
-  } catch (error) {
-    throw new UiError(`--file ${where}: ${messageOf(error)}`)
-  }
-}
 
 function untilSignal(): Promise<void> {
   return new Promise((resolve) => {
