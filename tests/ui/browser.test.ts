@@ -1,0 +1,263 @@
+// The viewer's browser client in a real Chromium (playwright-core, /usr/bin/chromium) against the real
+// server over a real SQLite store: the traces list, the trace page with its virtualized step tree and
+// step pane, deep links, and the rendering rule (a trace's text never runs: an XSS corpus stays text,
+// no request leaves the origin, no CSP violation, no console error).
+// TRACELLM_UI_SCREENSHOTS=1 also writes docs/ui/traces.png and docs/ui/trace.png.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { openStore, sqliteSink, type TraceStore } from '../../src/index.js'
+import type { JsonValue, StepRecord, TraceId } from '../../src/document/document.js'
+import { startUiServer } from '../../src/ui/server.js'
+import type { UiServer } from '../../src/ui/types.js'
+import { makeDocument, makeStep, stepIdOf } from '../helpers/documents.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const CLIENT_DIR = resolve('dist/ui/client')
+const SCREENSHOTS = process.env.TRACELLM_UI_SCREENSHOTS === '1'
+
+const XSS = [
+  '<img src=x onerror="window.__xss=1">',
+  '<script>window.__xss=1</script>',
+  'javascript:window.__xss=1',
+  '"><svg onload="window.__xss=1">',
+  '<a href="javascript:window.__xss=1">click</a>',
+]
+
+const NESTED = 'aaaaaaaa000000000000000000000001' as TraceId
+const FAILED = 'bbbbbbbb000000000000000000000002' as TraceId
+const HOSTILE = 'cccccccc000000000000000000000003' as TraceId
+const BIG = 'dddddddd000000000000000000000004' as TraceId
+const REPLAY = 'eeeeeeee000000000000000000000005' as TraceId
+
+const at = (base: number, ms: number): string => new Date(base + ms).toISOString()
+
+function step(n: number, base: number, offset: number, length: number, overrides: Partial<StepRecord> = {}): StepRecord {
+  return makeStep({ stepId: stepIdOf(n), seq: n, startedAt: at(base, offset), endedAt: at(base, offset + length), durationMs: length, ...overrides } as Partial<StepRecord>)
+}
+
+function seedDocuments() {
+  const t1 = Date.parse('2026-11-24T10:00:00.000Z')
+  const nested = makeDocument({
+    traceId: NESTED, prompt: 'answer-question', startedAt: at(t1, 0), endedAt: at(t1, 100), durationMs: 100,
+    input: ['What is RAG?'], output: { answer: 'Retrieval-augmented generation' },
+    steps: [
+      step(0x101, t1, 0, 90, { name: 'plan', kind: 'chain', input: ['plan the answer'], output: { plan: 'search then write' } }),
+      step(0x102, t1, 5, 30, { name: 'search', parentStepId: stepIdOf(0x101), input: ['RAG definition'], output: [{ id: 1, title: 'RAG paper' }] }),
+      step(0x103, t1, 10, 10, { name: 'embed', parentStepId: stepIdOf(0x102), kind: 'llm' }),
+      step(0x104, t1, 40, 40, {
+        name: 'flaky-call', parentStepId: stepIdOf(0x101), attempts: 2, retries: 1,
+        attemptErrors: [{ attempt: 1, error: { type: 'TimeoutError', message: 'first attempt timed out' } }],
+      }),
+    ],
+  })
+  const t2 = Date.parse('2026-11-24T11:00:00.000Z')
+  const failed = makeDocument({
+    traceId: FAILED, prompt: 'failing-prompt', status: 'error', startedAt: at(t2, 0), endedAt: at(t2, 20), durationMs: 20,
+    error: { type: 'RangeError', message: 'the tool gave up' },
+    steps: [step(0x201, t2, 0, 15, { name: 'broken-tool', status: 'error', error: { type: 'RangeError', message: 'the tool gave up' } })],
+  })
+  const t3 = Date.parse('2026-11-24T12:00:00.000Z')
+  const corpus = XSS as unknown as JsonValue
+  const hostile = makeDocument({
+    traceId: HOSTILE, prompt: XSS[0]!, status: 'error', startedAt: at(t3, 0), endedAt: at(t3, 20), durationMs: 20,
+    input: [XSS[1]!], output: { url: XSS[2]!, html: XSS[3]! }, error: { type: XSS[4]!, message: XSS[0]! },
+    tags: [XSS[1]!], metadata: { [XSS[0]!]: corpus },
+    steps: [step(0x301, t3, 0, 15, {
+      name: XSS[3]!, kind: XSS[1]!, status: 'error', input: corpus, output: { link: XSS[2]! }, metadata: { html: corpus },
+      error: { type: XSS[4]!, message: XSS[1]! },
+    })],
+  })
+  const t4 = Date.parse('2026-11-24T13:00:00.000Z')
+  const bigSteps: StepRecord[] = []
+  for (let i = 0; i < 2000; i++) {
+    const parent = i % 50 === 0 ? null : stepIdOf(0x10000 + i - (i % 50))
+    bigSteps.push(step(0x10000 + i, t4, i, 1 + (i % 7), { name: `step-${i}`, parentStepId: parent, input: [i], output: { i } }))
+  }
+  const big = makeDocument({ traceId: BIG, prompt: 'big-trace', startedAt: at(t4, 0), endedAt: at(t4, 2010), durationMs: 2010, steps: bigSteps })
+  const t5 = Date.parse('2026-11-24T14:00:00.000Z')
+  const replay = makeDocument({ traceId: REPLAY, prompt: 'replayed', replayOf: NESTED, startedAt: at(t5, 0), endedAt: at(t5, 5), durationMs: 5, steps: [step(0x501, t5, 0, 3)] })
+  return [nested, failed, hostile, big, replay]
+}
+
+let directory: string
+let store: TraceStore
+let server: UiServer
+let browser: Browser
+let context: BrowserContext
+let origin: string
+const requests: string[] = []
+const consoleErrors: string[] = []
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`the browser tests need Chromium at ${CHROMIUM}: install it (apt-get install -y chromium); .ci/run does`)
+  if (!existsSync(join(CLIENT_DIR, 'index.html'))) throw new Error(`the client is not built in ${CLIENT_DIR}: run npm run build`)
+  directory = mkdtempSync(join(tmpdir(), 'tracellm-ui-browser-'))
+  const path = join(directory, 'traces.db')
+  const sink = sqliteSink({ path })
+  await sink.write(seedDocuments())
+  sink.close()
+  store = await openStore(path, { readOnly: true })
+  server = await startUiServer({ store, storeLabel: path, port: 0, clientDir: CLIENT_DIR })
+  origin = `http://127.0.0.1:${server.port}`
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  // records CSP violations before any page script runs (init scripts are not subject to the page's CSP)
+  await context.addInitScript(() => {
+    ;(window as unknown as { __csp: string[] }).__csp = []
+    document.addEventListener('securitypolicyviolation', (event) => {
+      ;(window as unknown as { __csp: string[] }).__csp.push(`${event.violatedDirective} ${event.blockedURI}`)
+    })
+  })
+  context.on('request', (request) => { requests.push(request.url()) })
+  context.on('page', (page) => {
+    page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()) })
+    page.on('pageerror', (error) => { consoleErrors.push(String(error)) })
+  })
+}, 60_000)
+
+afterAll(async () => {
+  await context?.close()
+  await browser?.close()
+  await server?.close()
+  await store?.close()
+  if (directory !== undefined) rmSync(directory, { recursive: true, force: true })
+})
+
+async function expectClean(page: Page): Promise<void> {
+  expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined()
+  expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([])
+}
+
+describe('the viewer in Chromium', () => {
+  it('lists the seeded traces, with markers, previews as text, and filters kept in the URL', async () => {
+    const page = await context.newPage()
+    await page.goto(`${origin}/`)
+    await page.locator(`tr[data-trace-id="${NESTED}"]`).waitFor()
+    const ids = await page.locator('tr.trace-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-trace-id')))
+    expect(ids).toEqual([REPLAY, BIG, HOSTILE, FAILED, NESTED])
+    const replayRow = page.locator(`tr[data-trace-id="${REPLAY}"]`)
+    expect(await replayRow.textContent()).toContain('↺')
+    expect(await replayRow.textContent()).toContain('replayed')
+    // the hostile trace's prompt, input and error are shown as the very text they are
+    const hostileRow = page.locator(`tr[data-trace-id="${HOSTILE}"]`)
+    const text = (await hostileRow.textContent()) ?? ''
+    expect(text).toContain(XSS[0])
+    expect(text).toContain('<script>window.__xss=1</script>')
+    expect(await hostileRow.locator('img, script, svg').count()).toBe(0)
+    if (SCREENSHOTS) { mkdirSync('docs/ui', { recursive: true }); await page.screenshot({ path: 'docs/ui/traces.png' }) }
+
+    // a filter goes into the URL and survives a reload
+    await page.selectOption('select[name="status"]', 'error')
+    await page.click('form.filters button[type="submit"]')
+    await page.waitForURL(/status=error/)
+    await page.waitForFunction(() => document.querySelectorAll('tr.trace-row').length === 2)
+    await page.reload()
+    await page.waitForFunction(() => document.querySelectorAll('tr.trace-row').length === 2)
+    expect(await page.locator('select[name="status"]').inputValue()).toBe('error')
+    expect(await page.locator('tr.trace-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-trace-id')))).toEqual([HOSTILE, FAILED])
+    await expectClean(page)
+    await page.close()
+  }, 30_000)
+
+  it('opens a trace from the list, shows its step tree, and a step\'s input and output in the pane', async () => {
+    const page = await context.newPage()
+    await page.goto(`${origin}/`)
+    await page.locator(`tr[data-trace-id="${NESTED}"] a`).click()
+    await page.waitForURL(`${origin}/trace/${NESTED}`)
+    await page.locator('.step-row').first().waitFor()
+    const names = await page.locator('.step-row .step-name').allTextContents()
+    expect(names.map((name) => name.replace(/^[▾▸]/, ''))).toEqual(['plan', 'search', 'embed', 'flaky-call (2 attempts)'])
+    // collapse and expand
+    await page.locator(`.step-row[data-step-id="${stepIdOf(0x102)}"] .toggle`).click()
+    expect(await page.locator('.step-row').count()).toBe(3)
+    await page.locator(`.step-row[data-step-id="${stepIdOf(0x102)}"] .toggle`).click()
+    expect(await page.locator('.step-row').count()).toBe(4)
+
+    await page.locator(`.step-row[data-step-id="${stepIdOf(0x102)}"]`).click()
+    await page.waitForURL(new RegExp(`step=${stepIdOf(0x102)}`))
+    const pane = page.locator(`[data-testid="step-pane"][data-step-id="${stepIdOf(0x102)}"]`)
+    await pane.waitFor()
+    expect(await pane.locator('[role="tabpanel"]').textContent()).toContain('RAG definition')
+    await pane.getByRole('tab', { name: 'Output' }).click()
+    expect(await pane.locator('[role="tabpanel"]').textContent()).toContain('"title": "RAG paper"')
+
+    await page.locator(`.step-row[data-step-id="${stepIdOf(0x104)}"]`).click()
+    const retried = page.locator(`[data-testid="step-pane"][data-step-id="${stepIdOf(0x104)}"]`)
+    await retried.waitFor()
+    await retried.getByRole('tab', { name: 'Error & attempts' }).click()
+    const attempts = (await retried.locator('[role="tabpanel"]').textContent()) ?? ''
+    expect(attempts).toContain('2 attempt(s), 1 retry')
+    expect(attempts).toContain('first attempt timed out')
+    if (SCREENSHOTS) await page.screenshot({ path: 'docs/ui/trace.png' })
+    await expectClean(page)
+    await page.close()
+  }, 30_000)
+
+  it('restores a deep-linked step on reload', async () => {
+    const page = await context.newPage()
+    await page.goto(`${origin}/trace/${NESTED}?step=${stepIdOf(0x101)}`)
+    await page.locator(`[data-testid="step-pane"][data-step-id="${stepIdOf(0x101)}"]`).waitFor()
+    await page.reload()
+    const pane = page.locator(`[data-testid="step-pane"][data-step-id="${stepIdOf(0x101)}"]`)
+    await pane.waitFor()
+    expect(await pane.locator('[role="tabpanel"]').textContent()).toContain('plan the answer')
+    expect(await page.locator(`.step-row.selected`).getAttribute('data-step-id')).toBe(stepIdOf(0x101))
+    await expectClean(page)
+    await page.close()
+  }, 30_000)
+
+  it('renders the XSS corpus as text everywhere: list, trace, step tree, every tab', async () => {
+    const page = await context.newPage()
+    await page.goto(`${origin}/trace/${HOSTILE}?step=${stepIdOf(0x301)}`)
+    const pane = page.locator('[data-testid="step-pane"]')
+    await pane.waitFor()
+    expect(await page.locator('.step-row .step-name').first().textContent()).toContain(XSS[3])
+    expect(await page.locator('h2').textContent()).toContain(XSS[0])
+    for (const tab of ['Input', 'Output', 'Error & attempts', 'Metadata', 'Raw']) {
+      await pane.getByRole('tab', { name: tab }).click()
+      await page.locator(`[role="tabpanel"][data-tab="${tab}"]`).waitFor()
+    }
+    expect(await pane.locator('[role="tabpanel"]').textContent()).toContain('javascript:window.__xss=1')
+    // nothing in the document came from the trace as markup
+    expect(await page.locator('main img, main script, main svg, main iframe').count()).toBe(0)
+    const hrefs = await page.locator('a').evaluateAll((links) => links.map((link) => link.getAttribute('href')))
+    expect(hrefs.filter((href) => href === null || !href.startsWith('/'))).toEqual([])
+    await page.waitForTimeout(200)
+    await expectClean(page)
+    await page.close()
+  }, 30_000)
+
+  it('virtualizes a 2 000-step tree: at most twice the visible rows are in the DOM', async () => {
+    const page = await context.newPage()
+    await page.goto(`${origin}/trace/${BIG}`)
+    await page.locator('.step-row').first().waitFor()
+    const measure = () => page.evaluate(() => {
+      const tree = document.querySelector('[data-testid="step-tree"]') as HTMLElement
+      const row = document.querySelector('.step-row') as HTMLElement
+      return { rendered: document.querySelectorAll('.step-row').length, visible: Math.ceil(tree.clientHeight / row.offsetHeight) }
+    })
+    const top = await measure()
+    expect(top.visible).toBeGreaterThan(5)
+    expect(top.rendered).toBeLessThanOrEqual(2 * top.visible)
+    // scrolled to the end, the last steps are there, and still only a window of rows
+    await page.locator('[data-testid="step-tree"]').evaluate((tree) => { tree.scrollTop = tree.scrollHeight })
+    await page.locator(`.step-row[data-step-id="${stepIdOf(0x10000 + 1999)}"]`).waitFor()
+    const bottom = await measure()
+    expect(bottom.rendered).toBeLessThanOrEqual(2 * bottom.visible)
+    await expectClean(page)
+    await page.close()
+  }, 30_000)
+
+  it('sent no request but to its own origin, and logged no console error', () => {
+    expect(requests.length).toBeGreaterThan(10)
+    expect(requests.filter((url) => !url.startsWith(`${origin}/`))).toEqual([])
+    expect(consoleErrors).toEqual([])
+  })
+})
