@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { openStore, sqliteSink, type TraceStore } from '../../src/index.js'
-import type { JsonValue, StepRecord, TraceId } from '../../src/document/document.js'
+import type { JsonValue, StepRecord, TraceDocument, TraceId } from '../../src/document/document.js'
 import { startUiServer } from '../../src/ui/server.js'
 import type { UiServer } from '../../src/ui/types.js'
 import { makeDocument, makeStep, stepIdOf } from '../helpers/documents.js'
@@ -31,6 +31,7 @@ const FAILED = 'bbbbbbbb000000000000000000000002' as TraceId
 const HOSTILE = 'cccccccc000000000000000000000003' as TraceId
 const BIG = 'dddddddd000000000000000000000004' as TraceId
 const REPLAY = 'eeeeeeee000000000000000000000005' as TraceId
+const LARGE = 'ffffffff000000000000000000000006' as TraceId
 
 const at = (base: number, ms: number): string => new Date(base + ms).toISOString()
 
@@ -79,7 +80,23 @@ function seedDocuments() {
   const big = makeDocument({ traceId: BIG, prompt: 'big-trace', startedAt: at(t4, 0), endedAt: at(t4, 2010), durationMs: 2010, steps: bigSteps })
   const t5 = Date.parse('2026-11-24T14:00:00.000Z')
   const replay = makeDocument({ traceId: REPLAY, prompt: 'replayed', replayOf: NESTED, startedAt: at(t5, 0), endedAt: at(t5, 5), durationMs: 5, steps: [step(0x501, t5, 0, 3)] })
-  return [nested, failed, hostile, big, replay]
+  // the same trace continued in another service, under the flaky call
+  const continued = makeDocument({
+    traceId: NESTED, rootSpanId: stepIdOf(0x601), parentTraceId: NESTED, parentStepId: stepIdOf(0x104), prompt: 'downstream-service',
+    startedAt: at(t1, 50), endedAt: at(t1, 70), durationMs: 20, steps: [step(0x602, t1, 52, 12, { name: 'remote-lookup' })],
+  } as Partial<TraceDocument>)
+  // a large step input, sent as a preview with a raw link
+  const large = makeDocument({
+    traceId: LARGE, prompt: 'large-input', startedAt: at(t5, 10), endedAt: at(t5, 20), durationMs: 10,
+    steps: [step(0x701, t5, 10, 5, { name: 'big-input', input: ['x'.repeat(300 * 1024)] })],
+  })
+  // a day earlier, enough to need a second page
+  const t0 = Date.parse('2026-11-23T10:00:00.000Z')
+  const fillers = Array.from({ length: 60 }, (_, n) => makeDocument({
+    traceId: (0xf000 + n).toString(16).padStart(32, '0') as TraceId, project: 'filler', prompt: `filler-${n}`,
+    startedAt: at(t0, n * 1000), endedAt: at(t0, n * 1000 + 5), durationMs: 5, steps: [step(0x800 + n, t0, n * 1000, 2)],
+  }))
+  return [nested, continued, failed, hostile, big, replay, large, ...fillers]
 }
 
 let directory: string
@@ -139,9 +156,11 @@ describe('the viewer in Chromium', () => {
   it('lists the seeded traces, with markers, previews as text, and filters kept in the URL', async () => {
     const page = await context.newPage()
     await page.goto(`${origin}/`)
-    await page.locator(`tr[data-trace-id="${NESTED}"]`).waitFor()
+    await page.locator(`tr[data-trace-id="${NESTED}"]:not([data-continued])`).waitFor()
     const ids = await page.locator('tr.trace-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-trace-id')))
-    expect(ids).toEqual([REPLAY, BIG, HOSTILE, FAILED, NESTED])
+    expect(ids).toHaveLength(50)
+    expect(ids.slice(0, 7)).toEqual([LARGE, REPLAY, BIG, HOSTILE, FAILED, NESTED, NESTED])
+    expect(await page.locator(`tr[data-trace-id="${NESTED}"][data-continued]`).textContent()).toContain('↳')
     const replayRow = page.locator(`tr[data-trace-id="${REPLAY}"]`)
     expect(await replayRow.textContent()).toContain('↺')
     expect(await replayRow.textContent()).toContain('replayed')
@@ -166,19 +185,43 @@ describe('the viewer in Chromium', () => {
     await page.close()
   }, 30_000)
 
+  it('searches by text from the search box, and loads the next page by cursor', async () => {
+    const page = await context.newPage()
+    await page.goto(`${origin}/`)
+    await page.locator('tr.trace-row').first().waitFor()
+    await page.fill('input[name="text"]', 'gave up')
+    await page.press('input[name="text"]', 'Enter')
+    await page.waitForURL(/text=gave\+up/)
+    await page.waitForFunction(() => document.querySelectorAll('tr.trace-row').length === 1)
+    expect(await page.locator('tr.trace-row').getAttribute('data-trace-id')).toBe(FAILED)
+
+    await page.goto(`${origin}/?project=filler`)
+    await page.waitForFunction(() => document.querySelectorAll('tr.trace-row').length === 50)
+    await page.getByRole('button', { name: 'Load more' }).click()
+    await page.waitForFunction(() => document.querySelectorAll('tr.trace-row').length === 60)
+    const prompts = await page.locator('tr.trace-row td:nth-child(3)').allTextContents()
+    expect(new Set(prompts).size).toBe(60)
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0)
+    await expectClean(page)
+    await page.close()
+  }, 30_000)
+
   it('opens a trace from the list, shows its step tree, and a step\'s input and output in the pane', async () => {
     const page = await context.newPage()
     await page.goto(`${origin}/`)
-    await page.locator(`tr[data-trace-id="${NESTED}"] a`).click()
+    await page.locator(`tr[data-trace-id="${NESTED}"]:not([data-continued]) a`).click()
     await page.waitForURL(`${origin}/trace/${NESTED}`)
     await page.locator('.step-row').first().waitFor()
     const names = await page.locator('.step-row .step-name').allTextContents()
-    expect(names.map((name) => name.replace(/^[▾▸]/, ''))).toEqual(['plan', 'search', 'embed', 'flaky-call (2 attempts)'])
+    expect(names.map((name) => name.replace(/^[▾▸]/, ''))).toEqual(['plan', 'search', 'embed', 'flaky-call (2 attempts)', 'remote-lookup'])
     // collapse and expand
     await page.locator(`.step-row[data-step-id="${stepIdOf(0x102)}"] .toggle`).click()
-    expect(await page.locator('.step-row').count()).toBe(3)
-    await page.locator(`.step-row[data-step-id="${stepIdOf(0x102)}"] .toggle`).click()
     expect(await page.locator('.step-row').count()).toBe(4)
+    await page.locator(`.step-row[data-step-id="${stepIdOf(0x102)}"] .toggle`).click()
+    expect(await page.locator('.step-row').count()).toBe(5)
+    // the continued document's step hangs under the flaky call, one level deeper
+    const indent = (id: string) => page.locator(`.step-row[data-step-id="${id}"] .step-name`).evaluate((el) => parseFloat(getComputedStyle(el).paddingLeft))
+    expect(await indent(stepIdOf(0x602))).toBeGreaterThan(await indent(stepIdOf(0x104)))
 
     await page.locator(`.step-row[data-step-id="${stepIdOf(0x102)}"]`).click()
     await page.waitForURL(new RegExp(`step=${stepIdOf(0x102)}`))
@@ -251,6 +294,20 @@ describe('the viewer in Chromium', () => {
     await page.locator(`.step-row[data-step-id="${stepIdOf(0x10000 + 1999)}"]`).waitFor()
     const bottom = await measure()
     expect(bottom.rendered).toBeLessThanOrEqual(2 * bottom.visible)
+    await expectClean(page)
+    await page.close()
+  }, 30_000)
+
+  it('shows a large field as a preview with a link to its raw value', async () => {
+    const page = await context.newPage()
+    await page.goto(`${origin}/trace/${LARGE}?step=${stepIdOf(0x701)}`)
+    const panel = page.locator('[data-testid="step-pane"] [role="tabpanel"]')
+    await panel.waitFor()
+    expect(await panel.textContent()).toMatch(/Preview of [\d,]+ bytes/)
+    const href = await panel.locator('a').getAttribute('href')
+    expect(href).toBe(`/api/traces/${LARGE}/steps/${stepIdOf(0x701)}/raw/input`)
+    const raw = await page.request.get(`${origin}${href}`)
+    expect(JSON.parse(await raw.text())).toEqual(['x'.repeat(300 * 1024)])
     await expectClean(page)
     await page.close()
   }, 30_000)

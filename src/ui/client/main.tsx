@@ -15,6 +15,7 @@ async function api<T>(path: string): Promise<T> {
 
 interface Summary {
   traceId: string
+  rootSpanId: string | null
   parentStepId: string | null
   replayOf: string | null
   project: string
@@ -41,7 +42,7 @@ interface Skeleton {
   count: number
   startedAt: string | null
   columns: {
-    stepId: string[]; parentStepId: (string | null)[]; name: string[]; kind: string[]; status: string[]
+    stepId: string[]; parentStepId: (string | null)[]; doc: (string | null)[]; name: string[]; kind: string[]; status: string[]
     offsetMs: number[]; durationMs: number[]; attempts: number[]; retries: number[]; model: (string | null)[]
     errorPreview: (string | null)[]
   }
@@ -200,7 +201,7 @@ function TracesPage(props: { url: URL }) {
         </thead>
         <tbody>
           {items.map((item) => (
-            <tr key={item.traceId} class="trace-row" data-trace-id={item.traceId}>
+            <tr key={`${item.traceId}:${item.rootSpanId ?? ''}`} class="trace-row" data-trace-id={item.traceId} data-continued={item.parentStepId !== null ? '' : undefined}>
               <td title={item.startedAt}>{time(item.startedAt)}</td>
               <td class="mono">
                 {item.parentStepId !== null && <span title="continues a caller's trace">↳ </span>}
@@ -247,10 +248,16 @@ function TracePage(props: { traceId: string; url: URL }) {
 
   const children = useMemo(() => {
     const map = new Map<string | null, number[]>()
-    if (skeleton === null) return map
+    if (skeleton === null || trace === null) return map
     const ids = new Set(skeleton.columns.stepId)
+    // a document continued from another service hangs its root steps under the caller's span
+    const callerOf = new Map<string, string>()
+    for (const document of trace.documents) {
+      if (typeof document.rootSpanId === 'string' && typeof document.parentStepId === 'string') callerOf.set(document.rootSpanId, document.parentStepId)
+    }
     skeleton.columns.stepId.forEach((_, index) => {
-      const parent = skeleton.columns.parentStepId[index] ?? null
+      const doc = skeleton.columns.doc[index] ?? null
+      const parent = skeleton.columns.parentStepId[index] ?? (doc !== null ? callerOf.get(doc) ?? null : null)
       const key = parent !== null && ids.has(parent) ? parent : null
       const list = map.get(key) ?? []
       list.push(index)
@@ -258,7 +265,7 @@ function TracePage(props: { traceId: string; url: URL }) {
     })
     for (const list of map.values()) list.sort((a, b) => (skeleton.columns.offsetMs[a] ?? 0) - (skeleton.columns.offsetMs[b] ?? 0))
     return map
-  }, [skeleton])
+  }, [skeleton, trace])
 
   const rows = useMemo(() => {
     const out: Row[] = []
@@ -274,7 +281,7 @@ function TracePage(props: { traceId: string; url: URL }) {
     return out
   }, [skeleton, children, collapsed])
 
-  const doc = trace?.documents[0]
+  const doc = trace?.documents.find((document) => document.parentStepId == null) ?? trace?.documents[0]
   const select = (stepId: string | null): void => {
     const url = new URL(location.href)
     if (stepId === null) url.searchParams.delete('step')
