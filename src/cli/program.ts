@@ -444,9 +444,8 @@ function buildProgram(io: CliIo, state: RunState): Command {
       await write(io.stdout, `${renderDiff(diff, { colors: colorsFor(io), width: columnsOf(io) })}\n`)
     })
 
-  // hidden until the viewer's pages are built (docs/cli.md#tracellm-ui); the server and its API work today
   program
-    .command('ui', { hidden: true })
+    .command('ui')
     .description('serve a local web viewer of the store on 127.0.0.1, read-only; Ctrl-C stops it')
     .addOption(new Option('--port <n>', 'the port to listen on; 0 picks a free one').argParser(parsePort).default(7317))
     .option('--host <address>', 'the address to listen on; a non-loopback address needs --allow-remote', '127.0.0.1')

@@ -144,12 +144,12 @@ describe('tracellm ui', () => {
     expect(result.stderr).toMatch(/^tracellm: --file .*broken\.jsonl: The export .*broken\.jsonl holds an invalid document on line 2: Expected `schema_version` to be 1/)
   })
 
-  it('is hidden from the help until its pages exist', async () => {
+  it('is listed in the help now that its pages exist', async () => {
     let stdout = ''
     await main(['--help'], { stdout: { write: (chunk: string) => { stdout += chunk; return true } }, stderr: { write: () => true }, env: {} })
 
     expect(stdout).toContain('list')
-    expect(stdout).not.toMatch(/^\s+ui\b/m)
+    expect(stdout).toMatch(/^\s+ui\b/m)
   })
 })
 
@@ -174,6 +174,13 @@ describe('tracellm ui (bin)', () => {
     try {
       const reply = await request(port, '/api/meta')
       expect(reply.json()).toMatchObject({ readOnly: true, store: { kind: 'sqlite' } })
+      // the built client (dist/ui/client) is the page, at / and at every client route
+      for (const path of ['/', `/trace/${'a'.repeat(32)}`]) {
+        const page = await request(port, path)
+        expect(page.status).toBe(200)
+        expect(page.headers['content-type']).toMatch(/^text\/html/)
+        expect(page.body).toContain('<script type="module" src="/app.js"></script>')
+      }
     } finally {
       child.kill('SIGINT')
     }
