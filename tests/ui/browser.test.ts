@@ -14,6 +14,9 @@ import { startUiServer } from '../../src/ui/server.js'
 import type { UiServer } from '../../src/ui/types.js'
 import { makeDocument, makeStep, stepIdOf } from '../helpers/documents.js'
 
+// the browser's globals, used inside page.evaluate callbacks only (the tests' tsconfig has no DOM lib)
+declare const window: any, document: any, getComputedStyle: (element: any) => { paddingLeft: string }
+
 const CHROMIUM = '/usr/bin/chromium'
 const CLIENT_DIR = resolve('dist/ui/client')
 const SCREENSHOTS = process.env.TRACELLM_UI_SCREENSHOTS === '1'
@@ -128,7 +131,7 @@ beforeAll(async () => {
   // records CSP violations before any page script runs (init scripts are not subject to the page's CSP)
   await context.addInitScript(() => {
     ;(window as unknown as { __csp: string[] }).__csp = []
-    document.addEventListener('securitypolicyviolation', (event) => {
+    document.addEventListener('securitypolicyviolation', (event: any) => {
       ;(window as unknown as { __csp: string[] }).__csp.push(`${event.violatedDirective} ${event.blockedURI}`)
     })
   })
@@ -282,8 +285,8 @@ describe('the viewer in Chromium', () => {
     await page.goto(`${origin}/trace/${BIG}`)
     await page.locator('.step-row').first().waitFor()
     const measure = () => page.evaluate(() => {
-      const tree = document.querySelector('[data-testid="step-tree"]') as HTMLElement
-      const row = document.querySelector('.step-row') as HTMLElement
+      const tree = document.querySelector('[data-testid="step-tree"]')
+      const row = document.querySelector('.step-row')
       return { rendered: document.querySelectorAll('.step-row').length, visible: Math.ceil(tree.clientHeight / row.offsetHeight) }
     })
     const top = await measure()
