@@ -66,7 +66,9 @@ describe('capture: strings longer than the read allowance (2 × maxFieldBytes ch
     // flattening would allocate 95 MiB; the bound is twice the byte budget
     expect(result.ropeGrowth).toBeLessThanOrEqual(2 * defaultCaptureLimits.maxFieldBytes)
     expect(result.flatValue[0]).toMatch(/^(abcdefghij){10}\.\.\.\[truncated 99999900 chars\]$/)
-    expect(result.retained).toBeLessThanOrEqual(2 * defaultCaptureLimits.maxFieldBytes)
+    // kept alive through a slice, the source would be 95 MiB; what is left after GC is heap noise
+    // (code, feedback vectors), seen up to 250 KiB on a busy machine: 1 MiB still tells the two apart
+    expect(result.retained).toBeLessThanOrEqual(1024 * 1024)
   })
 })
 
