@@ -1,6 +1,6 @@
 // The workloads of the benchmark, each in three variants built from the same tool bodies:
 //   plain     the functions unwrapped
-//   floor     a hand-written minimal tracer (RELIABILITY.md G4): per step and per trace one
+//   floor     a hand-written minimal tracer (the per-step overhead goal, docs/decisions.md): per step and per trace one
 //             AsyncLocalStorage.run, two performance.now(), one 16-hex-char nanoid, one array push
 //   snapshot  the floor plus JSON.stringify of the arguments at the start and of the result at the
 //             end: what any tracer that records inputs and outputs pays at least (a reference, no goal)

@@ -1,6 +1,6 @@
 /**
  * Start, settle and end a step or a root trace. Everything here runs on the traced call's path, so
- * it does only what cannot wait: read the clock, take an id, snapshot the input (RELIABILITY §3.40:
+ * it does only what cannot wait: read the clock, take an id, snapshot the input (docs/capture-and-redaction.md:
  * the record shows the arguments as they were at call time). Redaction and ISO dates wait for `seal`.
  */
 import type { JsonValue, Status } from '../document/document.js'

@@ -1,5 +1,5 @@
 /**
- * Capture: any value → bounded, JSON-safe data (RELIABILITY §3). One walk, depth-limited, that never
+ * Capture: any value → bounded, JSON-safe data (docs/capture-and-redaction.md, docs/reliability.md#capture-budgets). One walk, depth-limited, that never
  * throws, never overflows the stack, calls no user code except own getters and `toJSON` (each inside
  * its own try), and keeps a running estimate of the JSON size so the budget cuts the walk short.
  */

@@ -778,7 +778,7 @@ describe('createExportQueue: timers', () => {
   })
 })
 
-describe('createExportQueue: bounded memory (RELIABILITY G5)', () => {
+describe('createExportQueue: bounded memory (docs/export.md)', () => {
   it('keeps at most 1000 documents queued while 100 000 × 10 KB documents meet a rejecting sink, counting every drop', async () => {
     const sink = scriptedSink('down', () => 'reject')
     const queue = makeQueue([sink], defaultQueueOptions)

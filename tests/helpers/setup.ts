@@ -1,5 +1,5 @@
 // Every test file runs with these listeners: an unhandled rejection or uncaught exception anywhere
-// in the suite fails the test that was running (RELIABILITY G1).
+// in the suite fails the test that was running (docs/reliability.md).
 import { afterEach, expect } from '@jest/globals'
 
 const realSetImmediate = setImmediate   // captured before any test installs fake timers

@@ -1,4 +1,4 @@
-// RELIABILITY §7: every value reaches SQL as a bound parameter. A template literal that holds SQL and
+// docs/stores.md: every value reaches SQL as a bound parameter. A template literal that holds SQL and
 // a `${` substitution is how values get spliced into queries, so none may exist in src/.
 import { describe, expect, it } from '@jest/globals'
 import { readdirSync, readFileSync } from 'node:fs'

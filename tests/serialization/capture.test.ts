@@ -10,7 +10,7 @@ import { dirtyStrings, jsonBytes } from '../helpers/json.js'
 /** The marker overhead a captured value may exceed its byte budget by. */
 const OVERHEAD = 256
 
-/** The global rules of RELIABILITY §3: valid JSON that round-trips, and within the byte budget. */
+/** The global rules of docs/capture-and-redaction.md: valid JSON that round-trips, and within the byte budget. */
 function expectStorable(result: Captured, limits: CaptureLimits = defaultCaptureLimits): void {
   const json = JSON.stringify(result.value)
   expect(typeof json).toBe('string')
@@ -607,7 +607,7 @@ const rows: ReadonlyArray<Row> = [
   },
 ]
 
-describe('capture: hostile input catalogue (RELIABILITY §3)', () => {
+describe('capture: hostile input catalogue (docs/capture-and-redaction.md)', () => {
   for (const r of rows) {
     it(`${r.row}. ${r.name}`, () => {
       const limits = r.limits ?? defaultCaptureLimits

@@ -350,7 +350,7 @@ describe('otlpSink: one OTel trace per document', () => {
   })
 })
 
-describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
+describe('otlpSink: delivery (OTLP retry semantics, docs/otlp.md)', () => {
   it("retries a 503 itself, after OpenTelemetry's backoff, and resolves once it is accepted", async () => {
     const timers = useFakeTimers()
     answer = () => (received.length === 1 ? { status: 503 } : { status: 200 })
@@ -399,7 +399,7 @@ describe('otlpSink: delivery (OTLP retry semantics, RELIABILITY G8)', () => {
     configure({ sinks: [sink], queue: { retry: { initialDelayMs: 10, maxDelayMs: 10 } } })
     trace({ prompt: 'flaky' })(() => 'ok')()
     await flush()
-    // at most the exporter's own 5 retries per batch (RELIABILITY G8), never the queue's on top of them
+    // at most the exporter's own 5 retries per batch (docs/otlp.md), never the queue's on top of them
     expect(received).toHaveLength(1)
     expect(sink.stats()).toEqual({ sent: 0, dropped: 1 })
     expect(warnings.mock.calls.map(([message]) => String(message)).filter((message) => message.includes('gave up'))).toHaveLength(1)

@@ -1,4 +1,4 @@
-// postgresSink when PostgreSQL misbehaves (RELIABILITY.md §6, G9): connections terminated by the server,
+// postgresSink when PostgreSQL misbehaves (docs/postgres.md, docs/reliability.md): connections terminated by the server,
 // a server that accepts TCP and never answers, no server at all, a statement stuck behind a lock. The
 // process always survives (tests/helpers/setup.ts fails any test with an unhandled rejection), the
 // failed write rejects so that the export queue retries it, and the retry never duplicates.

@@ -1,4 +1,4 @@
-// Several processes, one database (RELIABILITY.md G9): four children of the built package start at
+// Several processes, one database (docs/postgres.md): four children of the built package start at
 // once, each racing to apply the migrations and then writing 1000 traces through configure(), trace()
 // and shutdown(). Every trace arrives exactly once and the migrations run once.
 import { expect, it } from '@jest/globals'
