@@ -140,8 +140,7 @@ export function flush(timeoutMs?: number): Promise<FlushReport> {
  * @since 0.2.0
  */
 export function exportStats(): ExportStats {
-  const { queued: _queued, ...stats } = getRuntime().queue.stats()
-  return stats
+  return getRuntime().queue.stats()
 }
 
 /**

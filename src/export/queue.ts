@@ -29,14 +29,6 @@ export interface QueueHooks {
 }
 
 /**
- * @internal The counters of the queue (the old internal shape, kept for tests): `queued` counts
- * pending and in-flight documents.
- */
-export interface QueueStats extends ExportStats {
-  readonly queued: number
-}
-
-/**
  * @internal The bounded, batched export pipeline between finished traces and the sinks.
  * `enqueue` never throws and never blocks; `flush` and `shutdown` never reject and are bounded by
  * their timeout; `dispose` removes the process hooks and timers.
@@ -58,7 +50,7 @@ export interface ExportQueue {
   flush(timeoutMs?: number, options?: { readonly report?: boolean }): Promise<FlushReport>
   /** Flushes, then closes every sink, within one timeout. Idempotent; later documents are dropped. */
   shutdown(timeoutMs?: number): Promise<FlushReport>
-  stats(): QueueStats
+  stats(): ExportStats
   /** Writes what is not yet written to every sink that has a `writeSync`, drops (and counts) the rest: the process `exit` hook. */
   drainSync?(): void
   /** Stops the queue at once: pending documents are dropped, timers cleared, process hooks removed. */
@@ -621,8 +613,7 @@ export function createExportQueue(sinks: ReadonlyArray<Sink>, options: QueueOpti
     exitGuard.remove()
   }
 
-  const stats = (): QueueStats => ({
-    queued,
+  const stats = (): ExportStats => ({
     produced,
     written,
     dropped,

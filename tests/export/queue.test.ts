@@ -30,7 +30,7 @@ describe('createExportQueue: enqueue', () => {
     queue.enqueue(makeDocument(), KB)
 
     expect(sink.calls).toHaveLength(0)
-    expect(queue.stats()).toMatchObject({ queued: 1, written: 0 })
+    expect(queue.stats()).toMatchObject({ pending: 1, written: 0 })
   })
 
   it('never throws, even when the reporter and the sink do', async () => {
@@ -49,7 +49,7 @@ describe('createExportQueue: enqueue', () => {
 
     queue.enqueue(makeDocument(), KB)
 
-    expect(queue.stats()).toMatchObject({ queued: 0, written: 0, dropped: 0 })
+    expect(queue.stats()).toMatchObject({ pending: 0, written: 0, dropped: 0 })
   })
 })
 
@@ -69,7 +69,7 @@ describe('createExportQueue: batching', () => {
     await jest.advanceTimersByTimeAsync(1)
     expect(sink.calls.map((batch) => batch.length)).toEqual([3, 3, 1])
     expect(sink.written).toEqual(docs)
-    expect(queue.stats()).toMatchObject({ queued: 0, written: 7, dropped: 0, failedAttempts: 0 })
+    expect(queue.stats()).toMatchObject({ pending: 0, written: 7, dropped: 0, failedAttempts: 0 })
   })
 
   it('writes a partial batch after scheduleDelayMs (200 ms by default)', async () => {
@@ -135,7 +135,7 @@ describe('createExportQueue: bounds', () => {
 
     for (const doc of docs) queue.enqueue(doc, KB)
 
-    expect(queue.stats()).toMatchObject({ queued: 5, dropped: 3 })
+    expect(queue.stats()).toMatchObject({ pending: 5, dropped: 3 })
     expect(recorder.keys()).toEqual(['queue-overflow'])
     expect(recorder.reports[0]?.message).toContain('"gated"')
 
@@ -174,7 +174,7 @@ describe('createExportQueue: bounds', () => {
     await jest.advanceTimersByTimeAsync(0)   // both in flight now
     for (const doc of makeDocuments(3)) queue.enqueue(doc, KB)
 
-    expect(queue.stats()).toMatchObject({ queued: 3, dropped: 2 })
+    expect(queue.stats()).toMatchObject({ pending: 3, dropped: 2 })
   })
 
   it('drops the incoming document beyond maxQueueBytes, using the given estimate', () => {
@@ -182,7 +182,7 @@ describe('createExportQueue: bounds', () => {
 
     for (let index = 0; index < 5; index++) queue.enqueue(makeDocument(), 300)
 
-    expect(queue.stats()).toMatchObject({ queued: 3, dropped: 2 })
+    expect(queue.stats()).toMatchObject({ pending: 3, dropped: 2 })
   })
 
   it('drops a single document larger than maxQueueBytes, and accepts smaller ones after it', () => {
@@ -191,7 +191,7 @@ describe('createExportQueue: bounds', () => {
     queue.enqueue(makeDocument(), 1001)
     queue.enqueue(makeDocument(), 1000)
 
-    expect(queue.stats()).toMatchObject({ queued: 1, dropped: 1 })
+    expect(queue.stats()).toMatchObject({ pending: 1, dropped: 1 })
   })
 
   it('frees the bytes of written documents', async () => {
@@ -202,7 +202,7 @@ describe('createExportQueue: bounds', () => {
       await jest.advanceTimersByTimeAsync(0)
     }
 
-    expect(queue.stats()).toMatchObject({ queued: 0, written: 10, dropped: 0 })
+    expect(queue.stats()).toMatchObject({ pending: 0, written: 10, dropped: 0 })
   })
 
   it('bounds each sink separately: a full dead sink does not cost a healthy sink its documents', async () => {
@@ -221,7 +221,7 @@ describe('createExportQueue: bounds', () => {
       { name: 'healthy', produced: 5, pending: 0, written: 5, dropped: 0, droppedBy: { overflow: 0, rejected: 0, failed: 0, shutdown: 0, exit: 0 }, failedAttempts: 0 },
     ])
     // a document counts as written once every sink wrote it, as dropped once any sink gave it up
-    expect(queue.stats()).toMatchObject({ queued: 2, written: 0, dropped: 3 })
+    expect(queue.stats()).toMatchObject({ pending: 2, written: 0, dropped: 3 })
   })
 })
 
@@ -255,7 +255,7 @@ describe('createExportQueue: failing sinks', () => {
     await settle()
 
     expect(sink.calls).toHaveLength(6)
-    expect(queue.stats()).toMatchObject({ queued: 0, written: 0, dropped: 2, failedAttempts: 6 })
+    expect(queue.stats()).toMatchObject({ pending: 0, written: 0, dropped: 2, failedAttempts: 6 })
     expect(recorder.keys()).toEqual(['sink-failed:s'])
     expect(recorder.reports[0]?.message).toContain(message)
     expect(unhandled).toEqual([])
@@ -316,7 +316,7 @@ describe('createExportQueue: failing sinks', () => {
     expect(sink.calls).toHaveLength(2)
     expect(sink.calls[1]).toBe(sink.calls[0])
     expect(sink.written).toEqual(docs)
-    expect(queue.stats()).toMatchObject({ queued: 0, written: 2, dropped: 0, failedAttempts: 1 })
+    expect(queue.stats()).toMatchObject({ pending: 0, written: 2, dropped: 0, failedAttempts: 1 })
   })
 
   it('fails an attempt that does not settle within attemptTimeoutMs, then retries', async () => {
@@ -515,7 +515,7 @@ describe('createExportQueue: shutdown', () => {
     await jest.advanceTimersByTimeAsync(10_000)
 
     expect(sink.traces).toEqual([])
-    expect(queue.stats()).toMatchObject({ queued: 0, dropped: 2 })
+    expect(queue.stats()).toMatchObject({ pending: 0, dropped: 2 })
     expect(recorder.keys()).toEqual(['after-shutdown'])
   })
 
@@ -530,7 +530,7 @@ describe('createExportQueue: shutdown', () => {
     await jest.advanceTimersByTimeAsync(1_000)
 
     expect(shutting.value()).toMatchObject({ flushed: 0, dropped: 3, timedOut: true })
-    expect(queue.stats()).toMatchObject({ queued: 0, written: 0, dropped: 3 })
+    expect(queue.stats()).toMatchObject({ pending: 0, written: 0, dropped: 3 })
     expect(closes).toEqual(['close'])
     expect(recorder.keys()).toContain('shutdown-dropped')
 
@@ -549,7 +549,7 @@ describe('createExportQueue: shutdown', () => {
     await jest.advanceTimersByTimeAsync(120_000)
 
     expect(sink.calls).toHaveLength(calls)
-    expect(queue.stats()).toMatchObject({ queued: 0, dropped: 1 })
+    expect(queue.stats()).toMatchObject({ pending: 0, dropped: 1 })
   })
 
   it('bounds a hanging close() by the same timeout', async () => {
@@ -674,7 +674,7 @@ describe('createExportQueue: process hooks', () => {
     ours('exit', before)()
 
     expect(syncBatches).toEqual([2, 2, 1])
-    expect(queue.stats()).toMatchObject({ queued: 0, written: 5 })
+    expect(queue.stats()).toMatchObject({ pending: 0, written: 5 })
   })
 })
 
@@ -698,7 +698,7 @@ describe('createExportQueue: drainSync', () => {
 
     expect(written).toEqual(['doc-0', 'doc-1'])
     expect(asyncCalls).toEqual([1])
-    expect(queue.stats()).toMatchObject({ queued: 0, written: 2, dropped: 0, failedAttempts: 1 })
+    expect(queue.stats()).toMatchObject({ pending: 0, written: 2, dropped: 0, failedAttempts: 1 })
   })
 
   it('writes a batch whose asynchronous write is still running too, and drops (counted) what sinks without writeSync hold', async () => {
@@ -725,7 +725,7 @@ describe('createExportQueue: drainSync', () => {
 
     queue.drainSync()
 
-    expect(queue.stats()).toMatchObject({ queued: 0, dropped: 1 })
+    expect(queue.stats()).toMatchObject({ pending: 0, dropped: 1 })
     expect(recorder.keys()).toEqual(['sink-failed:s'])
   })
 })
@@ -744,7 +744,7 @@ describe('createExportQueue: dispose', () => {
     expect(flushing.value()).toMatchObject({ dropped: 1 })
     expect(jest.getTimerCount()).toBe(0)
     queue.enqueue(makeDocument(), KB)
-    expect(queue.stats()).toMatchObject({ queued: 0, dropped: 2 })
+    expect(queue.stats()).toMatchObject({ pending: 0, dropped: 2 })
   })
 })
 
@@ -792,14 +792,14 @@ describe('createExportQueue: bounded memory (docs/export.md)', () => {
         enqueued++
       }
       const stats = queue.stats()
-      maxQueued = Math.max(maxQueued, stats.queued)
-      expect(stats.queued + stats.dropped).toBe(enqueued)
+      maxQueued = Math.max(maxQueued, stats.pending)
+      expect(stats.pending + stats.dropped).toBe(enqueued)
       await jest.advanceTimersByTimeAsync(2_000)
     }
     await jest.advanceTimersByTimeAsync(30 * 60_000)
 
     expect(maxQueued).toBeLessThanOrEqual(1000)
-    expect(queue.stats()).toMatchObject({ queued: 0, written: 0, dropped: 100_000 })
+    expect(queue.stats()).toMatchObject({ pending: 0, written: 0, dropped: 100_000 })
     expect(queue.stats().failedAttempts).toBe(sink.calls.length)
   })
 
@@ -809,7 +809,7 @@ describe('createExportQueue: bounded memory (docs/export.md)', () => {
     for (let index = 0; index < 1000; index++) queue.enqueue(makeDocument(), 100 * KB)
 
     const fits = Math.floor((64 * 1024 * KB) / (100 * KB))
-    expect(queue.stats()).toMatchObject({ queued: fits, dropped: 1000 - fits })
+    expect(queue.stats()).toMatchObject({ pending: fits, dropped: 1000 - fits })
   })
 })
 
