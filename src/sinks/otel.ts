@@ -7,7 +7,7 @@
 import type { Context, SpanContext } from '@opentelemetry/api'
 import type { TraceDocument } from '../document/document.js'
 import type { Sink } from '../export/queue.js'
-import { toSpanData, type SpanData } from './otlp.js'
+import { toSpanData, type SpanData } from './spans.js'
 
 /** An attribute value as OpenTelemetry's `AttributeValue` defines it. @category sinks */
 export type OtelAttributeValue =

@@ -3,7 +3,7 @@
 // own root span id (the one injectTraceparent sends) tells it apart from other documents of that trace.
 import { describe, expect, it } from '@jest/globals'
 import { continueTrace, flush, injectTraceparent, trace, traceTool } from '../../src/index.js'
-import { toSpanData } from '../../src/sinks/otlp.js'
+import { toSpanData } from '../../src/sinks/spans.js'
 import { useMemorySink } from '../helpers/memory.js'
 
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
