@@ -3,31 +3,15 @@
 // step pane, deep links, and the rendering rule (a trace's text never runs: an XSS corpus stays text,
 // no request leaves the origin, no CSP violation, no console error).
 // TRACELLM_UI_SCREENSHOTS=1 also writes docs/ui/traces.png and docs/ui/trace.png.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { mkdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { openStore, sqliteSink, type TraceStore } from '../../src/index.js'
+import type { Page } from 'playwright-core'
 import type { JsonValue, StepRecord, TraceDocument, TraceId } from '../../src/document/document.js'
-import { startUiServer } from '../../src/ui/server.js'
-import type { UiServer } from '../../src/ui/types.js'
-import { makeDocument, makeStep, stepIdOf } from '../helpers/documents.js'
+import { makeDocument, stepIdOf } from '../helpers/documents.js'
+import { at, SCREENSHOTS, startViewer, step, XSS, type Viewer } from './browser-harness.js'
 
 // the browser's globals, used inside page.evaluate callbacks only (the tests' tsconfig has no DOM lib)
 declare const window: any, document: any, getComputedStyle: (element: any) => { paddingLeft: string }
-
-const CHROMIUM = '/usr/bin/chromium'
-const CLIENT_DIR = resolve('dist/ui/client')
-const SCREENSHOTS = process.env.TRACELLM_UI_SCREENSHOTS === '1'
-
-const XSS = [
-  '<img src=x onerror="window.__xss=1">',
-  '<script>window.__xss=1</script>',
-  'javascript:window.__xss=1',
-  '"><svg onload="window.__xss=1">',
-  '<a href="javascript:window.__xss=1">click</a>',
-]
 
 const NESTED = 'aaaaaaaa000000000000000000000001' as TraceId
 const FAILED = 'bbbbbbbb000000000000000000000002' as TraceId
@@ -35,12 +19,6 @@ const HOSTILE = 'cccccccc000000000000000000000003' as TraceId
 const BIG = 'dddddddd000000000000000000000004' as TraceId
 const REPLAY = 'eeeeeeee000000000000000000000005' as TraceId
 const LARGE = 'ffffffff000000000000000000000006' as TraceId
-
-const at = (base: number, ms: number): string => new Date(base + ms).toISOString()
-
-function step(n: number, base: number, offset: number, length: number, overrides: Partial<StepRecord> = {}): StepRecord {
-  return makeStep({ stepId: stepIdOf(n), seq: n, startedAt: at(base, offset), endedAt: at(base, offset + length), durationMs: length, ...overrides } as Partial<StepRecord>)
-}
 
 function seedDocuments() {
   const t1 = Date.parse('2026-11-24T10:00:00.000Z')
@@ -102,58 +80,19 @@ function seedDocuments() {
   return [nested, continued, failed, hostile, big, replay, large, ...fillers]
 }
 
-let directory: string
-let store: TraceStore
-let server: UiServer
-let browser: Browser
-let context: BrowserContext
+let viewer: Viewer
 let origin: string
-const requests: string[] = []
-const consoleErrors: string[] = []
+let context: Viewer['context']
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`the browser tests need Chromium at ${CHROMIUM}: install it (apt-get install -y chromium); .ci/run does`)
-  if (!existsSync(join(CLIENT_DIR, 'index.html'))) throw new Error(`the client is not built in ${CLIENT_DIR}: run npm run build`)
-  directory = mkdtempSync(join(tmpdir(), 'tracellm-ui-browser-'))
-  const path = join(directory, 'traces.db')
-  const sink = sqliteSink({ path })
-  await sink.write(seedDocuments())
-  sink.close()
-  store = await openStore(path, { readOnly: true })
-  server = await startUiServer({ store, storeLabel: path, port: 0, clientDir: CLIENT_DIR })
-  origin = `http://127.0.0.1:${server.port}`
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-  // records CSP violations before any page script runs (init scripts are not subject to the page's CSP)
-  await context.addInitScript(() => {
-    ;(window as unknown as { __csp: string[] }).__csp = []
-    document.addEventListener('securitypolicyviolation', (event: any) => {
-      ;(window as unknown as { __csp: string[] }).__csp.push(`${event.violatedDirective} ${event.blockedURI}`)
-    })
-  })
-  context.on('request', (request) => { requests.push(request.url()) })
-  context.on('page', (page) => {
-    page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()) })
-    page.on('pageerror', (error) => { consoleErrors.push(String(error)) })
-  })
+  viewer = await startViewer(seedDocuments())
+  origin = viewer.origin
+  context = viewer.context
 }, 60_000)
 
-afterAll(async () => {
-  await context?.close()
-  await browser?.close()
-  await server?.close()
-  await store?.close()
-  if (directory !== undefined) rmSync(directory, { recursive: true, force: true })
-})
+afterAll(async () => { await viewer?.close() })
 
-async function expectClean(page: Page): Promise<void> {
-  expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined()
-  expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([])
-}
+const expectClean = (page: Page): Promise<void> => viewer.expectClean(page)
 
 describe('the viewer in Chromium', () => {
   it('lists the seeded traces, with markers, previews as text, and filters kept in the URL', async () => {
@@ -316,8 +255,7 @@ describe('the viewer in Chromium', () => {
   }, 30_000)
 
   it('sent no request but to its own origin, and logged no console error', () => {
-    expect(requests.length).toBeGreaterThan(10)
-    expect(requests.filter((url) => !url.startsWith(`${origin}/`))).toEqual([])
-    expect(consoleErrors).toEqual([])
+    expect(viewer.requests.length).toBeGreaterThan(10)
+    viewer.expectNoLeak()
   })
 })
