@@ -92,7 +92,7 @@ export function TracePage(props: { traceId: string; url: URL }) {
         <div class="trace-layout">
           <StepTree skeleton={skeleton} rows={rows} selected={selected} collapsed={collapsed} onSelect={select} onToggle={toggle} />
           <div class="pane">
-            {selected !== null ? <StepPane traceId={traceId} stepId={selected} /> : <TraceFields doc={doc} />}
+            {selected !== null ? <StepPane traceId={traceId} stepId={selected} url={props.url} /> : <TraceFields doc={doc} />}
           </div>
         </div>
       )}

@@ -7,7 +7,7 @@ import { pretty } from '../format.js'
 const TABS = ['Input', 'Output', 'Error & attempts', 'Metadata', 'Raw'] as const
 type Tab = (typeof TABS)[number]
 
-export function StepPane(props: { traceId: string; stepId: string }) {
+export function StepPane(props: { traceId: string; stepId: string; url: URL }) {
   const [tab, setTab] = useState<Tab>('Input')
   const [step, setStep] = useState<StepDetail | null>(null)
   const [error, setError] = useState<string | null>(null)
