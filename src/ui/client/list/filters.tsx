@@ -28,7 +28,7 @@ export function FilterForm(props: { query: URLSearchParams; searchRef: { current
       const value = form.get(name)
       return typeof value === 'string' && value.trim() !== '' ? value.trim() : null
     }
-    const changes: Record<string, string | null> = { scope: field('scope'), status: field('status'), since: field('since'), until: field('until'), sort: field('sort'), text: null }
+    const changes: Record<string, string | null> = { text: null, scope: field('scope'), status: field('status'), since: field('since'), until: field('until'), sort: field('sort') }
     const text = field('text')
     if (text !== null) {
       try {
