@@ -250,6 +250,14 @@ describe('the traces list in Chromium', () => {
     await expectRows(page, [A, A, B, C])
     await page.keyboard.press('ArrowDown')
     await page.keyboard.press('ArrowDown')
+    // Enter on a button keeps its meaning, even with a row focused
+    await page.locator('[data-preset="24h"]').focus()
+    await page.keyboard.press('Enter')
+    await page.waitForURL(`${origin}/?since=24h`)
+    await expectRows(page, [A, A, B])
+    await page.evaluate(() => document.activeElement.blur())
+    await page.keyboard.press('ArrowDown')
+    await page.keyboard.press('ArrowDown')
     await page.keyboard.press('ArrowDown')
     await page.keyboard.press('Enter')
     await page.waitForURL(`${origin}/trace/${B}`)
@@ -331,10 +339,14 @@ describe('the traces list in Chromium', () => {
     expect(before[0]).toBe(A)
     const sink = sqliteSink({ path: viewer.path as string })
     const fresh = (n: number) => makeDocument({ traceId: hex(`9${n}9${n}`), prompt: `fresh-${n}`, startedAt: new Date().toISOString() })
+    const top = async (): Promise<number> => (await page.locator('tr.trace-row').first().boundingBox())?.y ?? -1
+    const y = await top()
     try {
       await sink.write([fresh(1)])
       await page.locator('[data-testid="live-bar"]', { hasText: '▲ 1 new trace' }).waitFor()
+      // the same rows, at the same place
       expect(await rowIds(page)).toEqual(before)
+      expect(await top()).toBe(y)
 
       await page.getByRole('button', { name: '❚❚ pause live' }).click()
       await sink.write([fresh(2)])

@@ -60,6 +60,8 @@ export function TracesPage(props: { url: URL }) {
     try {
       const response = await fetch(listUrl(after), { signal: controller.signal, credentials: 'same-origin', headers: { accept: 'application/json' } })
       const body = (await response.json().catch(() => ({}))) as Page & { error?: string }
+      // the filters changed meanwhile: this page belongs to the old list
+      if (controller.signal.aborted) return
       if (!response.ok) throw new Error(body.error ?? `${response.status} ${response.statusText}`)
       setItems((previous) => (after === null ? body.items : [...previous, ...body.items]))
       setCursor(body.nextCursor ?? null)
@@ -128,6 +130,21 @@ export function TracesPage(props: { url: URL }) {
   }
   const move = (to: number): void => { if (items.length > 0) setFocus(Math.max(0, Math.min(items.length - 1, to))) }
   const focused = items[focus]
+  const focusedRef = useRef(focused)
+  focusedRef.current = focused
+  // Enter opens the focused row, but only from the page itself: on a button, link or field it keeps its meaning
+  useEffect(() => {
+    const onEnter = (event: KeyboardEvent): void => {
+      if (event.key !== 'Enter' || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return
+      const target = event.target as HTMLElement | null
+      const row = focusedRef.current
+      if (row === undefined || (target !== null && target !== document.body && !target.classList.contains('trace-row'))) return
+      event.preventDefault()
+      navigate(`/trace/${row.traceId}`)
+    }
+    document.addEventListener('keydown', onEnter)
+    return () => document.removeEventListener('keydown', onEnter)
+  }, [])
   useKeys({
     j: () => move(focus + 1),
     ArrowDown: () => move(focus + 1),
@@ -135,7 +152,6 @@ export function TracesPage(props: { url: URL }) {
     ArrowUp: () => move(focus - 1),
     'g g': () => move(0),
     G: () => move(items.length - 1),
-    Enter: () => { if (focused !== undefined) navigate(`/trace/${focused.traceId}`) },
     x: () => { if (focused !== undefined) toggle(focused) },
     c: compare,
     '/': () => searchRef.current?.focus(),
