@@ -3,7 +3,7 @@
 import type { ComponentChildren } from 'preact'
 import { useState } from 'preact/hooks'
 import type { Summary } from '../api.js'
-import { cost, duration, short, time } from '../format.js'
+import { cost, duration, short } from '../format.js'
 import { Link } from '../router.js'
 
 export interface Column {
@@ -17,6 +17,14 @@ export interface Column {
   readonly title?: (item: Summary) => string
 }
 
+const STAMP = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+
+/** A start as a short local time ("Nov 24, 14:00:03"); the ISO instant is the cell's tooltip. */
+function stamp(iso: string): string {
+  const date = new Date(iso)
+  return Number.isNaN(date.getTime()) ? iso : STAMP.format(date)
+}
+
 const tokens = (item: Summary): string => (item.inputTokens === 0 && item.outputTokens === 0 ? '' : `${item.inputTokens} / ${item.outputTokens}`)
 
 /** The columns that can be hidden, in order; time and id always show (they hold the checkbox and the link). */
@@ -26,9 +34,9 @@ export const COLUMNS: ReadonlyArray<Column> = [
   { id: 'project', label: 'project / env', width: '110px', cell: (item) => `${item.project} / ${item.environment}`, title: (item) => `${item.project} / ${item.environment}` },
   { id: 'model', label: 'model', width: '90px', cell: (item) => item.modelName ?? '', title: (item) => item.modelName ?? '' },
   { id: 'duration', label: 'duration', width: '68px', numeric: true, cell: (item) => duration(item.durationMs) },
-  { id: 'steps', label: 'steps', width: '44px', numeric: true, cell: (item) => item.stepCount },
-  { id: 'retries', label: 'retries', width: '48px', numeric: true, cell: (item) => (item.retryCount > 0 ? `↻${item.retryCount}` : '') },
-  { id: 'tokens', label: 'tokens in/out', width: '90px', numeric: true, cell: tokens },
+  { id: 'steps', label: 'steps', width: '52px', numeric: true, cell: (item) => item.stepCount },
+  { id: 'retries', label: 'retries', width: '60px', numeric: true, cell: (item) => (item.retryCount > 0 ? `↻${item.retryCount}` : '') },
+  { id: 'tokens', label: 'tokens in/out', width: '108px', numeric: true, cell: tokens },
   { id: 'cost', label: 'cost', width: '68px', numeric: true, cell: (item) => cost(item.costUsd) },
   { id: 'input', label: 'input', cell: (item) => item.inputPreview ?? '', title: (item) => item.inputPreview ?? '' },
   {
@@ -117,7 +125,7 @@ export function Row(props: RowProps) {
     >
       <td title={item.startedAt}>
         <input type="checkbox" class="select" aria-label={`select ${short(item.traceId)}`} checked={props.selected} onClick={(event) => event.stopPropagation()} onChange={props.onSelect} />
-        {` ${time(item.startedAt)}`}
+        {` ${stamp(item.startedAt)}`}
       </td>
       <td class="mono">
         {item.parentStepId !== null && <span class="marker" title="continues a caller's trace in another service">↳ </span>}

@@ -56,8 +56,8 @@ export function FilterForm(props: { query: URLSearchParams; searchRef: { current
         <option value="success" selected={query.get('status') === 'success'}>✓ success</option>
         <option value="error" selected={query.get('status') === 'error'}>✗ error</option>
       </select>
-      <input name="since" class="time" placeholder="since: 90s, 12h, 7d, ISO" aria-label="since" defaultValue={query.get('since') ?? ''} />
-      <input name="until" class="time" placeholder="until" aria-label="until" defaultValue={query.get('until') ?? ''} />
+      <input name="since" class="time" placeholder="since: 12h, 7d, ISO date" aria-label="since" defaultValue={query.get('since') ?? ''} />
+      <input name="until" class="time" placeholder="until: 2d, ISO date" aria-label="until" defaultValue={query.get('until') ?? ''} />
       <select name="sort" aria-label="sort" onChange={(event) => setFilters({ sort: (event.currentTarget as HTMLSelectElement).value })}>
         {SORTS.map(([value, label]) => <option key={value} value={value} selected={value === sort}>{label}</option>)}
       </select>
