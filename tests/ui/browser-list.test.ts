@@ -221,6 +221,30 @@ describe('the traces list in Chromium', () => {
     await page.close()
   }, 30_000)
 
+  it('cancels a pending count when the filters change', async () => {
+    const page = await viewer.context.newPage()
+    const failed: string[] = []
+    page.on('requestfailed', (request) => { if (request.url().includes('/api/traces/count')) failed.push(request.url()) })
+    // the count of project=bulk is held until the filters changed
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => { release = resolve })
+    await page.route('**/api/traces/count?project=bulk', async (route) => {
+      await held
+      await route.continue().catch(() => undefined)
+    })
+    await page.goto(`${origin}/?project=bulk`)
+    await page.waitForFunction(() => document.querySelectorAll('tr.trace-row').length === 50)
+    expect(await countText(page)).toBe('showing 50')
+    await page.locator('[data-preset="24h"]').click()
+    await expectRows(page, [])
+    await page.waitForFunction(() => document.querySelector('[data-testid="list-count"]').textContent === 'showing 0 of 0')
+    release()
+    for (let waited = 0; failed.length === 0 && waited < 3000; waited += 50) await page.waitForTimeout(50)
+    expect(failed).toEqual([`${origin}/api/traces/count?project=bulk`])
+    expect(await countText(page)).toBe('showing 0 of 0')
+    await page.close()
+  }, 30_000)
+
   it('moves, selects, opens and compares with the keyboard', async () => {
     const page = await open('/?since=7d')
     await expectRows(page, [A, A, B, C])
