@@ -43,7 +43,7 @@ function seed(): TraceDocument[] {
     } as Parameters<typeof makeDocument>[0]),
     doc(B, ago(3 * HOUR), {
       project: 'shop', environment: 'dev', prompt: 'search', modelName: 'claude', durationMs: 2500, costUsd: 0.01, retryCount: 2,
-      status: 'error', error: { type: 'TimeoutError', message: 'upstream timed out' }, input: 'timeout test input', output: undefined,
+      status: 'error', error: { type: 'TimeoutError', message: 'upstream timed out' }, input: 'timeout test input',
     }),
     doc(C, ago(3 * DAY), { project: 'blog', environment: 'prod', prompt: 'summarize', modelName: 'gpt-4o', durationMs: 800, costUsd: 2, input: 'summarize the article', output: 'a summary mentioning shoes' }),
     doc(D, ago(10 * DAY), { project: 'blog', prompt: 'draft', durationMs: 10 }),
