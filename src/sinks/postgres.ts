@@ -10,8 +10,8 @@ import { PREVIEW_CHARS, STEP_COLUMNS as ROW_STEP_COLUMNS, stepValues, toStepRows
 import { fromWire } from '../document/wire.js'
 import type { Sink, WriteResult } from '../export/queue.js'
 import { createTextIndex, readDataVersion, readFacets, readStep, readStepField, readSteps, type Names, type Query } from './postgres-reads.js'
-import { abortError, encodeCursor, facetQuery, isTraceId, stepFieldKey, normalizeQuery, readSignal, toInstant, type NormalQuery } from '../store/query.js'
-import type { FacetCount, FacetField, ListQuery, PruneOptions, StepField, StepSkeleton, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
+import { abortError, encodeCursor, facetQuery, isTraceId, ORDER_BY, SCOPE_KEYS, stepFieldKey, normalizeQuery, readSignal, toInstant, type NormalQuery } from '../store/query.js'
+import type { FacetCount, FacetField, ListQuery, PruneOptions, StepField, StepSkeleton, StoreStats, TextScope, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
 
 /** Options of `postgresSink()`. @category sinks */
 export interface PostgresSinkOptions {
@@ -525,13 +525,14 @@ function createDatabase(settings: Settings): Database {
     read('listing traces of', async (query, names) => {
       const where = whereClause(normal, true)
       const rows = await query(
-        'SELECT ' + SUMMARY_COLUMNS + ' FROM ' + names.traces + where.sql + ' ORDER BY started_at DESC, trace_id DESC, root_span_id DESC LIMIT $' + (where.params.length + 1),
-        [...where.params, normal.limit + 1],
+        'SELECT ' + SUMMARY_COLUMNS + ' FROM ' + names.traces + where.sql + ' ORDER BY ' + ORDER_BY[normal.sort] + ' LIMIT $' + (where.params.length + 1),
+        [...where.params, normal.sort === 'newest' ? normal.limit + 1 : normal.limit],
       )
       const page = rows.slice(0, normal.limit)
       const items = page.map(toSummary)
       const last = page[page.length - 1]
-      const more = rows.length > normal.limit && last !== undefined
+      // a top-N sort is one page, without a cursor
+      const more = normal.sort === 'newest' && rows.length > normal.limit && last !== undefined
       return { items, nextCursor: more ? encodeCursor({ startedAt: String(last.cursor_at), traceId: String(last.trace_id), rootSpanId: String(last.root_span_id) }) : null }
     }, signal)
 
@@ -914,13 +915,28 @@ function whereClause(query: NormalQuery, paged: boolean): { readonly sql: string
   if (query.since !== undefined) conditions.push('started_at >= ' + next(query.since, '::timestamptz'))
   if (query.until !== undefined) conditions.push('started_at < ' + next(query.until, '::timestamptz'))
   if (query.idPattern !== undefined) conditions.push('trace_id LIKE ' + next(query.idPattern))
-  if (query.textPattern !== undefined) conditions.push("document::text ILIKE " + next(query.textPattern) + " ESCAPE E'\\\\'")
+  if (query.replayOf !== undefined) conditions.push('replay_of = ' + next(query.replayOf))
+  if (query.textPattern !== undefined) {
+    // the whole-document test first (the pg_trgm index serves it), then a scope's parts
+    const pattern = next(query.textPattern)
+    conditions.push('document::text ILIKE ' + pattern + " ESCAPE E'\\\\'")
+    if (query.scope !== 'all') conditions.push(scopeCondition(query.scope, pattern))
+  }
   if (paged && query.after !== undefined) {
     conditions.push(
       '(started_at, trace_id, root_span_id) < (' + next(query.after.startedAt, '::timestamptz') + ', ' + next(query.after.traceId) + ', ' + next(query.after.rootSpanId) + ')',
     )
   }
   return { sql: conditions.length === 0 ? '' : ' WHERE ' + conditions.join(' AND '), params }
+}
+
+/** A text scope as SQL: `pattern` (a placeholder) in the scope's parts of the trace or of any step. */
+function scopeCondition(scope: Exclude<TextScope, 'all'>, pattern: string): string {
+  const keys = SCOPE_KEYS[scope]
+  const like = (value: string) => (key: string): string => '(' + value + "->'" + key + "')::text ILIKE " + pattern + " ESCAPE E'\\\\'"
+  return '(' + keys.trace.map(like('document')).join(' OR ') +
+    " OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(document->'steps') = 'array' THEN document->'steps' ELSE '[]'::jsonb END) AS e(step) WHERE " +
+    keys.step.map(like('e.step')).join(' OR ') + '))'
 }
 
 function toSummary(row: Record<string, string | null>): TraceSummary {

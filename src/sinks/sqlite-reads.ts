@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads'
 import type BetterSqlite3 from 'better-sqlite3'
 import type { JsonValue, StepId, StepRecord, TraceId } from '../document/document.js'
 import { stepFromWire, type WireStep } from '../document/wire.js'
-import { abortError, encodeCursor, FACET_LIMIT, facetQuery, ftsQuery, isStepId, isTraceId, stepFieldKey, fieldValue, type NormalQuery } from '../store/query.js'
+import { abortError, encodeCursor, FACET_LIMIT, facetQuery, ftsQuery, isStepId, isTraceId, ORDER_BY, SCOPE_KEYS, stepFieldKey, fieldValue, type NormalQuery } from '../store/query.js'
 import type { FacetCount, FacetField, ListQuery, StepField, StepSkeleton, TracePage, TraceSummary } from '../store/types.js'
 
 /** @internal The columns of a trace summary. */
@@ -116,13 +116,15 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
   return {
     list: async (query, signal) => {
       const clause = where(query, true)
+      // a top-N sort is one page: no row beyond `limit` is read, and no cursor is made
+      const paged = query.sort === 'newest'
       const rows = await run<SummaryRow[]>(
-        'SELECT ' + SUMMARY_COLUMNS + ' FROM traces' + clause.sql + ' ORDER BY started_at DESC, trace_id DESC, root_span_id DESC LIMIT ?',
-        [...clause.params, query.limit + 1], 'all', clause.scan, signal,
+        'SELECT ' + SUMMARY_COLUMNS + ' FROM traces' + clause.sql + ' ORDER BY ' + ORDER_BY[query.sort] + ' LIMIT ?',
+        [...clause.params, paged ? query.limit + 1 : query.limit], 'all', clause.scan, signal,
       )
       const items = rows.slice(0, query.limit).map(toSummary)
       const last = rows[query.limit - 1]
-      return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor({ startedAt: last.started_at, traceId: last.trace_id, rootSpanId: last.root_span_id }) : null }
+      return { items, nextCursor: paged && rows.length > query.limit && last !== undefined ? encodeCursor({ startedAt: last.started_at, traceId: last.trace_id, rootSpanId: last.root_span_id }) : null }
     },
     count: async (query, signal) => {
       const clause = where(query, false)
@@ -250,10 +252,25 @@ export function whereClause(query: NormalQuery, paged: boolean, match?: string):
     conditions.push('traces.rowid IN (SELECT rowid FROM traces_fts WHERE traces_fts MATCH ?)')
     params.push(match)
   }
+  if (query.replayOf !== undefined) {
+    conditions.push('replay_of = ?')
+    params.push(query.replayOf)
+  }
   if (query.textPattern !== undefined) {
-    // with the index too: its word prefixes narrow the rows, the pattern keeps the substring semantics
+    // with the index too: its word prefixes narrow the rows, the pattern keeps the substring semantics;
+    // a scope narrows further, to the matching parts (the whole-document test stays first: it is cheap)
     conditions.push("document LIKE ? ESCAPE '\\'")
     params.push(query.textPattern)
+    if (query.scope !== 'all') {
+      const keys = SCOPE_KEYS[query.scope]
+      const like = (value: string) => (key: string): string => {
+        params.push(query.textPattern)
+        return '(' + value + " -> '$." + key + "') LIKE ? ESCAPE '\\'"
+      }
+      const inTrace = keys.trace.map(like('document'))
+      const inSteps = keys.step.map(like('e.value'))
+      conditions.push('(' + inTrace.join(' OR ') + " OR EXISTS (SELECT 1 FROM json_each(document, '$.steps') e WHERE " + inSteps.join(' OR ') + '))')
+    }
   }
   if (paged && query.after !== undefined) {
     conditions.push('(started_at, trace_id, root_span_id) < (?, ?, ?)')

@@ -4,7 +4,7 @@
  */
 import { wellFormed } from '../document/rows.js'
 import type { JsonValue } from '../document/document.js'
-import type { FacetField, ListQuery, StepField } from './types.js'
+import type { FacetField, ListQuery, ListSort, StepField, TextScope } from './types.js'
 
 /** @internal A validated `ListQuery`: instants as ISO strings, `text` as an escaped LIKE pattern. */
 export interface NormalQuery {
@@ -26,6 +26,12 @@ export interface NormalQuery {
   readonly idPattern: string | undefined
   readonly limit: number
   readonly after: Cursor | undefined
+  /** The part of the document `text` is searched in (docs/stores.md#text-search). */
+  readonly scope: TextScope
+  /** The order of `list()`: `newest` pages by keyset; the others are one bounded top-N page. */
+  readonly sort: ListSort
+  /** Only replays of this trace id. */
+  readonly replayOf: string | undefined
 }
 
 /** @internal Where the previous page ended. */
@@ -41,7 +47,11 @@ export const DEFAULT_LIMIT = 50
 /** @internal */
 export const MAX_LIMIT = 500
 
-const QUERY_KEYS = new Set(['project', 'environment', 'prompt', 'status', 'modelName', 'since', 'until', 'text', 'idPrefix', 'limit', 'cursor'])
+const QUERY_KEYS = new Set(['project', 'environment', 'prompt', 'status', 'modelName', 'since', 'until', 'text', 'scope', 'idPrefix', 'replayOf', 'limit', 'cursor', 'sort'])
+/** @internal The values of `ListQuery.scope`. */
+export const TEXT_SCOPES: ReadonlyArray<TextScope> = ['all', 'input', 'output', 'error', 'metadata']
+/** @internal The values of `ListQuery.sort`. */
+export const LIST_SORTS: ReadonlyArray<ListSort> = ['newest', 'slowest', 'costliest', 'retries']
 const HEX = /^[0-9a-f]{1,32}$/
 const ROOT_KEY = /^(?:[0-9a-f]{16})?$/
 const TRACE_ID = /^[0-9a-f]{32}$/
@@ -66,6 +76,19 @@ export function normalizeQuery(query: ListQuery | undefined, now: Date = new Dat
   if (idPrefix !== undefined && !HEX.test(idPrefix)) {
     throw new TypeError('Expected `idPrefix` to be 1 to 32 lowercase hex characters.')
   }
+  const scope = query.scope ?? 'all'
+  if (!TEXT_SCOPES.includes(scope)) {
+    throw new TypeError(`Expected \`scope\` to be one of ${TEXT_SCOPES.map((value) => `"${value}"`).join(', ')}, got ${JSON.stringify(scope)}.`)
+  }
+  const sort = query.sort ?? 'newest'
+  if (!LIST_SORTS.includes(sort)) {
+    throw new TypeError(`Expected \`sort\` to be one of ${LIST_SORTS.map((value) => `"${value}"`).join(', ')}, got ${JSON.stringify(sort)}.`)
+  }
+  if (sort !== 'newest' && query.cursor !== undefined) {
+    throw new TypeError(`Expected no \`cursor\` with \`sort: "${sort}"\`: only the newest-first order pages; the others return one page of the top \`limit\` traces.`)
+  }
+  const replayOf = query.replayOf
+  if (replayOf !== undefined && !isTraceId(replayOf)) throw new TypeError('Expected `replayOf` to be a trace id of 32 lowercase hex characters.')
   return {
     project: optionalString(query.project, 'project'),
     environment: optionalString(query.environment, 'environment'),
@@ -79,7 +102,32 @@ export function normalizeQuery(query: ListQuery | undefined, now: Date = new Dat
     idPattern: idPrefix === undefined ? undefined : `${idPrefix}%`,
     limit,
     after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+    scope,
+    sort,
+    replayOf,
   }
+}
+
+/**
+ * @internal The ORDER BY of each sort (the same SQL for both backends): the newest-first keyset order,
+ * or a top-N order with the keyset order as its tie-break.
+ */
+export const ORDER_BY: Readonly<Record<ListSort, string>> = {
+  newest: 'started_at DESC, trace_id DESC, root_span_id DESC',
+  slowest: 'duration_ms DESC, started_at DESC, trace_id DESC, root_span_id DESC',
+  costliest: 'cost_usd DESC NULLS LAST, started_at DESC, trace_id DESC, root_span_id DESC',
+  retries: 'retry_count DESC, started_at DESC, trace_id DESC, root_span_id DESC',
+}
+
+/**
+ * @internal The stored (snake_case) keys each text scope searches, in the trace and in each of its
+ * steps (docs/stores.md#text-search). Identifiers from this fixed table only.
+ */
+export const SCOPE_KEYS: Readonly<Record<Exclude<TextScope, 'all'>, { readonly trace: ReadonlyArray<string>; readonly step: ReadonlyArray<string> }>> = {
+  input: { trace: ['input'], step: ['input'] },
+  output: { trace: ['output'], step: ['output'] },
+  error: { trace: ['error'], step: ['error', 'attempt_errors'] },
+  metadata: { trace: ['metadata'], step: ['metadata'] },
 }
 
 /** @internal Checks a trace id before it reaches a query. */
@@ -168,7 +216,7 @@ export function facetQuery(field: unknown, query: ListQuery | undefined): { read
   if (typeof field !== 'string' || !Object.prototype.hasOwnProperty.call(FACET_COLUMNS, field)) {
     throw new TypeError('Expected the facet field to be one of ' + Object.keys(FACET_COLUMNS).join(', ') + ', got ' + JSON.stringify(field) + '.')
   }
-  const { limit: _limit, cursor: _cursor, ...rest } = query ?? {}
+  const { limit: _limit, cursor: _cursor, sort: _sort, ...rest } = query ?? {}
   const own = field === 'tags' ? rest : { ...rest, [field]: undefined }
   return { column: FACET_COLUMNS[field as FacetField], normal: normalizeQuery(own) }
 }

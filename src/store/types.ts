@@ -26,13 +26,37 @@ export interface ListQuery {
   readonly until?: Date | string
   /** Case-insensitive substring of the stored document (prompt, inputs, outputs, errors, metadata). `%` and `_` are literal. */
   readonly text?: string
+  /**
+   * Where `text` is searched: the whole document (`"all"`), or only the inputs, outputs, errors or
+   * metadata of the trace and its steps (docs/stores.md#text-search). Ignored without `text`.
+   * @default "all"
+   * @since 0.2.0
+   */
+  readonly scope?: TextScope
   /** Traces whose id starts with these lowercase hex characters (what `tracellm list` shows is the first 8). */
   readonly idPrefix?: string
   /** Page size, 1–500. @default 50 */
   readonly limit?: number
   /** `nextCursor` of the previous page: keyset paging, stable while new traces arrive. */
   readonly cursor?: string
+  /** Only the replays of this trace (documents whose `replayOf` is this id). @since 0.2.0 */
+  readonly replayOf?: string
+  /**
+   * The order of `list()`. `"newest"` (by `startedAt`) pages by keyset. `"slowest"` (duration),
+   * `"costliest"` (`costUsd`, unpriced last) and `"retries"` (retry count) return one page of at most
+   * `limit` traces, the top of the filter, with `nextCursor` null; a `cursor` with them is a `TypeError`.
+   * `count()` and `facets()` ignore it.
+   * @default "newest"
+   * @since 0.2.0
+   */
+  readonly sort?: ListSort
 }
+
+/** The part of a document `ListQuery.text` is searched in. @category store */
+export type TextScope = 'all' | 'input' | 'output' | 'error' | 'metadata'
+
+/** The orders of `TraceStore.list()`. @category store */
+export type ListSort = 'newest' | 'slowest' | 'costliest' | 'retries'
 
 /**
  * One line of a trace list: the indexed columns, without inputs, outputs or steps.

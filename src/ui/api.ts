@@ -34,8 +34,10 @@ const STEP_ID = /^[0-9a-f]{16}$/
 /** URL parameter → `ListQuery` key; `model` is the API's name for `modelName`. */
 const LIST_PARAMS: Readonly<Record<string, string>> = {
   project: 'project', environment: 'environment', prompt: 'prompt', status: 'status', model: 'modelName',
-  since: 'since', until: 'until', text: 'text', scope: 'scope', idPrefix: 'idPrefix', limit: 'limit', cursor: 'cursor', sort: 'sort',
+  since: 'since', until: 'until', text: 'text', scope: 'scope', idPrefix: 'idPrefix', replayOf: 'replayOf', limit: 'limit', cursor: 'cursor', sort: 'sort',
 }
+/** The filters of count and facets: every list parameter but paging and order. */
+const FILTER_PARAMS: ReadonlyArray<string> = ['project', 'environment', 'prompt', 'status', 'model', 'since', 'until', 'text', 'scope', 'idPrefix', 'replayOf']
 const FACET_FIELDS: Readonly<Record<string, FacetField>> = {
   project: 'project', environment: 'environment', prompt: 'prompt', model: 'modelName', status: 'status', tags: 'tags',
 }
@@ -80,7 +82,7 @@ export async function listTraces(store: ViewerStore, params: URLSearchParams): P
 
 /** @internal `GET /api/traces/count` */
 export async function countTraces(store: ViewerStore, params: URLSearchParams): Promise<JsonValue> {
-  const query = toListQuery(params, ['project', 'environment', 'prompt', 'status', 'model', 'since', 'until', 'text', 'scope', 'idPrefix'])
+  const query = toListQuery(params, FILTER_PARAMS)
   return { count: await fromStore(() => store.count(query)) }
 }
 
@@ -91,7 +93,7 @@ export async function facets(store: ViewerStore, params: URLSearchParams): Promi
   rest.delete('field')
   const field = name === null ? undefined : FACET_FIELDS[name]
   if (field === undefined) throw new ApiError(400, `Expected \`field\` to be one of ${Object.keys(FACET_FIELDS).join(', ')}.`)
-  const query = toListQuery(rest, ['project', 'environment', 'prompt', 'status', 'model', 'since', 'until', 'text', 'scope', 'idPrefix'])
+  const query = toListQuery(rest, FILTER_PARAMS)
   const facetsOf = store.facets
   if (facetsOf === undefined) throw unsupported('facets')
   const values = await fromStore(() => facetsOf.call(store, field, query))

@@ -240,6 +240,71 @@ export function runStoreViewerContract(name: string, makeHarness: () => Promise<
       })
     })
 
+    describe('text scope', () => {
+      it('restricts text to the inputs, outputs, errors or metadata of the trace and its steps', async () => {
+        const inInput = doc({ input: 'needle in the input', startedAt: at(1) })
+        const inStepOutput = doc({ startedAt: at(2), steps: [makeStep({ output: { answer: 'a NEEDLE here' } })] })
+        const inAttempt = doc({ startedAt: at(3), steps: [makeStep({ attempts: 2, retries: 1, attemptErrors: [{ attempt: 1, error: { type: 'Error', message: 'needle timeout' } }] })] })
+        const inMetadata = doc({ startedAt: at(4), metadata: { note: 'needle' } })
+        const inPrompt = doc({ prompt: 'needle-prompt', startedAt: at(5) })
+        await write(inInput, inStepOutput, inAttempt, inMetadata, inPrompt)
+        const search = async (scope?: 'all' | 'input' | 'output' | 'error' | 'metadata'): Promise<string[]> =>
+          (await store.list({ text: 'needle', ...(scope === undefined ? {} : { scope }) })).items.map((item) => item.traceId)
+
+        expect(await search()).toEqual([inPrompt, inMetadata, inAttempt, inStepOutput, inInput].map((d) => d.traceId))
+        expect(await search('all')).toEqual(await search())
+        expect(await search('input')).toEqual([inInput.traceId])
+        expect(await search('output')).toEqual([inStepOutput.traceId])
+        expect(await search('error')).toEqual([inAttempt.traceId])
+        expect(await search('metadata')).toEqual([inMetadata.traceId])
+        expect(await store.count({ text: 'needle', scope: 'output' })).toBe(1)
+        expect(await store.facets('project', { text: 'needle', scope: 'input' })).toEqual([{ value: inInput.project, count: 1 }])
+        // the text index narrows the rows; the scope still decides
+        expect(await createTextIndex(store)).toBe(true)
+        expect(await search('input')).toEqual([inInput.traceId])
+        expect(await search('error')).toEqual([inAttempt.traceId])
+        await expect(store.list({ text: 'x', scope: 'prompt' as never })).rejects.toThrow(/Expected `scope` to be one of "all", "input"/)
+      })
+    })
+
+    describe('sort', () => {
+      it('returns the top traces by duration, cost or retries within the filter, as one page without a cursor', async () => {
+        const slow = doc({ durationMs: 900, costUsd: 0.1, startedAt: at(1) })
+        const costly = doc({ durationMs: 100, costUsd: 2, startedAt: at(2) })
+        const retried = doc({ durationMs: 50, retryCount: 3, startedAt: at(3), steps: [makeStep({ attempts: 4, retries: 3 })] })
+        const other = doc({ durationMs: 5000, project: 'elsewhere', startedAt: at(4) })
+        await write(slow, costly, retried, other)
+        const ids = async (query: Parameters<TraceStore['list']>[0]): Promise<{ ids: string[]; nextCursor: string | null }> => {
+          const page = await store.list(query)
+          return { ids: page.items.map((item) => item.traceId), nextCursor: page.nextCursor }
+        }
+        const project = slow.project
+
+        expect(await ids({ project, sort: 'slowest' })).toEqual({ ids: [slow, costly, retried].map((d) => d.traceId), nextCursor: null })
+        expect(await ids({ project, sort: 'slowest', limit: 1 })).toEqual({ ids: [slow.traceId], nextCursor: null })
+        expect((await ids({ project, sort: 'costliest', limit: 2 })).ids).toEqual([costly.traceId, slow.traceId])
+        expect((await ids({ project, sort: 'retries', limit: 1 })).ids).toEqual([retried.traceId])
+        expect((await ids({ project, sort: 'newest', limit: 1 })).nextCursor).not.toBeNull()
+        await expect(store.list({ sort: 'slowest', cursor: (await store.list({ limit: 1 })).nextCursor as string })).rejects.toThrow(/no `cursor` with `sort: "slowest"`/)
+        await expect(store.list({ sort: 'random' as never })).rejects.toThrow(TypeError)
+        expect(await store.count({ project, sort: 'slowest' })).toBe(3)
+      })
+    })
+
+    describe('replayOf', () => {
+      it('lists the replays of a trace', async () => {
+        const original = doc({ startedAt: at(1) })
+        const first = doc({ replayOf: original.traceId, startedAt: at(2) })
+        const second = doc({ replayOf: original.traceId, startedAt: at(3) })
+        await write(original, first, second, doc({ replayOf: id(), startedAt: at(4) }))
+
+        expect((await store.list({ replayOf: original.traceId })).items.map((item) => item.traceId)).toEqual([second.traceId, first.traceId])
+        expect(await store.count({ replayOf: original.traceId })).toBe(2)
+        expect(await store.count({ replayOf: second.traceId })).toBe(0)
+        await expect(store.list({ replayOf: 'abc' })).rejects.toThrow(/Expected `replayOf` to be a trace id/)
+      })
+    })
+
     describe('migration of documents written before version 3', () => {
       it('fills the new columns from the stored JSON as a write fills them', async () => {
         const old = richDocument({ startedAt: at(-50) })

@@ -54,6 +54,12 @@ describe('the viewer API', () => {
     expect((await get('/api/traces?status=error&since=2026-11-24T10:30:00Z')).json().items).toHaveLength(1)
     expect((await get('/api/traces?idPrefix=aaaa')).json().items).toHaveLength(1)
     expect((await get('/api/traces?scope=all&sort=newest&text=')).json().items).toHaveLength(2)
+    expect((await get('/api/traces?scope=input&text=rag')).json().items).toHaveLength(2)
+    expect((await get(`/api/traces?replayOf=${A}`)).json().items).toEqual([])
+    expect((await get(`/api/traces/count?replayOf=${A}`)).json()).toEqual({ count: 0 })
+    const slowest = (await get('/api/traces?sort=slowest&limit=1')).json()
+    expect(slowest.items).toHaveLength(1)
+    expect(slowest.nextCursor).toBeNull()
   })
 
   it('pages with the keyset cursor', async () => {
@@ -74,7 +80,10 @@ describe('the viewer API', () => {
     [`cursor=${Buffer.from('["2026-11-24","nothex","x"]').toString('base64url')}`, /cursor/],
     ['colour=red', /colour/],
     ['project=a&project=b', /project/],
-    ['sort=slowest', /sort/],
+    ['sort=random', /sort/],
+    ['scope=prompt', /scope/],
+    ['replayOf=abc', /replayOf/],
+    ['sort=slowest&cursor=x', /cursor/],
   ])('answers 400 {error} to a bad query (%s)', async (query, message) => {
     const reply = await get(`/api/traces?${query}`)
 

@@ -28,6 +28,7 @@ export function fakeStore(initial: ReadonlyArray<TraceDocument> = []): FakeStore
       (q.since === undefined || doc.startedAt >= q.since) &&
       (q.until === undefined || doc.startedAt < q.until) &&
       (query?.idPrefix === undefined || doc.traceId.startsWith(query.idPrefix)) &&
+      (q.replayOf === undefined || doc.replayOf === q.replayOf) &&
       (query?.text === undefined || JSON.stringify(doc).toLowerCase().includes(query.text.toLowerCase())))
   }
   const find = (traceId: string, stepId: string): StepRecord | undefined =>
@@ -48,9 +49,10 @@ export function fakeStore(initial: ReadonlyArray<TraceDocument> = []): FakeStore
         const index = rows.findIndex((doc) => doc.traceId === after.traceId)
         rows = rows.slice(index + 1)
       }
+      if (q.sort === 'slowest') rows = [...rows].sort((a, b) => b.durationMs - a.durationMs)
       const page = rows.slice(0, q.limit)
       const last = page[page.length - 1]
-      const nextCursor = rows.length > q.limit && last !== undefined ? encodeCursor({ startedAt: last.startedAt, traceId: last.traceId, rootSpanId: '' }) : null
+      const nextCursor = q.sort === 'newest' && rows.length > q.limit && last !== undefined ? encodeCursor({ startedAt: last.startedAt, traceId: last.traceId, rootSpanId: '' }) : null
       return { items: page.map(summaryOf), nextCursor }
     },
     async count(query) { return matching({ ...query, limit: undefined, cursor: undefined } as ListQuery).length },

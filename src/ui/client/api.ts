@@ -20,10 +20,12 @@ export interface Summary {
   status: string
   startedAt: string
   durationMs: number
+  retryCount: number
   stepCount: number
   inputTokens: number
   outputTokens: number
   costUsd: number | null
+  tags: string[]
   inputPreview: string | null
   outputPreview: string | null
   errorType: string | null
