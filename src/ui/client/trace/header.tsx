@@ -21,13 +21,15 @@ function Badge(props: { label: string; why: string }) {
 export function TraceHeader(props: { traceId: string; documents: ReadonlyArray<Doc>; skeleton: Skeleton | null; children?: preact.ComponentChildren }) {
   const { traceId, documents } = props
   const doc = entryOf(documents)
-  const [replays, setReplays] = useState<Summary[]>([])
+  const [replays, setReplays] = useState<Summary[] | 'loading' | 'unsupported' | null>(null)
   const [copied, setCopied] = useState(false)
-  useEffect(() => {
-    setReplays([])
-    // the `replayOf` filter may be missing from an older API: a refusal just means no list
-    api<{ items: Summary[] }>(`/api/traces?replayOf=${traceId}&limit=20`).then((page) => setReplays(page.items), () => undefined)
-  }, [traceId])
+  useEffect(() => setReplays(null), [traceId])
+  // asked on a click, not on load: a server without the `replayOf` filter answers 400, which the
+  // browser would log as an error on every trace page
+  const loadReplays = (): void => {
+    setReplays('loading')
+    api<{ items: Summary[] }>(`/api/traces?replayOf=${traceId}&limit=20`).then((page) => setReplays(page.items), () => setReplays('unsupported'))
+  }
   if (doc === undefined) return null
   const usage = (d: Doc): { inputTokens?: unknown; outputTokens?: unknown } => (d.usage ?? {}) as { inputTokens?: unknown; outputTokens?: unknown }
   const tokensIn = documents.reduce((sum, d) => sum + num(usage(d).inputTokens), 0)
@@ -40,7 +42,7 @@ export function TraceHeader(props: { traceId: string; documents: ReadonlyArray<D
   const truncated = documents.reduce((sum, d) => sum + num(d.truncated), 0)
   const dropped = documents.reduce((sum, d) => sum + num(d.droppedSteps), 0)
   const incomplete = props.skeleton?.columns.incomplete.filter(Boolean).length ?? 0
-  const replayOf = text(doc.replayOf)
+  const replayOf = /^[0-9a-f]{32}$/.test(text(doc.replayOf)) ? text(doc.replayOf) : ''
   const status = text(doc.status)
   const copy = (): void => {
     void navigator.clipboard?.writeText(traceId).then(() => { setCopied(true); setTimeout(() => setCopied(false), 1200) }, () => undefined)
@@ -79,14 +81,14 @@ export function TraceHeader(props: { traceId: string; documents: ReadonlyArray<D
         {replayOf !== '' && (
           <><dt>replay of</dt><dd><Link href={`/trace/${replayOf}`}>{`⟶ ${short(replayOf)}`}</Link></dd></>
         )}
-        {replays.length > 0 && (
-          <>
-            <dt>replays</dt>
-            <dd data-testid="replays">
-              {replays.map((replay) => <Link href={`/trace/${replay.traceId}`} class="replay">{`↺ ${short(replay.traceId)} ${time(replay.startedAt)}`}</Link>)}
-            </dd>
-          </>
-        )}
+        <dt>replays</dt>
+        <dd data-testid="replays">
+          {replays === null ? <button type="button" class="small" onClick={loadReplays}>find replays of this trace</button>
+            : replays === 'loading' ? <span class="muted">looking…</span>
+            : replays === 'unsupported' ? <span class="muted">this server cannot list replays (no replayOf filter)</span>
+            : replays.length === 0 ? <span class="muted">none</span>
+            : replays.map((replay) => <Link href={`/trace/${replay.traceId}`} class="replay">{`↺ ${short(replay.traceId)} ${time(replay.startedAt)}`}</Link>)}
+        </dd>
       </dl>
       <div class="header-actions">
         <a class="button" href={`/api/traces/${traceId}/export`} download={`${traceId}.jsonl`}>Download</a>
