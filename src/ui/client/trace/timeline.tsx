@@ -99,7 +99,9 @@ export function Minimap(props: { skeleton: Skeleton; tree: TraceTree; zoom: Zoom
     if (event.button !== 0) return
     event.preventDefault()
     const target = event.target as HTMLElement
-    const mode = target.dataset.handle ?? (target.classList.contains('minimap-window') ? 'pan' : 'draw')
+    // the window over the whole trace leaves nothing to pan: a drag draws a new window instead
+    const whole = zoom[0] <= 0 && zoom[1] >= total
+    const mode = target.dataset.handle ?? (target.classList.contains('minimap-window') && !whole ? 'pan' : 'draw')
     const from = at(event.clientX)
     const start = zoom
     let last: Zoom = zoom
