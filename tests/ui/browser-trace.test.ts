@@ -14,6 +14,7 @@ const OLDER = '10000000000000000000000000000001' as TraceId
 const DESIGNED = '20000000000000000000000000000002' as TraceId
 const NEWER = '30000000000000000000000000000003' as TraceId
 const HUGE = '40000000000000000000000000000004' as TraceId
+const SPARSE = '50000000000000000000000000000005' as TraceId
 
 const ROOT = stepIdOf(0x1001), FETCH = stepIdOf(0x1002), GENERATE = stepIdOf(0x1003), LOOKUP1 = stepIdOf(0x1004)
 const LOOKUP2 = stepIdOf(0x1005), FORMAT = stepIdOf(0x1006), SEARCH = stepIdOf(0x1007)
@@ -45,7 +46,13 @@ function seed(): TraceDocument[] {
     steps.push(step(0x100000 + i, h, i, 1 + (i % 7), { name: `step-${i}`, parentStepId: parent, status: i % 500 === 7 ? 'error' : 'success' }))
   }
   const huge = makeDocument({ traceId: HUGE, prompt: 'huge', startedAt: at(h, 0), endedAt: at(h, 5010), durationMs: 5010, steps })
-  return [older, designed, newer, huge]
+  // two bursts of work a second apart: idle time is 97% of the trace
+  const s = Date.parse('2026-11-19T10:00:00.000Z')
+  const sparse = makeDocument({
+    traceId: SPARSE, prompt: 'sparse', startedAt: at(s, 0), endedAt: at(s, 1000), durationMs: 1000,
+    steps: [step(0x5001, s, 0, 10, { name: 'before-wait' }), step(0x5002, s, 5, 10, { name: 'overlapping' }), step(0x5003, s, 990, 10, { name: 'after-wait' })],
+  })
+  return [older, designed, newer, huge, sparse]
 }
 
 let viewer: Viewer
@@ -99,8 +106,9 @@ describe('the trace page in Chromium', () => {
     await page.mouse.move(window.x + window.width / 2, y)
     await page.mouse.down()
     await page.mouse.move(window.x + window.width / 2 + box.width * 0.2, y, { steps: 4 })
+    const drawn = param(page, 'zoom')
     await page.mouse.up()
-    await page.waitForFunction((old) => new URL(location.href).searchParams.get('zoom') !== old, param(page, 'zoom'))
+    await page.waitForFunction((old) => new URL(location.href).searchParams.get('zoom') !== old, drawn)
     const [c, d] = param(page, 'zoom')!.split('-').map(Number)
     expect(c! - a!).toBeGreaterThan(15)
     expect(d! - c!).toBeCloseTo(b! - a!, 0)
@@ -119,12 +127,12 @@ describe('the trace page in Chromium', () => {
     await page.check('input[name="self"]')
     const self = await page.locator('.step-row').evaluateAll((rows) => Object.fromEntries(rows.map((row) => [row.getAttribute('data-step-id'), row.querySelector('.self-time')?.textContent])))
     expect(self).toEqual({ [ROOT]: '15 ms', [FETCH]: '30 ms', [GENERATE]: '15 ms', [LOOKUP1]: '10 ms', [LOOKUP2]: '20 ms', [FORMAT]: '15 ms', [SEARCH]: '25 ms' })
+    if (SCREENSHOTS) await page.screenshot({ path: 'docs/ui/trace-timeline.png' })
     // the toggles are remembered
     await page.reload()
     await page.locator('.step-row.critical').first().waitFor()
     await page.uncheck('input[name="critical"]'); await page.uncheck('input[name="self"]')
     expect(await page.locator('.step-row.critical, .self-time').count()).toBe(0)
-    if (SCREENSHOTS) await page.screenshot({ path: 'docs/ui/trace-timeline.png' })
     await page.close()
   }, 30_000)
 
@@ -314,6 +322,24 @@ describe('the trace page in Chromium', () => {
     await viewer.expectClean(page)
     await page.close()
   }, 60_000)
+
+  it('offers to compress idle gaps when they exceed half the trace, and squeezes them', async () => {
+    const designed = await open(`/trace/${DESIGNED}`)
+    expect(await designed.locator('input[name="idle"]').count()).toBe(0)
+    await designed.close()
+    const page = await open(`/trace/${SPARSE}`)
+    const track = (await page.locator(`.step-row[data-step-id="${stepIdOf(0x5003)}"] .bar-track`).boundingBox())!
+    const share = async (): Promise<number> => ((await barLeft(page, stepIdOf(0x5003))) - track.x) / track.width
+    expect(await share()).toBeCloseTo(0.99, 2)
+    await page.check('input[name="idle"]')
+    // 0–15 ms of work, the 975 ms wait drawn as 10 ms, then 990–1000: the last step starts at 25 of 35
+    expect(await share()).toBeCloseTo(25 / 35, 2)
+    expect(await page.locator('.ruler .idle-gap').getAttribute('title')).toBe('975 ms idle')
+    await page.uncheck('input[name="idle"]')
+    expect(await share()).toBeCloseTo(0.99, 2)
+    await viewer.expectClean(page)
+    await page.close()
+  }, 30_000)
 
   it('sent no request but to its own origin, and logged no console error', () => {
     viewer.expectNoLeak()

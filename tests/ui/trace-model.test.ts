@@ -4,7 +4,8 @@ import { describe, expect, it } from '@jest/globals'
 import type { Skeleton } from '../../src/ui/client/api.js'
 import { findSteps, matchStep, parseQuery } from '../../src/ui/client/trace/find.js'
 import {
-  allParents, buildTree, collapseOneLevel, criticalPath, expandOneLevel, expandTo, selfTimes, statsOf, subtreeSummary, visibleRows,
+  allParents, buildTree, collapseOneLevel, compressedAxis, criticalPath, expandOneLevel, expandTo, idleGaps, idleShare, selfTimes, statsOf,
+  subtreeSummary, visibleRows,
 } from '../../src/ui/client/trace/model.js'
 
 interface Spec { id: string; parent?: string; name?: string; kind?: string; at: number; ms: number; error?: boolean; retries?: number; model?: string; tokens?: [number, number]; input?: string }
@@ -141,5 +142,19 @@ describe('find', () => {
     expect(query.error).toMatch(/duration:>500ms/)
     expect(matchStep(DESIGNED, 0, query)).toBe(false)
     expect(parseQuery('kind:llm').error).toBeNull()
+  })
+})
+
+describe('idleGaps and compressedAxis', () => {
+  it('finds where no step runs and squeezes long gaps to 1% of the trace', () => {
+    const sparse = skeletonOf([{ id: 'a', at: 0, ms: 10 }, { id: 'b', at: 990, ms: 10 }, { id: 'c', at: 5, ms: 10 }])
+    const sparseTree = buildTree(sparse)
+    const gaps = idleGaps(sparse, sparseTree)
+    expect(gaps).toEqual([[15, 990]])
+    expect(idleShare(gaps, sparseTree.total)).toBeCloseTo(0.975)
+    const axis = compressedAxis(gaps, sparseTree.total)
+    expect([axis.map(0), axis.map(15), axis.map(990), axis.map(1000)]).toEqual([0, 15, 25, 35])
+    expect(axis.map(502.5)).toBeCloseTo(20)
+    expect(idleGaps(DESIGNED, tree)).toEqual([])
   })
 })

@@ -10,8 +10,8 @@ import { findSteps, parseQuery } from '../trace/find.js'
 import { entryOf, TraceHeader } from '../trace/header.js'
 import { MessagesView } from '../trace/messages.js'
 import {
-  allParents, buildTree, collapseOneLevel, criticalPath, expandOneLevel, expandTo, selfTimes, statsOf, visibleRows,
-  type CriticalSection,
+  allParents, buildTree, collapseOneLevel, compressedAxis, criticalPath, expandOneLevel, expandTo, idleGaps, idleShare, LINEAR,
+  selfTimes, statsOf, visibleRows, type CriticalSection,
 } from '../trace/model.js'
 import { newerTrace, olderTrace } from '../trace/neighbours.js'
 import { StepPane } from '../trace/step-pane.js'
@@ -35,6 +35,7 @@ export function TracePage(props: { traceId: string; url: URL }) {
   const [dragZoom, setDragZoom] = useState<Zoom | null>(null)
   const [showCritical, setShowCritical] = useState(() => stored('tracellm.critical'))
   const [showSelf, setShowSelf] = useState(() => stored('tracellm.selfTime'))
+  const [compress, setCompress] = useState(false)
   const [find, setFind] = useState('')
   const [current, setCurrent] = useState(-1)
   const [tableSort, setTableSort] = useState<TableSort>({ key: 'start', descending: false })
@@ -63,6 +64,9 @@ export function TracePage(props: { traceId: string; url: URL }) {
     return byStep
   }, [showCritical, skeleton, tree])
   const rows = useMemo(() => (tree === null ? [] : visibleRows(tree, collapsed)), [tree, collapsed])
+  const gaps = useMemo(() => (skeleton !== null && tree !== null ? idleGaps(skeleton, tree) : []), [skeleton, tree])
+  const idleOffered = tree !== null && idleShare(gaps, tree.total) > 0.5
+  const axis = useMemo(() => (compress && idleOffered && tree !== null ? compressedAxis(gaps, tree.total) : LINEAR), [compress, idleOffered, gaps, tree])
 
   const view: View = (VIEWS as ReadonlyArray<string>).includes(url.searchParams.get('view') ?? '') ? (url.searchParams.get('view') as View) : 'waterfall'
   const stats = useMemo(() => (view === 'stats' && skeleton !== null ? statsOf(skeleton, self) : []), [view, skeleton, self])
@@ -121,7 +125,8 @@ export function TracePage(props: { traceId: string; url: URL }) {
     )
   }
   /** Row order of the current view, for j / k / g g / G. */
-  const order: ReadonlyArray<number> = view === 'table' ? tableOrder : rows.filter((row) => !row.summary).map((row) => row.index)
+  const treeOrder = useMemo(() => rows.filter((row) => !row.summary).map((row) => row.index), [rows])
+  const order: ReadonlyArray<number> = view === 'table' ? tableOrder : treeOrder
   const move = (delta: number | 'first' | 'last'): void => {
     if (order.length === 0) return
     const at = selected < 0 ? -1 : order.indexOf(selected)
@@ -156,9 +161,9 @@ export function TracePage(props: { traceId: string; url: URL }) {
     '+': () => setZoom(scaleZoom(zoom, 0.5, total)), '=': () => setZoom(scaleZoom(zoom, 0.5, total)),
     '-': () => setZoom(scaleZoom(zoom, 2, total)), '0': () => setZoom([0, total]),
   })
-  // Esc clears the find box, else closes the step pane. A window listener runs after every document
-  // listener, so the help overlay's own Esc (which marks the event handled) cannot hide it; while the
-  // overlay is open, Esc is left to it.
+  // Esc clears the find box, else closes the step pane. It is caught on the window before any document
+  // listener, since the help overlay's own Esc marks every Esc as handled; while the overlay is open,
+  // Esc is left to it.
   const escape = useRef<() => void>(() => undefined)
   escape.current = () => {
     if (find !== '' || document.activeElement === findRef.current) { setFind(''); setCurrent(-1); findRef.current?.blur() }
@@ -169,8 +174,8 @@ export function TracePage(props: { traceId: string; url: URL }) {
       if (event.key !== 'Escape' || event.ctrlKey || event.metaKey || event.altKey || document.querySelector('.overlay') !== null) return
       escape.current()
     }
-    addEventListener('keydown', onKey)
-    return () => removeEventListener('keydown', onKey)
+    addEventListener('keydown', onKey, true)
+    return () => removeEventListener('keydown', onKey, true)
   }, [])
 
   const doc = documents === null ? undefined : entryOf(documents)
@@ -188,6 +193,7 @@ export function TracePage(props: { traceId: string; url: URL }) {
             matches={matches.length} current={current} onMatch={goMatch}
             critical={showCritical} onCritical={(on) => { setShowCritical(on); store('tracellm.critical', on) }}
             self={showSelf} onSelf={(on) => { setShowSelf(on); store('tracellm.selfTime', on) }}
+            idle={idleOffered ? compress : null} onIdle={setCompress}
             onCollapse={(how) => setCollapsed(how === 'all' ? allParents(tree) : how === 'none' ? new Set() : how === 'less' ? collapseOneLevel(tree, collapsed) : expandOneLevel(tree, collapsed))}
             onZoom={(factor) => setZoom(factor === 0 ? [0, total] : scaleZoom(zoom, factor, total))}
           />
@@ -195,7 +201,7 @@ export function TracePage(props: { traceId: string; url: URL }) {
             <div class="trace-main">
               {view === 'waterfall' && (
                 <Waterfall
-                  skeleton={skeleton} tree={tree} rows={rows} selected={selected} collapsed={collapsed} zoom={zoom} onZoom={setZoom}
+                  skeleton={skeleton} tree={tree} rows={rows} selected={selected} collapsed={collapsed} zoom={zoom} axis={axis} onZoom={setZoom}
                   matches={matchSet} current={current < 0 ? -1 : matches[current] ?? -1} critical={critical} self={showSelf ? self : null}
                   onSelect={select} onToggle={toggle}
                 />
@@ -222,7 +228,7 @@ function TraceFields(props: { doc: Doc | undefined }) {
       <p class="muted">Click a step (or press j) to see its input, output, errors and metadata.</p>
       <Field label="Trace input" field={doc.input as Gated | undefined} />
       <Field label="Trace output" field={doc.output as Gated | undefined} />
-      <Field label="Trace error" field={doc.error as Gated | undefined} />
+      {doc.error != null && !((doc.error as Gated).inline && (doc.error as { value?: unknown }).value === null) && <Field label="Trace error" field={doc.error as Gated} />}
     </div>
   )
 }

@@ -250,3 +250,49 @@ export function statsOf(skeleton: Skeleton, self: Float64Array): StatsLine[] {
   }
   return [...groups.values()].sort((a, b) => b.total - a.total)
 }
+
+/** The stretches of the trace where no step runs, `[start, end)` in ms, earliest first. */
+export function idleGaps(skeleton: Skeleton, tree: TraceTree): Array<readonly [number, number]> {
+  const c = skeleton.columns
+  const byStart = Array.from(tree.order).sort((a, b) => (c.offsetMs[a] ?? 0) - (c.offsetMs[b] ?? 0))
+  const gaps: Array<readonly [number, number]> = []
+  let reach = 0
+  for (const i of byStart) {
+    const start = c.offsetMs[i] ?? 0
+    if (start > reach) gaps.push([reach, start])
+    reach = Math.max(reach, start + (c.durationMs[i] ?? 0))
+  }
+  return gaps
+}
+
+/** A time axis: real ms from the trace's start to display ms, with the idle gaps it squeezes. */
+export interface Axis { readonly map: (ms: number) => number; readonly gaps: ReadonlyArray<readonly [number, number]>; readonly keep: number }
+
+export const LINEAR: Axis = { map: (ms) => ms, gaps: [], keep: 0 }
+
+/**
+ * An axis on which every idle gap longer than 2% of the trace is drawn 1% wide (Langfuse's
+ * "compress idle time"), so that the work on both sides of a long wait is readable.
+ */
+export function compressedAxis(gaps: ReadonlyArray<readonly [number, number]>, total: number): Axis {
+  const keep = total * 0.01
+  const long = gaps.filter(([a, b]) => b - a > 2 * keep)
+  const removed: number[] = []
+  let sum = 0
+  for (const [a, b] of long) { removed.push(sum); sum += b - a - keep }
+  const map = (ms: number): number => {
+    let lo = 0
+    let hi = long.length - 1
+    let k = -1
+    while (lo <= hi) { const mid = (lo + hi) >> 1; if (long[mid]![0] <= ms) { k = mid; lo = mid + 1 } else hi = mid - 1 }
+    if (k < 0) return ms
+    const [a, b] = long[k]!
+    if (ms >= b) return ms - removed[k]! - (b - a - keep)
+    return a - removed[k]! + ((ms - a) * keep) / (b - a)
+  }
+  return { map, gaps: long, keep }
+}
+
+/** Whether idle time is over half the trace, when compressing it is offered. */
+export const idleShare = (gaps: ReadonlyArray<readonly [number, number]>, total: number): number =>
+  gaps.reduce((sum, [a, b]) => sum + b - a, 0) / total

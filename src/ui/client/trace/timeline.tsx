@@ -3,7 +3,7 @@
 import { useEffect, useRef } from 'preact/hooks'
 import type { Skeleton } from '../api.js'
 import { duration } from '../format.js'
-import type { TraceTree } from './model.js'
+import type { Axis, TraceTree } from './model.js'
 
 /** The shown part of the trace: `[start, end]` in ms from its start. */
 export type Zoom = readonly [number, number]
@@ -55,13 +55,26 @@ export function ticks(zoom: Zoom, count = 6): number[] {
   return out
 }
 
-export function Ruler(props: { zoom: Zoom }) {
+/** Tick labels closer than this share of the ruler to the previous one are left out (a squeezed gap). */
+const TICK_ROOM = 0.07
+
+export function Ruler(props: { zoom: Zoom; axis: Axis }) {
   const [a, b] = props.zoom
+  const { map, gaps, keep } = props.axis
+  const from = map(a)
+  const span = Math.max(map(b) - from, 1e-9)
+  let last = Number.NEGATIVE_INFINITY
+  const placed = ticks(props.zoom).map((t) => [t, (map(t) - from) / span] as const).filter(([, x]) => {
+    if (x - last < TICK_ROOM) return false
+    last = x
+    return true
+  })
   return (
     <div class="ruler" data-testid="ruler" data-zoom={`${round(a)}-${round(b)}`}>
-      {ticks(props.zoom).map((t) => (
-        <span class="tick" style={{ left: `${((t - a) / (b - a)) * 100}%` }}>{duration(t)}</span>
+      {gaps.filter(([start, end]) => end > a && start < b).map(([start, end]) => (
+        <span class="idle-gap" title={`${duration(end - start)} idle`} style={{ left: `${((map(start) - from) / span) * 100}%`, width: `${(keep / span) * 100}%` }} />
       ))}
+      {placed.map(([t, x]) => <span class="tick" style={{ left: `${x * 100}%` }}>{duration(t)}</span>)}
     </div>
   )
 }

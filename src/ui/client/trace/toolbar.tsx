@@ -21,6 +21,9 @@ export interface ToolbarProps {
   onCritical: (on: boolean) => void
   self: boolean
   onSelf: (on: boolean) => void
+  /** Whether idle gaps are squeezed; null when they are under half the trace (not offered). */
+  idle: boolean | null
+  onIdle: (on: boolean) => void
   onCollapse: (how: 'all' | 'less' | 'more' | 'none') => void
   /** Zoom by a factor (< 1 zooms in); 0 shows the whole trace. */
   onZoom: (factor: number) => void
@@ -60,6 +63,12 @@ export function Toolbar(props: ToolbarProps) {
             <input type="checkbox" name="self" checked={props.self} onChange={(event) => props.onSelf((event.currentTarget as HTMLInputElement).checked)} />
             self time
           </label>
+          {props.idle !== null && (
+            <label title="idle time is over half of this trace: draw each long gap narrow">
+              <input type="checkbox" name="idle" checked={props.idle} onChange={(event) => props.onIdle((event.currentTarget as HTMLInputElement).checked)} />
+              compress idle gaps
+            </label>
+          )}
           <span class="group" aria-label="collapse and expand">
             <button type="button" class="small" data-collapse="all" title="collapse all ([)" onClick={() => props.onCollapse('all')}>⊟ all</button>
             <button type="button" class="small" data-collapse="less" title="collapse one level" onClick={() => props.onCollapse('less')}>− level</button>

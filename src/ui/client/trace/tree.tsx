@@ -4,7 +4,7 @@
 import { useEffect, useLayoutEffect, useState } from 'preact/hooks'
 import type { Skeleton } from '../api.js'
 import { duration } from '../format.js'
-import { subtreeSummary, type CriticalSection, type Row, type TraceTree } from './model.js'
+import { subtreeSummary, type Axis, type CriticalSection, type Row, type TraceTree } from './model.js'
 import { kindClass, Minimap, Ruler, type Zoom } from './timeline.js'
 import { revealRow, useVirtualRows } from './virtual.js'
 
@@ -17,6 +17,8 @@ export interface WaterfallProps {
   selected: number
   collapsed: ReadonlySet<number>
   zoom: Zoom
+  /** Real ms to display ms: linear, or with idle gaps squeezed. */
+  axis: Axis
   onZoom: (zoom: Zoom, done: boolean) => void
   /** Steps matching the find box, and the current one (-1 for none). */
   matches: ReadonlySet<number>
@@ -33,7 +35,7 @@ export const tokensOf = (skeleton: Skeleton, i: number): string => {
   const c = skeleton.columns
   const input = c.inputTokens[i]
   const output = c.outputTokens[i]
-  return input == null && output == null ? '' : `${input ?? 0}/${output ?? 0}`
+  return !input && !output ? '' : `${input ?? 0}/${output ?? 0}`
 }
 
 export function Waterfall(props: WaterfallProps) {
@@ -51,14 +53,19 @@ export function Waterfall(props: WaterfallProps) {
   }, [props.selected, rows])
 
   const c = skeleton.columns
-  const span = Math.max(zoom[1] - zoom[0], 1e-9)
-  const place = (start: number, length: number) => ({ left: `${((start - zoom[0]) / span) * 100}%`, width: `${(length / span) * 100}%` })
+  const map = props.axis.map
+  const from = map(zoom[0])
+  const span = Math.max(map(zoom[1]) - from, 1e-9)
+  const place = (start: number, length: number) => {
+    const left = map(start)
+    return { left: `${((left - from) / span) * 100}%`, width: `${((map(start + length) - left) / span) * 100}%` }
+  }
   return (
     <div class="waterfall">
       <Minimap skeleton={skeleton} tree={tree} zoom={zoom} onZoom={props.onZoom} />
       <div class="tree-head step-grid" style={{ paddingRight: `${gutter + 6}px` }}>
         <span>step</span><span /><span /><span>model</span><span class="num">tokens</span>
-        <span class="num">{props.self !== null ? 'self' : 'duration'}</span><Ruler zoom={zoom} />
+        <span class="num">{props.self !== null ? 'self' : 'duration'}</span><Ruler zoom={zoom} axis={props.axis} />
       </div>
       <div class="tree" ref={scrollRef} data-testid="step-tree">
         <div class="tree-inner" style={{ height: `${virtualizer.getTotalSize()}px` }}>
