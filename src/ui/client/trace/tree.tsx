@@ -42,10 +42,11 @@ export function Waterfall(props: WaterfallProps) {
   const { skeleton, tree, rows, zoom } = props
   const { scrollRef, virtualizer } = useVirtualRows(rows.length)
   const [gutter, setGutter] = useState(0)
+  // the header's right padding matches the scrollbar, measured when it may appear or go (never while scrolling)
   useLayoutEffect(() => {
     const element = scrollRef.current
     if (element !== null && element.offsetWidth - element.clientWidth !== gutter) setGutter(element.offsetWidth - element.clientWidth)
-  })
+  }, [rows.length > 0])
   // keep the selected row in view (deep links, keys, find)
   useEffect(() => {
     if (props.selected < 0) return
