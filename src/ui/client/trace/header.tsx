@@ -92,6 +92,7 @@ export function TraceHeader(props: { traceId: string; documents: ReadonlyArray<D
       </dl>
       <div class="header-actions">
         <a class="button" href={`/api/traces/${traceId}/export`} download={`${traceId}.jsonl`}>Download</a>
+        {/* the compare page adds "Compare with…" and, on a replay, "compare with original" here */}
         {props.children}
       </div>
     </div>

@@ -65,7 +65,8 @@ export function Ruler(props: { zoom: Zoom; axis: Axis }) {
   const span = Math.max(map(b) - from, 1e-9)
   let last = Number.NEGATIVE_INFINITY
   const placed = ticks(props.zoom).map((t) => [t, (map(t) - from) / span] as const).filter(([, x]) => {
-    if (x - last < TICK_ROOM) return false
+    // a label needs room on its right too: none in the last stretch of the ruler
+    if (x - last < TICK_ROOM || x > 1 - TICK_ROOM) return false
     last = x
     return true
   })

@@ -41,7 +41,8 @@ export function Toolbar(props: ToolbarProps) {
       </span>
       <span class="find">
         <input
-          ref={props.findRef} type="search" name="find" placeholder="find in trace (/): words, kind:llm status:error retries:>0 duration:>500ms"
+          ref={props.findRef} type="search" name="find" placeholder="find (/): words, kind:llm, status:error, duration:>500ms…"
+          title="words match name, kind, status, model, error and previews; filters: kind:llm status:error model:x name:x error:x retries:>0 attempts:>=2 tokens:>1000 cost:>0.01 duration:>500ms"
           value={props.find} aria-label="find in this trace"
           onInput={(event) => props.onFind((event.currentTarget as HTMLInputElement).value)}
           onKeyDown={(event) => { if (event.key === 'Enter') { event.preventDefault(); props.onMatch(event.shiftKey ? -1 : 1) } }}
