@@ -158,3 +158,21 @@ describe('idleGaps and compressedAxis', () => {
     expect(idleGaps(DESIGNED, tree)).toEqual([])
   })
 })
+
+describe('criticalPath with children outside their parent', () => {
+  it('clips a child that outlives its parent and ignores one that starts after it ended', () => {
+    const odd = skeletonOf([
+      { id: 'p', at: 0, ms: 50 },
+      { id: 'late', parent: 'p', at: 40, ms: 30 },
+      { id: 'after', parent: 'p', at: 60, ms: 5 },
+      { id: 'early', parent: 'p', at: 0, ms: 20 },
+    ])
+    const oddTree = buildTree(odd)
+    const sections = criticalPath(odd, oddTree)
+    // the trace ends at 70 (late's end): p is clipped at 50, late clipped to 40–50
+    expect(sections.map((s) => [odd.columns.stepId[s.index], s.start, s.end])).toEqual([
+      ['late', 40, 50], ['p', 20, 40], ['early', 0, 20],
+    ])
+    expect(selfTimes(odd, oddTree)[0]).toBe(20)
+  })
+})

@@ -56,7 +56,7 @@ export function ticks(zoom: Zoom, count = 6): number[] {
 }
 
 /** Tick labels closer than this share of the ruler to the previous one are left out (a squeezed gap). */
-const TICK_ROOM = 0.07
+const TICK_ROOM = 0.16
 
 export function Ruler(props: { zoom: Zoom; axis: Axis }) {
   const [a, b] = props.zoom
@@ -64,7 +64,7 @@ export function Ruler(props: { zoom: Zoom; axis: Axis }) {
   const from = map(a)
   const span = Math.max(map(b) - from, 1e-9)
   let last = Number.NEGATIVE_INFINITY
-  const placed = ticks(props.zoom).map((t) => [t, (map(t) - from) / span] as const).filter(([, x]) => {
+  const placed = ticks(props.zoom, 4).map((t) => [t, (map(t) - from) / span] as const).filter(([, x]) => {
     // a label needs room on its right too: none in the last stretch of the ruler
     if (x - last < TICK_ROOM || x > 1 - TICK_ROOM) return false
     last = x
