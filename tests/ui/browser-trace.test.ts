@@ -24,6 +24,7 @@ function seed(): TraceDocument[] {
   // root 0–100: fetch 0–30, generate 20–60 (lookup 25–35, lookup 30–50), format 40–55, search 65–90 (failed, retried twice)
   const designed = makeDocument({
     traceId: DESIGNED, prompt: 'designed', startedAt: at(t, 0), endedAt: at(t, 100), durationMs: 100, usage: { inputTokens: 100, outputTokens: 20 },
+    modelName: 'gpt-test', tags: ['nightly', 'eval'], metadata: { cached_input_tokens: 64 }, costUsd: 0.0125, truncated: 2, droppedSteps: 3,
     steps: [
       step(0x1001, t, 0, 100, { name: 'root', kind: 'chain' }),
       step(0x1002, t, 0, 30, { name: 'fetch-user', parentStepId: ROOT, input: ['needle-in-the-input'] }),
@@ -38,7 +39,7 @@ function seed(): TraceDocument[] {
     ] as StepRecord[],
   })
   const older = makeDocument({ traceId: OLDER, prompt: 'older', startedAt: at(t, -3_600_000), endedAt: at(t, -3_599_990), durationMs: 10, steps: [step(0x2001, t, -3_600_000, 5)] })
-  const newer = makeDocument({ traceId: NEWER, prompt: 'newer', startedAt: at(t, 3_600_000), endedAt: at(t, 3_600_010), durationMs: 10, steps: [step(0x3001, t, 3_600_000, 5)] })
+  const newer = makeDocument({ traceId: NEWER, prompt: 'newer', replayOf: DESIGNED, startedAt: at(t, 3_600_000), endedAt: at(t, 3_600_010), durationMs: 10, steps: [step(0x3001, t, 3_600_000, 5)] })
   const h = Date.parse('2026-11-20T10:00:00.000Z')
   const steps: StepRecord[] = []
   for (let i = 0; i < 5000; i++) {
@@ -77,6 +78,27 @@ const barLeft = (page: Page, id: string): Promise<number> =>
   page.locator(`.step-row[data-step-id="${id}"] .bar`).evaluate((bar) => bar.getBoundingClientRect().left)
 
 describe('the trace page in Chromium', () => {
+  it('shows the header: tokens, cost, model, tags, badges, a copyable id, the replayed trace and the download', async () => {
+    const page = await open(`/trace/${DESIGNED}`)
+    const header = page.locator('[data-testid="trace-header"]')
+    const text = (await header.textContent()) ?? ''
+    for (const part of ['designed', '100 ms', DESIGNED, '100 in / 20 out · 64 cached', '$0.0125', 'gpt-test', 'nightly', 'eval']) expect(text).toContain(part)
+    expect(await header.locator('[data-badge="truncated"]').getAttribute('title')).toContain('2 value(s)')
+    expect(await header.locator('[data-badge="dropped"]').getAttribute('title')).toContain('maxStepsPerTrace')
+    expect(await header.getByRole('link', { name: 'Download' }).getAttribute('href')).toBe(`/api/traces/${DESIGNED}/export`)
+    await header.getByRole('button', { name: 'copy' }).click()
+    await header.getByRole('button', { name: 'copied' }).waitFor()
+    expect(await page.evaluate(() => window.navigator.clipboard.readText())).toBe(DESIGNED)
+    // a replay links to the trace it replayed; Enter on a focused button or link still acts
+    await page.goto(`${viewer.origin}/trace/${NEWER}`)
+    const link = page.locator('[data-testid="trace-header"] a', { hasText: '⟶' })
+    await link.focus()
+    await page.keyboard.press('Enter')
+    await page.waitForURL(`${viewer.origin}/trace/${DESIGNED}`)
+    await viewer.expectClean(page)
+    await page.close()
+  }, 30_000)
+
   it('zooms with + / - / 0 and the minimap, moving the bars, and keeps the zoom in the URL', async () => {
     const page = await open(`/trace/${DESIGNED}`)
     const before = await barLeft(page, SEARCH)
