@@ -13,7 +13,7 @@ export const KINDS: Readonly<Record<string, string>> = {
   llm: '#8b5cf6', tool: '#0ea5e9', retriever: '#f59e0b', reranker: '#d97706', embedding: '#14b8a6', chain: '#64748b',
   guardrail: '#ec4899', service: '#6366f1', trace: '#475569', agent: '#22c55e', other: '#94a3b8',
 }
-export const kindClass = (kind: string | undefined): string => (kind !== undefined && kind !== 'other' && kind in KINDS ? kind : 'other')
+export const kindClass = (kind: string | undefined): string => (kind !== undefined && Object.hasOwn(KINDS, kind) ? kind : 'other')
 
 /** `a-b` of the URL as a zoom within `[0, total]`, or the whole trace. */
 export function parseZoom(text: string | null, total: number): Zoom {
