@@ -180,6 +180,8 @@ describe('the viewer in Chromium', () => {
     const attempts = (await retried.locator('[role="tabpanel"]').textContent()) ?? ''
     expect(attempts).toContain('2 attempt(s), 1 retry')
     expect(attempts).toContain('first attempt timed out')
+    // the header lists the replays of this trace, loaded with the page
+    await page.locator(`[data-testid="replays"] a[href="/trace/${REPLAY}"]`).waitFor()
     if (SCREENSHOTS) await page.screenshot({ path: 'docs/ui/trace.png' })
     await expectClean(page)
     await page.close()

@@ -12,6 +12,12 @@ export function isTyping(event: KeyboardEvent): boolean {
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)
 }
 
+/** Whether the event comes from a focused control whose own Enter the browser handles (a button, a link, a summary). */
+function isControl(event: KeyboardEvent): boolean {
+  const target = event.target as HTMLElement | null
+  return target !== null && typeof target.tagName === 'string' && ['BUTTON', 'A', 'SUMMARY'].includes(target.tagName)
+}
+
 /**
  * Binds `handlers` on the document while the calling component is mounted. Keys with Ctrl, Meta or Alt
  * are left to the browser; keys typed into a field are ignored except `Escape`. `g g` is a sequence of
@@ -25,6 +31,8 @@ export function useKeys(handlers: KeyHandlers): void {
     const onKey = (event: KeyboardEvent): void => {
       if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return
       if (isTyping(event) && event.key !== 'Escape') return
+      // Enter on a focused button, link or summary is its click: leave it to the browser
+      if (event.key === 'Enter' && isControl(event)) return
       let name = event.key
       if (name === 'g') {
         const now = Date.now()
@@ -72,7 +80,8 @@ export const FILTER_GRAMMAR: ReadonlyArray<readonly [string, string]> = [
 /** The `?` overlay: every key and the filter grammar. `?` toggles it, `Esc` closes it. */
 export function HelpOverlay() {
   const [open, setOpen] = useState(false)
-  useKeys({ '?': () => setOpen((was) => !was), Escape: () => setOpen(false) })
+  // Esc is taken only while the overlay is open, so that pages get it otherwise
+  useKeys(open ? { '?': () => setOpen(false), Escape: () => setOpen(false) } : { '?': () => setOpen(true) })
   if (!open) return null
   return (
     <div class="overlay" role="dialog" aria-label="keyboard shortcuts" data-testid="help" onClick={() => setOpen(false)}>

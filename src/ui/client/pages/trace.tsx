@@ -149,12 +149,7 @@ export function TracePage(props: { traceId: string; url: URL }) {
   useKeys({
     j: () => move(1), ArrowDown: () => move(1), k: () => move(-1), ArrowUp: () => move(-1),
     h: left, ArrowLeft: left, l: right, ArrowRight: right,
-    // useKeys takes Enter from a focused button or link too: pass it on as the click it would have been
-    Enter: (event) => {
-      const target = event.target as HTMLElement
-      if (target.tagName === 'BUTTON' || target.tagName === 'A') target.click()
-      else if (selected < 0) move(1)
-    },
+    Enter: () => { if (selected < 0) move(1) },
     'g g': () => move('first'), G: () => move('last'),
     '[': () => { if (tree !== null) setCollapsed(allParents(tree)) }, ']': () => setCollapsed(new Set()),
     J: () => neighbour(true), K: () => neighbour(false),

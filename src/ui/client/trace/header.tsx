@@ -23,13 +23,14 @@ export function TraceHeader(props: { traceId: string; documents: ReadonlyArray<D
   const doc = entryOf(documents)
   const [replays, setReplays] = useState<Summary[] | 'loading' | 'unsupported' | null>(null)
   const [copied, setCopied] = useState(false)
-  useEffect(() => setReplays(null), [traceId])
-  // asked on a click, not on load: a server without the `replayOf` filter answers 400, which the
-  // browser would log as an error on every trace page
-  const loadReplays = (): void => {
+  // the replays of this trace, newest first (the list's `replayOf` filter, docs/ui.md#trace-page-in-detail)
+  useEffect(() => {
+    let live = true
     setReplays('loading')
-    api<{ items: Summary[] }>(`/api/traces?replayOf=${traceId}&limit=20`).then((page) => setReplays(page.items), () => setReplays('unsupported'))
-  }
+    api<{ items: Summary[] }>(`/api/traces?replayOf=${traceId}&limit=20`)
+      .then((page) => { if (live) setReplays(page.items) }, () => { if (live) setReplays('unsupported') })
+    return () => { live = false }
+  }, [traceId])
   if (doc === undefined) return null
   const usage = (d: Doc): { inputTokens?: unknown; outputTokens?: unknown } => (d.usage ?? {}) as { inputTokens?: unknown; outputTokens?: unknown }
   const tokensIn = documents.reduce((sum, d) => sum + num(usage(d).inputTokens), 0)
@@ -83,8 +84,7 @@ export function TraceHeader(props: { traceId: string; documents: ReadonlyArray<D
         )}
         <dt>replays</dt>
         <dd data-testid="replays">
-          {replays === null ? <button type="button" class="small" onClick={loadReplays}>find replays of this trace</button>
-            : replays === 'loading' ? <span class="muted">looking…</span>
+          {replays === null || replays === 'loading' ? <span class="muted">looking…</span>
             : replays === 'unsupported' ? <span class="muted">this server cannot list replays (no replayOf filter)</span>
             : replays.length === 0 ? <span class="muted">none</span>
             : replays.map((replay) => <Link href={`/trace/${replay.traceId}`} class="replay">{`↺ ${short(replay.traceId)} ${time(replay.startedAt)}`}</Link>)}
