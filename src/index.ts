@@ -35,15 +35,21 @@ export type { OpenStoreOptions } from './store/open-store.js'
 export type {
   FacetCount,
   FacetField,
+  FailingStepRow,
   ListQuery,
+  OverviewQuery,
   PruneOptions,
   ReadOptions,
+  RetriedStepRow,
+  SlowStepRow,
   StepField,
   StepSkeleton,
+  StoreOverview,
   StoreStats,
   TracePage,
   TraceStore,
   TraceSummary,
+  UsageRow,
   VacuumResult,
 } from './store/types.js'
 
