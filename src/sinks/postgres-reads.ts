@@ -156,7 +156,7 @@ export async function readOverview(query: Query, names: Names, since: string | u
   )
   const retried = await query(
     'SELECT name, count(*) AS n, count(*) FILTER (WHERE retries > 0) AS retried, sum(retries) AS retries FROM ' + names.steps + where +
-      ' GROUP BY name HAVING sum(retries) > 0 ORDER BY retries DESC, name COLLATE "C" LIMIT $1',
+      ' GROUP BY name HAVING sum(retries) > 0 ORDER BY sum(retries) DESC, name COLLATE "C" LIMIT $1',
     params,
   )
   const usage = async (table: string, column: string, extra: string): Promise<UsageRow[]> => {

@@ -19,11 +19,12 @@ export const OVERVIEW_ROWS = 10
 export function sqliteOverview(db: BetterSqlite3.Database, since: string | undefined): StoreOverview {
   const stepWhere = since === undefined ? '' : ' WHERE started_at >= ?'
   const params: unknown[] = since === undefined ? [] : [since]
+  // HAVING and ORDER BY repeat the aggregates: a bare name there may mean the column, not the alias
   const all = <T>(sql: string): T[] => db.prepare<unknown[], T>(sql).all(...params, OVERVIEW_ROWS)
 
   const failing = all<{ name: string; n: number; errors: number }>(
     "SELECT name, count(*) AS n, sum(status = 'error') AS errors FROM steps" + stepWhere +
-      ' GROUP BY name HAVING errors > 0 ORDER BY errors DESC, name LIMIT ?',
+      " GROUP BY name HAVING sum(status = 'error') > 0 ORDER BY sum(status = 'error') DESC, name LIMIT ?",
   )
   const at = (p: string): string => {
     const pos = '((n - 1) * ' + p + ')'
@@ -37,7 +38,7 @@ export function sqliteOverview(db: BetterSqlite3.Database, since: string | undef
   )
   const retried = all<{ name: string; n: number; retried: number; retries: number }>(
     'SELECT name, count(*) AS n, sum(retries > 0) AS retried, sum(retries) AS retries FROM steps' + stepWhere +
-      ' GROUP BY name HAVING retries > 0 ORDER BY retries DESC, name LIMIT ?',
+      ' GROUP BY name HAVING sum(retries) > 0 ORDER BY sum(retries) DESC, name LIMIT ?',
   )
   const usage = (table: string, column: string, extra: string): UsageRow[] =>
     all<{ name: string; n: number; input: number | null; output: number | null; cost: number | null }>(

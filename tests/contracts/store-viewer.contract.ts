@@ -186,12 +186,13 @@ export function runStoreViewerContract(name: string, makeHarness: () => Promise<
           doc({ prompt: 'p1', startedAt: at(0), usage: { inputTokens: 10, outputTokens: 20 }, costUsd: 0.5, steps: [
             s(1, { name: 'search', durationMs: 10 }),
             s(2, { name: 'search', durationMs: 20, status: 'error', error: { type: 'E', message: 'm' } }),
-            s(3, { name: 'llm', kind: 'llm', model: 'gpt-4o', usage: { inputTokens: 100, outputTokens: 50 }, costUsd: 0.3, durationMs: 100, attempts: 3, retries: 2 }),
+            s(3, { name: 'llm', kind: 'llm', model: 'gpt-4o', usage: { inputTokens: 100, outputTokens: 50 }, costUsd: 0.3, durationMs: 100 }),
           ] }),
           doc({ prompt: 'p2', startedAt: at(1), usage: { inputTokens: 30, outputTokens: 40 }, costUsd: 0.25, steps: [
             s(1, { name: 'search', durationMs: 30 }),
             s(2, { name: 'search', durationMs: 40, status: 'error', error: { type: 'E', message: 'm' } }),
-            s(3, { name: 'llm', kind: 'llm', model: 'gpt-4o', usage: { inputTokens: 200, outputTokens: 100 }, costUsd: 0.2, durationMs: 300 }),
+            // retried in the second trace only: a table must not take a bare column of the group's first row
+            s(3, { name: 'llm', kind: 'llm', model: 'gpt-4o', usage: { inputTokens: 200, outputTokens: 100 }, costUsd: 0.2, durationMs: 300, attempts: 3, retries: 2 }),
             s(4, { name: 'embed', kind: 'embedding', model: 'small', usage: { inputTokens: 5, outputTokens: 0 }, durationMs: 5, attempts: 2, retries: 1 }),
           ] }),
           doc({ prompt: 'p1', startedAt: at(-100_000), steps: [s(1, { name: 'old-step', durationMs: 1000, status: 'error', error: { type: 'E', message: 'm' }, startedAt: at(-100_000) })] }),
