@@ -366,7 +366,8 @@ export interface TraceStore {
    * import { tmpdir } from 'node:os'
    * import { join } from 'node:path'
    * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
-   * (await store.overview({ since: '7d' })).failingSteps   // => []
+   * const overview = await store.overview({ since: '7d' })
+   * overview.failingSteps   // => []
    * await store.close()
    *
    * @since 0.2.0

@@ -99,11 +99,11 @@ export function StorePage(props: { url?: URL } = {}) {
             ]} />
           <TopTable id="models" title="By model" hint="steps with a model, by cost then tokens" rows={overview.byModel} empty="No step named a model." columns={usage('model', 'steps')} />
           <TopTable id="prompts" title="By prompt" hint="traces, by cost then tokens" rows={overview.byPrompt} empty="No traces." columns={usage('prompt', 'traces')} />
+          {stats !== null && stats.projects.length > 0 && (
+            <TopTable id="projects" title="Projects" hint="traces per project, all time" rows={stats.projects.slice(0, 10)} empty=""
+              columns={[{ title: 'project', value: (row) => row.project }, { title: 'traces', numeric: true, value: (row) => count(row.traces) }]} />
+          )}
         </div>
-      )}
-      {stats !== null && stats.projects.length > 0 && (
-        <TopTable id="projects" title="Projects" rows={stats.projects.slice(0, 10)} empty=""
-          columns={[{ title: 'project', value: (row) => row.project }, { title: 'traces', numeric: true, value: (row) => count(row.traces) }]} />
       )}
     </main>
   )
