@@ -142,28 +142,34 @@ function iso(column: string): string {
  * with window functions. `since` is an ISO instant.
  */
 export async function readOverview(query: Query, names: Names, since: string | undefined): Promise<StoreOverview> {
-  const where = since === undefined ? '' : ' WHERE started_at >= $2::timestamptz'
+  // the steps of the traces in range: through the traces' start-time index, then the steps' key
+  const steps = since === undefined
+    ? names.steps + ' s'
+    : names.traces + ' t JOIN ' + names.steps + ' s ON s.trace_id = t.trace_id AND s.root_span_id = t.root_span_id AND t.started_at >= $2::timestamptz'
+  const traces = since === undefined ? names.traces + ' t' : names.traces + ' t WHERE t.started_at >= $2::timestamptz'
   const params: unknown[] = since === undefined ? [OVERVIEW_ROWS] : [OVERVIEW_ROWS, since]
   const failing = await query(
-    "SELECT name, count(*) AS n, count(*) FILTER (WHERE status = 'error') AS errors FROM " + names.steps + where +
-      " GROUP BY name HAVING count(*) FILTER (WHERE status = 'error') > 0 ORDER BY errors DESC, name COLLATE \"C\" LIMIT $1",
+    "SELECT s.name AS name, count(*) AS n, count(*) FILTER (WHERE s.status = 'error') AS errors FROM " + steps +
+      " GROUP BY s.name HAVING count(*) FILTER (WHERE s.status = 'error') > 0 ORDER BY count(*) FILTER (WHERE s.status = 'error') DESC, s.name COLLATE \"C\" LIMIT $1",
     params,
   )
   const slowest = await query(
-    'SELECT name, count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95 FROM ' +
-      names.steps + where + ' GROUP BY name ORDER BY p95 DESC, name COLLATE "C" LIMIT $1',
+    'SELECT s.name AS name, count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY s.duration_ms) AS p50, ' +
+      'percentile_cont(0.95) WITHIN GROUP (ORDER BY s.duration_ms) AS p95 FROM ' + steps +
+      ' GROUP BY s.name ORDER BY percentile_cont(0.95) WITHIN GROUP (ORDER BY s.duration_ms) DESC, s.name COLLATE "C" LIMIT $1',
     params,
   )
   const retried = await query(
-    'SELECT name, count(*) AS n, count(*) FILTER (WHERE retries > 0) AS retried, sum(retries) AS retries FROM ' + names.steps + where +
-      ' GROUP BY name HAVING sum(retries) > 0 ORDER BY sum(retries) DESC, name COLLATE "C" LIMIT $1',
+    'SELECT s.name AS name, count(*) AS n, count(*) FILTER (WHERE s.retries > 0) AS retried, sum(s.retries) AS retries FROM ' + steps +
+      ' GROUP BY s.name HAVING sum(s.retries) > 0 ORDER BY sum(s.retries) DESC, s.name COLLATE "C" LIMIT $1',
     params,
   )
-  const usage = async (table: string, column: string, extra: string): Promise<UsageRow[]> => {
+  const usage = async (column: string, from: string, where: string): Promise<UsageRow[]> => {
+    // the alias of the column's table (`s.` or `t.`): with `since`, both tables are in the FROM
+    const alias = column.slice(0, 2)
     const rows = await query(
-      'SELECT ' + column + ' AS name, count(*) AS n, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cost_usd) AS cost FROM ' + table +
-        (where === '' ? ' WHERE ' + extra : where + ' AND ' + extra) +
-        ' GROUP BY ' + column + ' ORDER BY coalesce(sum(cost_usd), 0) DESC, coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) DESC, ' + column + ' COLLATE "C" LIMIT $1',
+      'SELECT ' + column + ' AS name, count(*) AS n, sum(' + alias + 'input_tokens) AS input, sum(' + alias + 'output_tokens) AS output, sum(' + alias + 'cost_usd) AS cost FROM ' + from + where +
+        ' GROUP BY ' + column + ' ORDER BY coalesce(sum(' + alias + 'cost_usd), 0) DESC, coalesce(sum(' + alias + 'input_tokens), 0) + coalesce(sum(' + alias + 'output_tokens), 0) DESC, ' + column + ' COLLATE "C" LIMIT $1',
       params,
     )
     return rows.map((row) => ({
@@ -175,8 +181,8 @@ export async function readOverview(query: Query, names: Names, since: string | u
     failingSteps: failing.map((row) => ({ name: String(row.name), steps: Number(row.n), errors: Number(row.errors) })),
     slowestSteps: slowest.map((row) => ({ name: String(row.name), steps: Number(row.n), p50Ms: micro(Number(row.p50)), p95Ms: micro(Number(row.p95)) })),
     mostRetried: retried.map((row) => ({ name: String(row.name), steps: Number(row.n), retriedSteps: Number(row.retried), retries: Number(row.retries) })),
-    byModel: await usage(names.steps, 'model', 'model IS NOT NULL'),
-    byPrompt: await usage(names.traces, 'prompt', 'true'),
+    byModel: await usage('s.model', steps, ' WHERE s.model IS NOT NULL'),
+    byPrompt: await usage('t.prompt', traces, ''),
   }
 }
 

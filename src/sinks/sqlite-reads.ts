@@ -54,7 +54,7 @@ export interface SqliteReads {
   facets(field: FacetField, query: ListQuery | undefined): Promise<ReadonlyArray<FacetCount>>
   dataVersion(): string
   /** The store overview (`sqlite-overview.ts`). */
-  overview(query: OverviewQuery | undefined): StoreOverview
+  overview(query: OverviewQuery | undefined): Promise<StoreOverview>
   /** Counts a commit of this connection, which `PRAGMA data_version` does not see. */
   wrote(): void
   hasTextIndex(): boolean
@@ -157,7 +157,7 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
       const rows = await run<Array<{ value: string; n: number }>>(sql + ' ORDER BY n DESC, value LIMIT ?', [...clause.params, FACET_LIMIT], 'all', clause.scan, undefined)
       return rows.map((row) => ({ value: String(row.value), count: row.n }))
     },
-    overview: (query) => sqliteOverview(db, overviewSince(query)),
+    overview: async (query) => sqliteOverview(db, file, driverPath, overviewSince(query)),
     dataVersion: () => String((dataVersion.get() as { data_version: number }).data_version) + '.' + String(ownWrites),
     wrote: () => {
       ownWrites++
