@@ -102,6 +102,14 @@ describe('the compare page in Chromium', () => {
     expect(await changes('plan[0]')).toEqual(['input $[0]: "plan A" → "plan B"'])
     expect(await changes('search[0]')).toEqual(['status: success → error', 'error: (none) → TimeoutError: slow', 'output $[0].id: 1 → 2'])
     expect(await page.locator('[data-testid="trace-changes"] li.change').allTextContents()).toEqual(['retryCount: 0 → 1'])
+    // n / N walk the steps that differ, skipping the same ones
+    const current = () => page.locator('tr.diff-row.current').getAttribute('data-path')
+    await page.keyboard.press('n')
+    expect(await current()).toBe('plan[0]')
+    await page.keyboard.press('N')
+    expect(await current()).toBe('cite[0]')
+    await page.keyboard.press('N')
+    expect(await current()).toBe('generate[0]')
 
     // the long output differs by one word: exactly that word is marked, from a lazily loaded chunk
     const words = page.locator('tr.diff-changes[data-path="generate[0]"] [data-testid="word-diff"]')

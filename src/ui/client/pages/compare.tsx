@@ -2,12 +2,13 @@
 // traces' steps aligned by `diffTraces` (by place in the tree, never by id), marked = ~ + -, with
 // duration ratios, the changes at JSON paths and word diffs of long strings. The toggles live in the
 // URL, so a reload or a shared link keeps them.
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { api, messageOf } from '../api.js'
 import { Changes } from '../compare/changes.js'
 import { CompareWith } from '../compare/compare-with.js'
 import { formatRatio, type DiffJson, type DiffStep, type Side } from '../compare/types.js'
 import { duration, short, time } from '../format.js'
+import { useKeys } from '../keys.js'
 import { Link, navigate, setParams } from '../router.js'
 
 const MARKS: Readonly<Record<DiffStep['status'], string>> = { same: '=', changed: '~', added: '+', removed: '-' }
@@ -74,6 +75,18 @@ export function ComparePage(props: { url: URL }) {
 function DiffView(props: { diff: DiffJson }) {
   const { diff } = props
   const { summary } = diff
+  const table = useRef<HTMLTableElement>(null)
+  // n / N: the next / previous step that differs, scrolled into view and marked
+  const step = (by: 1 | -1): void => {
+    const rows = [...(table.current?.querySelectorAll<HTMLTableRowElement>('tr.diff-row:not(.diff-same)') ?? [])]
+    if (rows.length === 0) return
+    const at = rows.findIndex((row) => row.classList.contains('current'))
+    rows[at]?.classList.remove('current')
+    const next = rows[at === -1 ? (by === 1 ? 0 : rows.length - 1) : (at + by + rows.length) % rows.length]!
+    next.classList.add('current')
+    next.scrollIntoView({ block: 'nearest' })
+  }
+  useKeys({ n: () => step(1), N: () => step(-1) })
   const traceRatio = formatRatio(diff.trace.durationRatio)
   return (
     <div>
@@ -92,7 +105,7 @@ function DiffView(props: { diff: DiffJson }) {
           <Changes changes={diff.trace.changes} />
         </section>
       )}
-      <table class="diff-table" data-testid="diff-table">
+      <table class="diff-table" data-testid="diff-table" ref={table}>
         <colgroup><col style={{ width: '28px' }} /><col /><col style={{ width: '80px' }} /><col style={{ width: '64px' }} /><col /><col style={{ width: '80px' }} /></colgroup>
         <thead>
           <tr><th /><th>{`A ${short(diff.a)}`}</th><th>duration</th><th>ratio</th><th>{`B ${short(diff.b)}`}</th><th>duration</th></tr>
