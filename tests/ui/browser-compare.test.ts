@@ -206,6 +206,17 @@ describe('the compare page in Chromium', () => {
     await alert.waitFor()
     expect(await alert.allTextContents()).toEqual([`no trace with id ${UNKNOWN}`])
     expect(await page.locator('tr.diff-row').count()).toBe(0)
+
+    // without both ids the page asks for them, and checks them before asking the server
+    await page.goto(`${origin}/compare`)
+    await page.fill('input[name="a"]', 'zz')
+    await page.fill('input[name="b"]', B)
+    await page.getByRole('button', { name: 'Compare' }).click()
+    expect(await alert.allTextContents()).toEqual(['Expected two trace ids of 32 lowercase hex characters.'])
+    await page.fill('input[name="a"]', A)
+    await page.getByRole('button', { name: 'Compare' }).click()
+    await page.waitForURL(`${origin}/compare?a=${A}&b=${B}`)
+    await page.locator('tr.diff-row').first().waitFor()
     await viewer.expectClean(page)
     await page.close()
   }, 30_000)

@@ -181,8 +181,8 @@ function PickIds(props: { a: string; b: string }) {
   }
   return (
     <form class="filters" onSubmit={onSubmit}>
-      <input name="a" placeholder="trace A (32 hex)" value={props.a} aria-label="trace A" />
-      <input name="b" placeholder="trace B (32 hex)" value={props.b} aria-label="trace B" />
+      <input name="a" placeholder="trace A (32 hex)" defaultValue={props.a} aria-label="trace A" />
+      <input name="b" placeholder="trace B (32 hex)" defaultValue={props.b} aria-label="trace B" />
       <button type="submit">Compare</button>
       {error !== null && <span class="err" role="alert">{error}</span>}
     </form>
