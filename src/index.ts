@@ -35,17 +35,23 @@ export type { OpenStoreOptions } from './store/open-store.js'
 export type {
   FacetCount,
   FacetField,
+  FailingStepRow,
   ListQuery,
   ListSort,
+  OverviewQuery,
   PruneOptions,
   ReadOptions,
+  RetriedStepRow,
+  SlowStepRow,
   StepField,
   StepSkeleton,
+  StoreOverview,
   StoreStats,
   TextScope,
   TracePage,
   TraceStore,
   TraceSummary,
+  UsageRow,
   VacuumResult,
 } from './store/types.js'
 

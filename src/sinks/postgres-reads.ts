@@ -6,7 +6,7 @@
 import type { JsonValue, StepId, StepRecord } from '../document/document.js'
 import { stepFromWire, type WireStep } from '../document/wire.js'
 import { FACET_LIMIT, facetQuery, isStepId, isTraceId, stepFieldKey, fieldValue, type NormalQuery } from '../store/query.js'
-import type { FacetCount, FacetField, ListQuery, StepField, StepSkeleton } from '../store/types.js'
+import type { FacetCount, FacetField, ListQuery, StepField, StepSkeleton, StoreOverview, UsageRow } from '../store/types.js'
 
 /** @internal Qualified, quoted table names. */
 export interface Names {
@@ -134,4 +134,62 @@ async function findStep(query: Query, names: Names, traceId: string, stepId: str
 
 function iso(column: string): string {
   return 'to_char(' + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+}
+
+/**
+ * @internal The store overview (docs/stores.md#overview): top-10 tables from the `steps` and `traces`
+ * tables, never the documents; p50 and p95 by `percentile_cont`, which the SQLite store reproduces
+ * with window functions. `since` is an ISO instant.
+ */
+export async function readOverview(query: Query, names: Names, since: string | undefined): Promise<StoreOverview> {
+  // the steps of the traces in range: through the traces' start-time index, then the steps' key
+  const steps = since === undefined
+    ? names.steps + ' s'
+    : names.traces + ' t JOIN ' + names.steps + ' s ON s.trace_id = t.trace_id AND s.root_span_id = t.root_span_id AND t.started_at >= $2::timestamptz'
+  const traces = since === undefined ? names.traces + ' t' : names.traces + ' t WHERE t.started_at >= $2::timestamptz'
+  const params: unknown[] = since === undefined ? [OVERVIEW_ROWS] : [OVERVIEW_ROWS, since]
+  const failing = await query(
+    "SELECT s.name AS name, count(*) AS n, count(*) FILTER (WHERE s.status = 'error') AS errors FROM " + steps +
+      " GROUP BY s.name HAVING count(*) FILTER (WHERE s.status = 'error') > 0 ORDER BY count(*) FILTER (WHERE s.status = 'error') DESC, s.name COLLATE \"C\" LIMIT $1",
+    params,
+  )
+  const slowest = await query(
+    'SELECT s.name AS name, count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY s.duration_ms) AS p50, ' +
+      'percentile_cont(0.95) WITHIN GROUP (ORDER BY s.duration_ms) AS p95 FROM ' + steps +
+      ' GROUP BY s.name ORDER BY percentile_cont(0.95) WITHIN GROUP (ORDER BY s.duration_ms) DESC, s.name COLLATE "C" LIMIT $1',
+    params,
+  )
+  const retried = await query(
+    'SELECT s.name AS name, count(*) AS n, count(*) FILTER (WHERE s.retries > 0) AS retried, sum(s.retries) AS retries FROM ' + steps +
+      ' GROUP BY s.name HAVING sum(s.retries) > 0 ORDER BY sum(s.retries) DESC, s.name COLLATE "C" LIMIT $1',
+    params,
+  )
+  const usage = async (column: string, from: string, where: string): Promise<UsageRow[]> => {
+    // the alias of the column's table (`s.` or `t.`): with `since`, both tables are in the FROM
+    const alias = column.slice(0, 2)
+    const rows = await query(
+      'SELECT ' + column + ' AS name, count(*) AS n, sum(' + alias + 'input_tokens) AS input, sum(' + alias + 'output_tokens) AS output, sum(' + alias + 'cost_usd) AS cost FROM ' + from + where +
+        ' GROUP BY ' + column + ' ORDER BY coalesce(sum(' + alias + 'cost_usd), 0) DESC, coalesce(sum(' + alias + 'input_tokens), 0) + coalesce(sum(' + alias + 'output_tokens), 0) DESC, ' + column + ' COLLATE "C" LIMIT $1',
+      params,
+    )
+    return rows.map((row) => ({
+      name: String(row.name), count: Number(row.n), inputTokens: Number(row.input ?? 0), outputTokens: Number(row.output ?? 0),
+      costUsd: row.cost === null || row.cost === undefined ? null : Number(row.cost),
+    }))
+  }
+  return {
+    failingSteps: failing.map((row) => ({ name: String(row.name), steps: Number(row.n), errors: Number(row.errors) })),
+    slowestSteps: slowest.map((row) => ({ name: String(row.name), steps: Number(row.n), p50Ms: micro(Number(row.p50)), p95Ms: micro(Number(row.p95)) })),
+    mostRetried: retried.map((row) => ({ name: String(row.name), steps: Number(row.n), retriedSteps: Number(row.retried), retries: Number(row.retries) })),
+    byModel: await usage('s.model', steps, ' WHERE s.model IS NOT NULL'),
+    byPrompt: await usage('t.prompt', traces, ''),
+  }
+}
+
+/** How many rows each table of the overview has at most. */
+const OVERVIEW_ROWS = 10
+
+/** Percentiles to the microsecond, as the SQLite store rounds them. */
+function micro(ms: number): number {
+  return Math.round(ms * 1000) / 1000
 }

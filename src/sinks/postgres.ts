@@ -9,9 +9,9 @@ import type { JsonValue, StepId, StepRecord, TraceDocument, TraceId } from '../d
 import { PREVIEW_CHARS, STEP_COLUMNS as ROW_STEP_COLUMNS, stepValues, toStepRows, toStoredJson, toTraceRow, TRACE_COLUMNS as ROW_TRACE_COLUMNS, traceValues, wellFormed } from '../document/rows.js'
 import { fromWire } from '../document/wire.js'
 import type { Sink, WriteResult } from '../export/queue.js'
-import { createTextIndex, readDataVersion, readFacets, readStep, readStepField, readSteps, type Names, type Query } from './postgres-reads.js'
-import { abortError, encodeCursor, facetQuery, isTraceId, ORDER_BY, SCOPE_KEYS, stepFieldKey, normalizeQuery, readSignal, toInstant, type NormalQuery } from '../store/query.js'
-import type { FacetCount, FacetField, ListQuery, PruneOptions, StepField, StepSkeleton, StoreStats, TextScope, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
+import { createTextIndex, readDataVersion, readFacets, readOverview, readStep, readStepField, readSteps, type Names, type Query } from './postgres-reads.js'
+import { abortError, encodeCursor, facetQuery, isTraceId, ORDER_BY, SCOPE_KEYS, stepFieldKey, normalizeQuery, overviewSince, readSignal, toInstant, type NormalQuery } from '../store/query.js'
+import type { FacetCount, FacetField, ListQuery, OverviewQuery, PruneOptions, StepField, StepSkeleton, StoreOverview, StoreStats, TextScope, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
 
 /** Options of `postgresSink()`. @category sinks */
 export interface PostgresSinkOptions {
@@ -117,6 +117,7 @@ export async function openPostgresStore(url: string, options: Omit<PostgresSinkO
     stepField: async (traceId, stepId, field) => live().stepField(traceId, stepId, field),
     facets: async (field, query) => live().facets(field, query),
     dataVersion: async () => live().dataVersion(),
+    overview: async (query) => live().overview(query),
     createTextIndex: async () => writable().createTextIndex(),
     stats: async () => live().stats(),
     prune: async (pruneOptions) => live().prune(pruneOptions),
@@ -200,6 +201,7 @@ interface Database {
   stepField(traceId: string, stepId: string, field: StepField): Promise<{ readonly found: boolean; readonly value?: JsonValue }>
   facets(field: FacetField, query: ListQuery | undefined): Promise<ReadonlyArray<FacetCount>>
   dataVersion(): Promise<string>
+  overview(query: OverviewQuery | undefined): Promise<StoreOverview>
   createTextIndex(): Promise<boolean>
   stats(): Promise<StoreStats>
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>
@@ -555,6 +557,11 @@ function createDatabase(settings: Settings): Database {
     return read('counting values of', (query, names) => readFacets(query, names, whereClause, field, listQuery))
   }
   const dataVersion = (): Promise<string> => read('reading', readDataVersion)
+  // the argument is checked first: a bad one is the caller's TypeError, not a failed read
+  const overview = async (overviewQuery: OverviewQuery | undefined): Promise<StoreOverview> => {
+    const since = overviewSince(overviewQuery)
+    return read('reading the overview of', (query, names) => readOverview(query, names, since))
+  }
   const textIndex = (): Promise<boolean> => read('indexing', createTextIndex)
 
   const stats = (): Promise<StoreStats> =>
@@ -632,7 +639,7 @@ function createDatabase(settings: Settings): Database {
     return closing
   }
 
-  return { shownUrl, insert, open, getAll, list, count, steps, step, stepField, facets, dataVersion, createTextIndex: textIndex, stats, prune, vacuum, close }
+  return { shownUrl, insert, open, getAll, list, count, steps, step, stepField, facets, dataVersion, overview, createTextIndex: textIndex, stats, prune, vacuum, close }
 }
 
 // ---------------------------------------------------------------------------------------------------

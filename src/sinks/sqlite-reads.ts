@@ -8,8 +8,9 @@ import { Worker } from 'node:worker_threads'
 import type BetterSqlite3 from 'better-sqlite3'
 import type { JsonValue, StepId, StepRecord, TraceId } from '../document/document.js'
 import { stepFromWire, type WireStep } from '../document/wire.js'
-import { abortError, encodeCursor, FACET_LIMIT, facetQuery, ftsQuery, isStepId, isTraceId, ORDER_BY, SCOPE_KEYS, stepFieldKey, fieldValue, type NormalQuery } from '../store/query.js'
-import type { FacetCount, FacetField, ListQuery, StepField, StepSkeleton, TracePage, TraceSummary } from '../store/types.js'
+import { abortError, encodeCursor, FACET_LIMIT, facetQuery, ftsQuery, isStepId, isTraceId, ORDER_BY, overviewSince, SCOPE_KEYS, stepFieldKey, fieldValue, type NormalQuery } from '../store/query.js'
+import type { FacetCount, FacetField, ListQuery, OverviewQuery, StepField, StepSkeleton, StoreOverview, TracePage, TraceSummary } from '../store/types.js'
+import { sqliteOverview } from './sqlite-overview.js'
 
 /** @internal The columns of a trace summary. */
 export const SUMMARY_COLUMNS =
@@ -52,6 +53,8 @@ export interface SqliteReads {
   stepField(traceId: string, stepId: string, field: StepField): { readonly found: boolean; readonly value?: JsonValue }
   facets(field: FacetField, query: ListQuery | undefined): Promise<ReadonlyArray<FacetCount>>
   dataVersion(): string
+  /** The store overview (`sqlite-overview.ts`). */
+  overview(query: OverviewQuery | undefined): Promise<StoreOverview>
   /** Counts a commit of this connection, which `PRAGMA data_version` does not see. */
   wrote(): void
   hasTextIndex(): boolean
@@ -156,6 +159,7 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
       const rows = await run<Array<{ value: string; n: number }>>(sql + ' ORDER BY n DESC, value LIMIT ?', [...clause.params, FACET_LIMIT], 'all', clause.scan, undefined)
       return rows.map((row) => ({ value: String(row.value), count: row.n }))
     },
+    overview: async (query) => sqliteOverview(db, file, driverPath, overviewSince(query)),
     dataVersion: () => String((dataVersion.get() as { data_version: number }).data_version) + '.' + String(ownWrites),
     wrote: () => {
       ownWrites++

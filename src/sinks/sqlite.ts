@@ -216,6 +216,7 @@ function storeOf(db: Database, file: string, readOnly: boolean): TraceStore & { 
     stepField: async (traceId, stepId, field) => live().reads.stepField(traceId, stepId, field),
     facets: async (field, query) => live().reads.facets(field, query),
     dataVersion: async () => live().reads.dataVersion(),
+    overview: async (query) => live().reads.overview(query),
     stats: async () => live().stats(),
     // the connection refuses the DELETE too; this says why in words
     prune: async (pruneOptions) => writable().prune(pruneOptions),

@@ -286,3 +286,14 @@ export function fieldValue(field: StepField, value: JsonValue | undefined): { re
   if (field === 'metadata') return { found: true, value: {} }
   return { found: true }
 }
+
+/** @internal The `since` of `TraceStore.overview(query)` as an ISO instant; throws a `TypeError` for anything else in `query`. */
+export function overviewSince(query: unknown, now: Date = new Date()): string | undefined {
+  if (query === undefined || query === null) return undefined
+  if (typeof query !== 'object') throw new TypeError('Expected the overview query to be an object.')
+  for (const key of Object.keys(query)) {
+    if (key !== 'since') throw new TypeError(`Unknown overview option \`${key}\`.`)
+  }
+  const since = (query as { readonly since?: unknown }).since
+  return since === undefined ? undefined : toInstant(since, 'since', now)
+}

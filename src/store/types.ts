@@ -179,6 +179,75 @@ export interface StoreStats {
   readonly projects: ReadonlyArray<{ readonly project: string; readonly traces: number }>
 }
 
+/**
+ * Which traces `TraceStore.overview()` covers.
+ * @category store
+ */
+export interface OverviewQuery {
+  /** Only traces (and their steps) started at or after this instant: a Date, an ISO string, or a duration such as `"24h"` (that long ago). */
+  readonly since?: Date | string
+}
+
+/** A step name and how often it failed: a row of `StoreOverview.failingSteps`. @category store */
+export interface FailingStepRow {
+  readonly name: string
+  /** Steps of this name. */
+  readonly steps: number
+  /** Those that ended in `"error"`. */
+  readonly errors: number
+}
+
+/** A step name and its duration percentiles: a row of `StoreOverview.slowestSteps`. @category store */
+export interface SlowStepRow {
+  readonly name: string
+  readonly steps: number
+  /** The median duration, interpolated between the two middle steps as PostgreSQL's `percentile_cont(0.5)` does. */
+  readonly p50Ms: number
+  /** The 95th percentile, interpolated the same way (`percentile_cont(0.95)`). */
+  readonly p95Ms: number
+}
+
+/** A step name and its retries: a row of `StoreOverview.mostRetried`. @category store */
+export interface RetriedStepRow {
+  readonly name: string
+  readonly steps: number
+  /** Steps of this name retried at least once. */
+  readonly retriedSteps: number
+  /** Retries summed over those steps. */
+  readonly retries: number
+}
+
+/** Tokens and cost of one model (from its steps) or one prompt (from its traces). @category store */
+export interface UsageRow {
+  /** The model (`StepRecord.model`) or the prompt. */
+  readonly name: string
+  /** Steps of the model, or traces of the prompt. */
+  readonly count: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  /** Summed `costUsd`; `null` when none of them was priced. */
+  readonly costUsd: number | null
+}
+
+/**
+ * What `TraceStore.overview()` reports: top-10 tables across the store, read from the `steps` and
+ * `traces` tables (never the documents). Every table is ordered by its measure, largest first, ties
+ * by name (in code-point order).
+ * @category store
+ */
+export interface StoreOverview {
+  /** Step names with at least one failed step, most failures first. */
+  readonly failingSteps: ReadonlyArray<FailingStepRow>
+  /** Step names by their 95th-percentile duration, slowest first. */
+  readonly slowestSteps: ReadonlyArray<SlowStepRow>
+  /** Step names with at least one retry, most retries first. */
+  readonly mostRetried: ReadonlyArray<RetriedStepRow>
+  /** Models of steps (steps without a model are left out), by cost, then by input plus output tokens. */
+  readonly byModel: ReadonlyArray<UsageRow>
+  /** Prompts of traces (documents), by cost, then by input plus output tokens. */
+  readonly byPrompt: ReadonlyArray<UsageRow>
+}
+
 /** Options of `TraceStore.prune()`. @category store */
 export interface PruneOptions {
   /** Deletes traces started before this instant: a Date, an ISO string, or a duration such as `"7d"`, `"12h"`, `"30m"` (that long ago). */
@@ -308,6 +377,26 @@ export interface TraceStore {
    * @since 0.2.0
    */
   dataVersion(): Promise<string>
+  /**
+   * Top-10 tables across the store (or the traces started since `query.since`): the step names that
+   * fail most, the slowest by p95 (with p50), the most retried, and tokens and cost by model and by
+   * prompt. Computed in the database from the `steps` and `traces` tables, never from the documents;
+   * it reads every step in range, so the viewer caches it (docs/stores.md#overview). Rejects with a
+   * `TypeError` for an invalid `since`.
+   *
+   * @example
+   * import { openStore } from 'tracellm'
+   * import { mkdtempSync } from 'node:fs'
+   * import { tmpdir } from 'node:os'
+   * import { join } from 'node:path'
+   * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
+   * const overview = await store.overview({ since: '7d' })
+   * overview.failingSteps   // => []
+   * await store.close()
+   *
+   * @since 0.2.0
+   */
+  overview(query?: OverviewQuery): Promise<StoreOverview>
   /** True when the store was opened with `readOnly: true` (or is an imported export): every write rejects. */
   readonly readOnly: boolean
   stats(): Promise<StoreStats>

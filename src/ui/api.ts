@@ -5,7 +5,7 @@
  * exactly what `store.list()` accepts.
  */
 import type { JsonValue, StepRecord, TraceDocument } from '../document/document.js'
-import { diffTraces, type DiffOptions } from '../replay/diff.js'
+import { diffTraces, type DiffOptions, type StepDiff, type TraceDiff } from '../replay/diff.js'
 import { diffToJson } from '../cli/render.js'
 import type { ListQuery } from '../store/types.js'
 import type { FacetField, StepField, StepSkeleton, ViewerStore, ViewerTraceSummary } from './types.js'
@@ -216,11 +216,50 @@ export async function diff(store: ViewerStore, params: URLSearchParams): Promise
   if (ignore !== null && ignore !== '') options.ignore = ignore.split(',') as unknown as DiffOptions['ignore']
   const [before] = await documentsOf(store, a)
   const [after] = await documentsOf(store, b)
+  let compared: TraceDiff
   try {
-    return diffToJson(diffTraces(before as TraceDocument, after as TraceDocument, options))
+    compared = diffTraces(before as TraceDocument, after as TraceDocument, options)
   } catch (error) {
     throw new ApiError(400, `cannot compare ${a} with ${b}: ${messageOf(error)}`)
   }
+  // what `tracellm diff --json` prints, plus what the compare page links and draws with
+  // (docs/ui.md#compare): each side's header, and per step its depth, ids and durations
+  const json = diffToJson(compared) as { steps: Array<Record<string, JsonValue>> } & Record<string, JsonValue>
+  const side = (doc: TraceDocument): JsonValue => ({
+    traceId: doc.traceId, prompt: doc.prompt, status: doc.status, startedAt: doc.startedAt, durationMs: doc.durationMs,
+    replayOf: doc.replayOf ?? null, stepCount: doc.steps.length,
+  })
+  return {
+    ...json,
+    traces: { a: side(compared.a), b: side(compared.b) },
+    steps: json.steps.map((step, index) => {
+      const full = compared.steps[index] as StepDiff
+      return {
+        ...step,
+        depth: full.depth,
+        aStepId: full.a?.stepId ?? null,
+        bStepId: full.b?.stepId ?? null,
+        aDurationMs: full.a?.durationMs ?? null,
+        bDurationMs: full.b?.durationMs ?? null,
+      }
+    }),
+  }
+}
+
+/**
+ * @internal `GET /api/overview?since=`: the store's `overview()` (docs/ui.md#store-overview); 503 when
+ * the store has no such method, 400 for a bad `since` or any other parameter.
+ */
+export async function overview(store: ViewerStore, params: URLSearchParams): Promise<JsonValue> {
+  for (const name of params.keys()) {
+    if (name !== 'since') throw new ApiError(400, `Unknown query parameter \`${name}\`.`)
+  }
+  if (params.getAll('since').length > 1) throw new ApiError(400, 'Expected `since` at most once.')
+  const overviewOf = (store as Partial<Pick<ViewerStore, 'overview'>>).overview
+  if (overviewOf === undefined) throw unsupported('the store overview')
+  const since = params.get('since')
+  const result = await fromStore(() => overviewOf.call(store, since === null || since === '' ? {} : { since }))
+  return result as unknown as JsonValue
 }
 
 /** @internal Every document of a trace, earliest first; 404 when there is none. */

@@ -15,7 +15,7 @@ import { secureHeaders } from 'hono/secure-headers'
 import { streamSSE } from 'hono/streaming'
 import { toWire } from '../document/wire.js'
 import {
-  ApiError, countTraces, diff, documentsOf, facets, fromStore, listTraces, messageOf, rawField, rawTraceField, stepDetail, stepSkeleton, traceHeader,
+  ApiError, countTraces, diff, documentsOf, facets, fromStore, listTraces, messageOf, overview, rawField, rawTraceField, stepDetail, stepSkeleton, traceHeader,
 } from './api.js'
 import {
   CONTENT_SECURITY_POLICY, SESSION_COOKIE, TOKEN_HEADER, allowedHosts, cookieValue, isAllowedHost, isJsonContentType, isLoopback, isSameOrigin, newToken,
@@ -55,6 +55,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     allowed: new Set(),
     streams: new Set(),
     stats: undefined,
+    overviews: new Map(),
   }
   const app = buildApp(state, options)
   const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server
@@ -92,6 +93,8 @@ interface ServerState {
   /** The live `/api/events` streams, ended by `close()`. */
   readonly streams: Set<AbortController>
   stats: { readonly at: number; readonly value: Promise<unknown> } | undefined
+  /** `/api/overview` per query string, cached as `stats` is. */
+  readonly overviews: Map<string, { readonly at: number; readonly value: Promise<unknown> }>
 }
 
 function buildApp(state: ServerState, options: UiServerOptions): Hono {
@@ -190,6 +193,20 @@ function buildApp(state: ServerState, options: UiServerOptions): Hono {
     }
     return c.json(await state.stats.value as object)
   })
+  app.get('/api/overview', async (c) => {
+    const now = Date.now()
+    const key = new URL(c.req.url).search
+    let entry = state.overviews.get(key)
+    if (entry === undefined || now - entry.at > statsCacheMs) {
+      for (const [old, cached] of state.overviews) if (now - cached.at > statsCacheMs) state.overviews.delete(old)
+      const made = { at: now, value: overview(store, params(c)) }
+      state.overviews.set(key, made)
+      // a failed read (or a refused query) is not cached
+      made.value.catch(() => { if (state.overviews.get(key) === made) state.overviews.delete(key) })
+      entry = made
+    }
+    return c.json(await entry.value as object)
+  })
   app.get('/api/events', (c) => streamSSE(c, async (stream) => {
     const stop = new AbortController()
     state.streams.add(stop)
@@ -224,6 +241,7 @@ function buildApp(state: ServerState, options: UiServerOptions): Hono {
       await documentsOf(store, id)
       const result = await fromStore(() => remove.call(store, id))
       state.stats = undefined
+      state.overviews.clear()
       return c.json({ deleted: result.deleted })
     })
     app.post('/api/prune', async (c) => {
@@ -232,6 +250,7 @@ function buildApp(state: ServerState, options: UiServerOptions): Hono {
       if (typeof olderThan !== 'string') throw new ApiError(400, 'Expected a JSON body {"olderThan": "30d"} (a duration or an ISO date).')
       const result = await fromStore(() => store.prune({ olderThan }))
       state.stats = undefined
+      state.overviews.clear()
       return c.json({ deleted: result.deleted })
     })
   }

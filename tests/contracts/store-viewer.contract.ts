@@ -178,6 +178,73 @@ export function runStoreViewerContract(name: string, makeHarness: () => Promise<
       })
     })
 
+    describe('overview', () => {
+      /** Two recent traces and an old one, with step names that fail, are slow, are retried and use models. */
+      const seed = async (): Promise<void> => {
+        const s = (n: number, overrides: Parameters<typeof makeStep>[0]): StepRecord => makeStep({ stepId: stepIdOf(n), seq: n - 1, ...overrides })
+        await write(
+          doc({ prompt: 'p1', startedAt: at(0), usage: { inputTokens: 10, outputTokens: 20 }, costUsd: 0.5, steps: [
+            s(1, { name: 'search', durationMs: 10 }),
+            s(2, { name: 'search', durationMs: 20, status: 'error', error: { type: 'E', message: 'm' } }),
+            s(3, { name: 'llm', kind: 'llm', model: 'gpt-4o', usage: { inputTokens: 100, outputTokens: 50 }, costUsd: 0.3, durationMs: 100 }),
+          ] }),
+          doc({ prompt: 'p2', startedAt: at(1), usage: { inputTokens: 30, outputTokens: 40 }, costUsd: 0.25, steps: [
+            s(1, { name: 'search', durationMs: 30 }),
+            s(2, { name: 'search', durationMs: 40, status: 'error', error: { type: 'E', message: 'm' } }),
+            // retried in the second trace only: a table must not take a bare column of the group's first row
+            s(3, { name: 'llm', kind: 'llm', model: 'gpt-4o', usage: { inputTokens: 200, outputTokens: 100 }, costUsd: 0.2, durationMs: 300, attempts: 3, retries: 2 }),
+            s(4, { name: 'embed', kind: 'embedding', model: 'small', usage: { inputTokens: 5, outputTokens: 0 }, durationMs: 5, attempts: 2, retries: 1 }),
+          ] }),
+          doc({ prompt: 'p1', startedAt: at(-100_000), steps: [s(1, { name: 'old-step', durationMs: 1000, status: 'error', error: { type: 'E', message: 'm' }, startedAt: at(-100_000) })] }),
+        )
+      }
+
+      it('reports the failing, slowest (p50, p95 as percentile_cont) and most retried step names, and usage by model and prompt', async () => {
+        await seed()
+
+        expect(await store.overview()).toEqual({
+          failingSteps: [{ name: 'search', steps: 4, errors: 2 }, { name: 'old-step', steps: 1, errors: 1 }],
+          slowestSteps: [
+            { name: 'old-step', steps: 1, p50Ms: 1000, p95Ms: 1000 },
+            { name: 'llm', steps: 2, p50Ms: 200, p95Ms: 290 },
+            { name: 'search', steps: 4, p50Ms: 25, p95Ms: 38.5 },
+            { name: 'embed', steps: 1, p50Ms: 5, p95Ms: 5 },
+          ],
+          mostRetried: [{ name: 'llm', steps: 2, retriedSteps: 1, retries: 2 }, { name: 'embed', steps: 1, retriedSteps: 1, retries: 1 }],
+          byModel: [
+            { name: 'gpt-4o', count: 2, inputTokens: 300, outputTokens: 150, costUsd: 0.5 },
+            { name: 'small', count: 1, inputTokens: 5, outputTokens: 0, costUsd: null },
+          ],
+          byPrompt: [
+            { name: 'p1', count: 2, inputTokens: 10, outputTokens: 20, costUsd: 0.5 },
+            { name: 'p2', count: 1, inputTokens: 30, outputTokens: 40, costUsd: 0.25 },
+          ],
+        })
+      })
+
+      it('covers only the traces and steps started since `since`, and rejects a bad query with a TypeError', async () => {
+        await seed()
+
+        const recent = await store.overview({ since: at(-10) })
+
+        expect(recent.failingSteps).toEqual([{ name: 'search', steps: 4, errors: 2 }])
+        expect(recent.slowestSteps.map((row) => row.name)).toEqual(['llm', 'search', 'embed'])
+        expect(recent.byPrompt.map((row) => [row.name, row.count])).toEqual([['p1', 1], ['p2', 1]])
+        await expect(store.overview({ since: 'yesterdayish' })).rejects.toThrow(TypeError)
+        await expect(store.overview({ until: '1d' } as never)).rejects.toThrow(TypeError)
+      })
+
+      it('keeps ten rows per table, ties by name', async () => {
+        await write(doc({ steps: Array.from({ length: 12 }, (_, n) => makeStep({ stepId: stepIdOf(n + 1), seq: n, name: 'tool-' + String(n).padStart(2, '0'), status: 'error', durationMs: 7 })) }))
+
+        const overview = await store.overview()
+
+        expect(overview.failingSteps.map((row) => row.name)).toEqual(Array.from({ length: 10 }, (_, n) => 'tool-' + String(n).padStart(2, '0')))
+        expect(overview.slowestSteps).toHaveLength(10)
+        expect(await harness.store.overview({ since: at(100_000) })).toEqual({ failingSteps: [], slowestSteps: [], mostRetried: [], byModel: [], byPrompt: [] })
+      })
+    })
+
     describe('dataVersion', () => {
       it('changes when another connection commits, and only then', async () => {
         const before = await store.dataVersion()

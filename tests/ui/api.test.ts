@@ -170,6 +170,15 @@ describe('the viewer API', () => {
     const reply = (await get(`/api/diff?a=${A}&b=${B}`)).json()
     expect(reply).toMatchObject({ equal: false, a: A, b: B })
     expect(reply.summary).toEqual(expect.any(Object))
+    // beyond the CLI's JSON: each side's header, and per step its depth, ids and durations
+    expect(reply.traces).toEqual({
+      a: { traceId: A, prompt: 'answer', status: 'success', startedAt: '2026-11-24T10:00:00.000Z', durationMs: 12.34, replayOf: null, stepCount: 2 },
+      b: { traceId: B, prompt: 'answer', status: 'error', startedAt: '2026-11-24T11:00:00.000Z', durationMs: 12.34, replayOf: null, stepCount: 1 },
+    })
+    expect(reply.steps.map((step: Record<string, unknown>) => [step.name, step.status, step.depth, step.aStepId, step.bStepId, step.aDurationMs, step.bDurationMs])).toEqual([
+      ['search', 'changed', 0, stepIdOf(1), stepIdOf(1), 3.2, 3.2],
+      ['big', 'removed', 1, stepIdOf(2), null, 3.2, null],
+    ])
 
     expect((await get(`/api/diff?a=${A}&b=${B}&ignore=nothing`)).status).toBe(400)
     expect((await get(`/api/diff?a=${A}&b=${B}&durationRatio=0.5`)).status).toBe(400)
@@ -183,6 +192,32 @@ describe('the viewer API', () => {
 
     expect(first.json()).toMatchObject({ traces: 2 })
     expect(store.calls.stats).toBe(before + 1)
+  })
+
+  it('answers the store overview, cached per query for a while; a bad parameter is a 400 and is not cached', async () => {
+    const before = store.calls.overview
+    const first = await get('/api/overview')
+    await get('/api/overview')
+    await get('/api/overview?since=24h')
+
+    expect(first.status).toBe(200)
+    expect(first.json()).toMatchObject({ failingSteps: [], byPrompt: [{ name: 'answer', count: 2 }] })
+    expect(store.calls.overview).toBe(before + 2)
+    expect((await get('/api/overview?since=yesterdayish')).status).toBe(400)
+    expect((await get('/api/overview?limit=3')).json()).toEqual({ error: 'Unknown query parameter `limit`.' })
+  })
+
+  it('answers 503 for the overview of a store without it', async () => {
+    const bare = fakeStore(documents())
+    Reflect.deleteProperty(bare, 'overview')
+    const other = await startUiServer({ store: bare, storeLabel: 'old', port: 0 })
+    try {
+      const reply = await request(other.port, '/api/overview')
+      expect(reply.status).toBe(503)
+      expect(reply.json().error).toMatch(/does not support the store overview/)
+    } finally {
+      await other.close()
+    }
   })
 
   it('answers 404 {error} to an unknown API path, and a text/plain 503 for the pages while the client is not built', async () => {

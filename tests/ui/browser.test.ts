@@ -187,6 +187,20 @@ describe('the viewer in Chromium', () => {
     await page.close()
   }, 30_000)
 
+  it('offers "compare with original" on a replay\'s page, and "Compare with…" over the same prompt', async () => {
+    const page = await context.newPage()
+    await page.goto(`${origin}/trace/${REPLAY}`)
+    const original = page.locator('header, main').locator(`a.compare-original[href="/compare?a=${NESTED}&b=${REPLAY}"]`)
+    await original.waitFor()
+    await original.click()
+    await page.waitForURL(`${origin}/compare?a=${NESTED}&b=${REPLAY}`)
+    await page.goto(`${origin}/trace/${NESTED}`)
+    await page.locator('[data-testid="compare-with"] button').click()
+    await page.locator('.compare-picker').waitFor()
+    await expectClean(page)
+    await page.close()
+  }, 30_000)
+
   it('restores a deep-linked step on reload', async () => {
     const page = await context.newPage()
     await page.goto(`${origin}/trace/${NESTED}?step=${stepIdOf(0x101)}`)

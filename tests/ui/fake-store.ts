@@ -1,7 +1,7 @@
 // An in-memory ViewerStore: the store interface the viewer codes against, over a list of documents,
 // with the store's own query validation (normalizeQuery), so bad filters fail as they do for real.
 import type { JsonValue, StepRecord, TraceDocument } from '../../src/document/document.js'
-import { decodeCursor, encodeCursor, normalizeQuery } from '../../src/store/query.js'
+import { decodeCursor, encodeCursor, normalizeQuery, overviewSince } from '../../src/store/query.js'
 import type { ListQuery, StoreStats, TraceSummary } from '../../src/store/types.js'
 import type { FacetField, StepField, StepSkeleton, ViewerStore, ViewerTraceSummary } from '../../src/ui/types.js'
 
@@ -9,13 +9,13 @@ export interface FakeStore extends ViewerStore {
   readonly docs: TraceDocument[]
   /** Bumps `dataVersion()`, as a commit by another process does. */
   commit(doc: TraceDocument): void
-  calls: { stats: number }
+  calls: { stats: number; overview: number }
 }
 
 export function fakeStore(initial: ReadonlyArray<TraceDocument> = []): FakeStore {
   const docs = [...initial]
   let version = 1
-  const calls = { stats: 0 }
+  const calls = { stats: 0, overview: 0 }
   const sorted = (): TraceDocument[] => [...docs].sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.traceId.localeCompare(a.traceId))
   const matching = (query: ListQuery | undefined): TraceDocument[] => {
     const q = normalizeQuery(query)
@@ -67,6 +67,11 @@ export function fakeStore(initial: ReadonlyArray<TraceDocument> = []): FakeStore
       for (const doc of old) docs.splice(docs.indexOf(doc), 1)
       version++
       return { deleted: old.length }
+    },
+    async overview(query) {
+      overviewSince(query)
+      calls.overview++
+      return { failingSteps: [], slowestSteps: [], mostRetried: [], byModel: [], byPrompt: [{ name: 'answer', count: docs.length, inputTokens: 0, outputTokens: 0, costUsd: null }] }
     },
     async vacuum() { return { bytesBefore: 0, bytesAfter: 0 } },
     async close() {},

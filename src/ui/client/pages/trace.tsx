@@ -3,6 +3,7 @@
 // step pane. The tree, self times, the critical path and the stats are computed once per skeleton.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { api, messageOf, type Gated, type Skeleton } from '../api.js'
+import { CompareWith } from '../compare/compare-with.js'
 import { Field } from '../field.js'
 import { useKeys } from '../keys.js'
 import { Link, navigate, setParams } from '../router.js'
@@ -184,7 +185,11 @@ export function TracePage(props: { traceId: string; url: URL }) {
       <p class="trace-nav"><Link href="/">← all traces</Link><span class="muted">J / K: next older / newer trace</span>
         {notice !== null && <span class="muted" role="status" data-testid="notice">{notice}</span>}</p>
       {error !== null && <p class="err" role="alert">{error}</p>}
-      {documents !== null && <TraceHeader traceId={traceId} documents={documents} skeleton={skeleton} />}
+      {documents !== null && (
+        <TraceHeader traceId={traceId} documents={documents} skeleton={skeleton}>
+          <CompareWith traceId={traceId} prompt={String(doc?.prompt ?? '')} replayOf={typeof doc?.replayOf === 'string' ? doc.replayOf : null} />
+        </TraceHeader>
+      )}
       {skeleton !== null && tree !== null && (
         <>
           <Toolbar

@@ -92,7 +92,7 @@ export function TraceHeader(props: { traceId: string; documents: ReadonlyArray<D
       </dl>
       <div class="header-actions">
         <a class="button" href={`/api/traces/${traceId}/export`} download={`${traceId}.jsonl`}>Download</a>
-        {/* the compare page adds "Compare with…" and, on a replay, "compare with original" here */}
+        {/* "Compare with…", "compare with original" on a replay, and Delete with --write */}
         {props.children}
       </div>
     </div>
