@@ -1,13 +1,18 @@
 // The lazy markdown chunk (docs/ui.md#content-rendering), loaded with import() only when a reader picks
 // Markdown for a field: marked turns the text into HTML, DOMPurify sanitizes it into a fragment of an
-// inert document, and only that fragment is appended. No script, style, iframe, form or inline style
+// inert document, and only that fragment is appended. HTML in the markdown itself stays text. No script, style, iframe, form or inline style
 // survives; links open in a new tab with rel="noopener noreferrer" and only for http(s) and mailto;
 // images are never loaded: each becomes a chip with its alt text and address, as text.
 import DOMPurify from 'dompurify'
-import { marked } from 'marked'
+import { Marked } from 'marked'
 import { INVISIBLE, symbolOf } from './visible.js'
 
 const SAFE_LINK = /^(?:https?:|mailto:)/i
+const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+
+// HTML written inside the markdown is shown as the text it is: only markdown makes markup. (Parsing a
+// stored `style=` attribute, even in DOMPurify's inert document, is a CSP violation report.)
+const markdown = new Marked({ gfm: true, async: false, renderer: { html: (token) => token.text.replace(/[&<>"']/g, (char) => ESCAPES[char]!) } })
 
 let hooked = false
 function hook(): void {
@@ -36,7 +41,7 @@ function hook(): void {
 /** `text` as sanitized markdown: a DocumentFragment to append, with invisible characters made visible. */
 export function renderMarkdown(text: string): DocumentFragment {
   hook()
-  const html = marked.parse(text, { async: false, gfm: true })
+  const html = markdown.parse(text, { async: false })
   const fragment = DOMPurify.sanitize(html, {
     RETURN_DOM_FRAGMENT: true,
     USE_PROFILES: { html: true },
