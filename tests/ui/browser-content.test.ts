@@ -3,15 +3,15 @@
 // toggle (markdown sanitized, lazily loaded), invisible characters made visible, the tabs by keys and
 // in the URL, copy value / JSON path, the attempt timeline, the usage box, a 1 MB field loaded as a
 // collapsed tree, and the Messages view. No request may leave the origin, no script from a trace runs.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { build } from 'esbuild'
 import type { Page } from 'playwright-core'
-import type { TraceId } from '../../src/document/document.js'
+import type { JsonValue, TraceId } from '../../src/document/document.js'
 import { makeDocument, stepIdOf } from '../helpers/documents.js'
-import { at, CLIENT_DIR, startViewer, step, XSS, type Viewer } from './browser-harness.js'
+import { at, CLIENT_DIR, SCREENSHOTS, startViewer, step, XSS, type Viewer } from './browser-harness.js'
 
 // the browser's globals, used inside page.evaluate callbacks only (the tests' tsconfig has no DOM lib)
 declare const window: any, document: any, navigator: any
@@ -29,9 +29,9 @@ const MARKDOWN = [
 ].join('\n')
 
 function seed() {
-  const system = { role: 'system', content: 'You answer about weather.' }
-  const user = { role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }, { type: 'image_url', image_url: { url: `${REMOTE}/cat.png` } }] }
-  const call = { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"C"}' } }] }
+  const system: JsonValue = { role: 'system', content: 'You answer about weather.' }
+  const user: JsonValue = { role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }, { type: 'image_url', image_url: { url: `${REMOTE}/cat.png` } }] }
+  const call: { readonly [key: string]: JsonValue } = { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"C"}' } }] }
   const steps = [
     step(0x1, t0, 0, 50, {
       name: 'openai.chat.completions', kind: 'llm', model: 'gpt-4o', usage: { inputTokens: 120, outputTokens: 30 }, costUsd: 0.0042,
@@ -115,6 +115,7 @@ describe('content rendering in Chromium', () => {
     expect(await link.getAttribute('rel')).toBe('noopener noreferrer')
     expect(await link.getAttribute('target')).toBe('_blank')
     expect(await page.locator('img').count()).toBe(0)
+    if (SCREENSHOTS) { mkdirSync('docs/ui', { recursive: true }); await page.screenshot({ path: 'docs/ui/content-chat.png' }) }
 
     await tab(page, 'Output')
     const card = page.locator('[role="tabpanel"] .tool-card[data-tool="get_weather"]')
@@ -193,6 +194,7 @@ describe('content rendering in Chromium', () => {
     const hrefs = await markdown.locator('a').evaluateAll((links) => links.map((a) => a.getAttribute('href')))
     expect(hrefs.filter((href) => href !== null && !/^https:\/\/example\.invalid\//.test(href))).toEqual([])
     expect(viewer.requests.some((url) => url.startsWith(`${origin}/chunks/`))).toBe(true)
+    if (SCREENSHOTS) await page.screenshot({ path: 'docs/ui/content-markdown.png' })
     // kept across a reload
     await page.reload()
     await page.locator('[role="tabpanel"] .bubble[data-role="assistant"] [data-testid="markdown"] h1').waitFor()
@@ -291,6 +293,7 @@ describe('content rendering in Chromium', () => {
     expect(await stack.getAttribute('open')).toBeNull()
     await stack.locator('summary').click()
     expect(await stack.textContent()).toContain('at flaky (app.ts:1:1)')
+    if (SCREENSHOTS) await page.screenshot({ path: 'docs/ui/content-attempts.png' })
     await page.close()
   }, 30_000)
 
