@@ -21,7 +21,7 @@ const REMOTE = 'https://images.example.invalid'
 const t0 = Date.parse('2026-11-25T10:00:00.000Z')
 const S = {
   chat: stepIdOf(0x1), tool: stepIdOf(0x2), answer: stepIdOf(0x3), responses: stepIdOf(0x4), anthropic: stepIdOf(0x5),
-  search: stepIdOf(0x6), bidi: stepIdOf(0x7), retried: stepIdOf(0x8), big: stepIdOf(0x9),
+  search: stepIdOf(0x6), bidi: stepIdOf(0x7), retried: stepIdOf(0x8), big: stepIdOf(0x9), cut: stepIdOf(0xa),
 }
 const MARKDOWN = [
   '# Weather', '', 'It is **18°C** in Paris.', '', `![tracker](${REMOTE}/pixel.png)`, '', '[source](https://example.invalid/w)', '',
@@ -75,6 +75,7 @@ function seed() {
         errors: [{ type: 'Error', message: 'first' }, { type: 'Error', message: 'second' }],
       },
     }),
+    step(0xa, t0, 520, 5, { name: 'cut', kind: 'tool', truncated: 3, input: [`${'x'.repeat(20)}...[truncated 80 chars]`, '[Truncated: budget]', { a: '[Object]', '…': '7 more keys' }] }),
     step(0x9, t0, 510, 5, { name: 'big', kind: 'tool', input: { blob: Array.from({ length: 20_000 }, (_, i) => `row ${i} ${'x'.repeat(40)}`) } }),
   ]
   return [makeDocument({ traceId: CHAT, prompt: 'content', startedAt: at(t0, 0), endedAt: at(t0, 600), durationMs: 600, steps })]
@@ -217,6 +218,18 @@ describe('content rendering in Chromium', () => {
     await page.close()
   }, 30_000)
 
+  it('highlights what capture cut short and says how much, with where to read about it', async () => {
+    const { page, panel } = await open(S.cut)
+    const note = page.locator('[data-testid="markers"]')
+    expect(await note.textContent()).toContain('truncated by capture: 3 values cut short')
+    expect(await note.textContent()).toContain('docs/capture-and-redaction.md#budgets-and-markers')
+    await panel.locator('.truncated-marker').first().waitFor()
+    const marked = await panel.locator('.truncated-marker').allTextContents()
+    expect(marked).toEqual(expect.arrayContaining(['...[truncated 80 chars]', '[Truncated: budget]', '"…"']))
+    expect(marked.some((text) => text.includes('[Object]'))).toBe(true)
+    await page.close()
+  }, 30_000)
+
   it('switches tabs with the keys 1–5, keeps the tab and a JSON path in the URL across a reload', async () => {
     const { page } = await open(S.bidi)
     const shown = () => page.locator('[role="tabpanel"]').getAttribute('data-tab')
@@ -356,7 +369,7 @@ api('/api/traces/' + traceId + '/steps').then((skeleton) => render(
       const view = page.locator('[data-testid="messages"]')
       await view.waitFor()
       const entries = await view.locator('.transcript-entry').evaluateAll((all) => all.map((entry) => entry.getAttribute('data-step-id')))
-      expect(entries).toEqual([S.chat, S.tool, S.answer, S.responses, S.anthropic, S.search, S.bidi, S.retried, S.big])
+      expect(entries).toEqual([S.chat, S.tool, S.answer, S.responses, S.anthropic, S.search, S.bidi, S.retried, S.big, S.cut])
       const first = view.locator(`.llm-entry[data-step-id="${S.chat}"]`)
       await first.locator('.bubble').first().waitFor()
       expect(await first.locator('.bubble').evaluateAll((bubbles) => bubbles.map((bubble) => bubble.getAttribute('data-role')))).toEqual(['system', 'user', 'assistant'])

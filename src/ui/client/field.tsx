@@ -40,7 +40,8 @@ export function Field(props: FieldProps) {
 /** An inline value: its shape if it has one (or the tree, switched), else a string view or a tree. */
 export function Value(props: FieldProps & { value: unknown }) {
   const { value } = props
-  const name = props.name ?? props.label
+  // a caller that names no field ("Trace input") still gets its input or output shapes
+  const name = props.name ?? (/input$/i.test(props.label) ? 'input' : /output$/i.test(props.label) ? 'output' : props.label)
   const selected = props.selected ?? null
   const shape = useMemo(() => (name === 'input' || name === 'output' ? detectShape(value, name, props.kind) : null), [value, name, props.kind])
   const large = useMemo(() => value !== null && typeof value === 'object' && approximateSize(value) > LARGE, [value])

@@ -4,7 +4,7 @@
 // to its node and highlights it. Every value is a text node.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { isPrefix, jsonPath, pathPattern, type PathKey } from './path.js'
-import { Markdown, MarkedText, parses, savedFormat, saveFormat, TRUNCATION, type Format } from './text.js'
+import { Markdown, MarkedText, parses, savedFormat, saveFormat, type Format } from './text.js'
 
 const PAGE = 100
 /** Strings longer than this, or with a newline, get their own block with the Text / Markdown / JSON toggle. */
@@ -107,7 +107,7 @@ function Node(props: TreeProps & { label: PathKey | null; depth: number }) {
 function Scalar(props: { value: unknown }) {
   const { value } = props
   if (typeof value === 'string') {
-    return <span class={`v-string${TRUNCATION.test(value) ? ' truncated-marker' : ''}`}>"<MarkedText text={value} />"</span>
+    return <span class="v-string">"<MarkedText text={value} />"</span>
   }
   if (value === null) return <span class="v-null">null</span>
   return <span class={`v-${typeof value}`}>{String(value)}</span>
