@@ -12,8 +12,9 @@ import { MarkedText } from './content/text.js'
 
 /** Fields up to this size are loaded whole on request; above it only the preview and the raw link. */
 const LOADABLE = 2 * 1024 * 1024
-/** Inline fields larger than this start collapsed at their root. */
+/** Inline fields larger than this start collapsed at their root; larger than MEDIUM, below depth 1. */
 const LARGE = 256 * 1024
+const MEDIUM = 64 * 1024
 
 export interface FieldProps {
   readonly label: string
@@ -44,7 +45,7 @@ export function Value(props: FieldProps & { value: unknown }) {
   const name = props.name ?? (/input$/i.test(props.label) ? 'input' : /output$/i.test(props.label) ? 'output' : props.label)
   const selected = props.selected ?? null
   const shape = useMemo(() => (name === 'input' || name === 'output' ? detectShape(value, name, props.kind) : null), [value, name, props.kind])
-  const large = useMemo(() => value !== null && typeof value === 'object' && approximateSize(value) > LARGE, [value])
+  const size = useMemo(() => (value !== null && typeof value === 'object' ? approximateSize(value) : 0), [value])
   // a deep-linked path opens the tree, where every node has its path
   const [tree, setTree] = useState(() => selected !== null && selected.length > 0)
   const showTree = shape === null || tree
@@ -59,7 +60,7 @@ export function Value(props: FieldProps & { value: unknown }) {
       )}
       {shape !== null && !showTree
         ? <ShapeView shape={shape.shape} field={name} selected={selected} onPath={props.onPath} />
-        : <JsonTree value={value} path={[]} selected={selected} onPath={props.onPath} openDepth={large ? 0 : 2} field={name} />}
+        : <JsonTree value={value} path={[]} selected={selected} onPath={props.onPath} openDepth={size > LARGE ? 0 : size > MEDIUM ? 1 : 2} field={name} />}
     </div>
   )
 }

@@ -112,7 +112,7 @@ function ImageChip(props: { part: Extract<Part, { type: 'image' }> }) {
   const web = url !== undefined && /^https?:\/\//i.test(url)
   return (
     <div class="image-part">
-      <span class="chip image-chip">{`image${details === '' ? '' : ` (${details})`}`}</span>
+      <span class="chip image-chip">{`${mime === undefined || mime.startsWith('image/') ? 'image' : 'file'}${details === '' ? '' : ` (${details})`}`}</span>
       {url !== undefined && <span class="mono url"> <VisibleText text={url} /></span>}
       {web && <> <a href={url} target="_blank" rel="noopener noreferrer" title="opens the address in a new tab">open ↗</a></>}
     </div>
