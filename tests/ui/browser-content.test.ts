@@ -25,6 +25,7 @@ const S = {
 }
 const MARKDOWN = [
   '# Weather', '', 'It is **18°C** in Paris.', '', `![tracker](${REMOTE}/pixel.png)`, '', '[source](https://example.invalid/w)', '',
+  '[bad](javascript:window.__xss=1) ![inline](data:image/png;base64,iVBORw0KGgo=) [rel](/api/traces)', '',
   ...XSS, '<span style="color:red">red</span>', '<iframe src="https://example.invalid/frame"></iframe>', '<form action="https://example.invalid/post"><input name=a></form>',
 ].join('\n')
 
