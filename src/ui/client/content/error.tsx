@@ -60,7 +60,8 @@ export function backoffMs(entry: AttemptEntry, next: AttemptEntry | undefined): 
  */
 export function AttemptTimeline(props: { attempts: number; retries: number; status: string; attemptErrors: unknown; durationMs: number }) {
   const entries = (Array.isArray(props.attemptErrors) ? props.attemptErrors : []).filter((entry): entry is AttemptEntry => isObj(entry) && typeof entry.attempt === 'number')
-  const total = Math.max(props.attempts, entries.length + 1)
+  // tracellm records the failures that were followed by another attempt: the last one is the step's own error
+  const total = Math.max(props.attempts, 1, ...entries.map((entry) => entry.attempt))
   const byAttempt = new Map(entries.map((entry) => [entry.attempt, entry]))
   const rows = []
   for (let attempt = 1; attempt <= total; attempt++) {
