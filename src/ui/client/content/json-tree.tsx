@@ -2,7 +2,7 @@
 // arrays and objects paged 100 entries at a time, each node with "copy value" and "copy JSON path";
 // clicking a node's key puts its path in the URL (`&path=`), and a path in the URL opens the tree down
 // to its node and highlights it. Every value is a text node.
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { isPrefix, jsonPath, pathPattern, type PathKey } from './path.js'
 import { Markdown, MarkedText, parses, savedFormat, saveFormat, type Format } from './text.js'
 
@@ -119,7 +119,7 @@ function Scalar(props: { value: unknown }) {
  */
 export function StringView(props: { text: string; formatKey: string; path: PathKey[]; selected?: string | null; onPath?: (path: PathKey[]) => void }) {
   const [format, setFormat] = useState<Format>(() => savedFormat(props.formatKey))
-  const parsed = format === 'json' || props.text.length < 100_000 ? parses(props.text) : { ok: false as const }
+  const parsed = useMemo(() => (format === 'json' || props.text.length < 100_000 ? parses(props.text) : { ok: false as const }), [props.text, format === 'json'])
   const shown: Format = format === 'json' && !parsed.ok ? 'text' : format
   const choose = (next: Format): void => { setFormat(next); saveFormat(props.formatKey, next) }
   return (

@@ -14,18 +14,24 @@ export function VisibleText(props: { text: string }) {
 /** The capture markers: `[Truncated: budget]`, `…[truncated N chars]`, `… N more items`, `[Object]` (docs/capture-and-redaction.md#budgets-and-markers). */
 export const TRUNCATION = /\[Truncated: [^\]]*\]|\.\.\.\[truncated \d+ chars\]|^… \d+ more items$|^\d+ more keys$|^\[(?:Object|Array)\]$/
 
-/** Text with capture markers highlighted. */
+const MARKERS = /\[Truncated: [^\]\n]*\]|\.\.\.\[truncated \d+ chars\]/g
+const MARKER_TITLE = 'cut short by capture: docs/capture-and-redaction.md#budgets-and-markers'
+
+/** Text with capture markers highlighted (a whole-string marker such as `[Object]`, or markers inside it). */
 export function MarkedText(props: { text: string }) {
-  const match = /\[Truncated: [^\]]*\]|\.\.\.\[truncated \d+ chars\]/.exec(props.text)
-  if (match === null) return TRUNCATION.test(props.text) ? <span class="truncated-marker" title="cut short by capture: docs/capture-and-redaction.md#budgets-and-markers"><VisibleText text={props.text} /></span> : <VisibleText text={props.text} />
-  const end = match.index + match[0].length
-  return (
-    <>
-      <VisibleText text={props.text.slice(0, match.index)} />
-      <span class="truncated-marker" title="cut short by capture: docs/capture-and-redaction.md#budgets-and-markers">{match[0]}</span>
-      <MarkedText text={props.text.slice(end)} />
-    </>
-  )
+  const { text } = props
+  if (TRUNCATION.test(text) && !MARKERS.test(text)) return <span class="truncated-marker" title={MARKER_TITLE}><VisibleText text={text} /></span>
+  MARKERS.lastIndex = 0
+  const out = []
+  let last = 0
+  for (let match = MARKERS.exec(text); match !== null; match = MARKERS.exec(text)) {
+    if (match.index > last) out.push(<VisibleText text={text.slice(last, match.index)} />)
+    out.push(<span class="truncated-marker" title={MARKER_TITLE}>{match[0]}</span>)
+    last = match.index + match[0].length
+  }
+  if (out.length === 0) return <VisibleText text={text} />
+  if (last < text.length) out.push(<VisibleText text={text.slice(last)} />)
+  return <>{out}</>
 }
 
 export type Format = 'text' | 'markdown' | 'json'
