@@ -19,6 +19,7 @@ const HOSTILE = 'cccccccc000000000000000000000003' as TraceId
 const BIG = 'dddddddd000000000000000000000004' as TraceId
 const REPLAY = 'eeeeeeee000000000000000000000005' as TraceId
 const LARGE = 'ffffffff000000000000000000000006' as TraceId
+const NOOUTPUT = '99999999000000000000000000000007' as TraceId
 
 function seedDocuments() {
   const t1 = Date.parse('2026-11-24T10:00:00.000Z')
@@ -77,7 +78,12 @@ function seedDocuments() {
     traceId: (0xf000 + n).toString(16).padStart(32, '0') as TraceId, project: 'filler', prompt: `filler-${n}`,
     startedAt: at(t0, n * 1000), endedAt: at(t0, n * 1000 + 5), durationMs: 5, steps: [step(0x800 + n, t0, n * 1000, 2)],
   }))
-  return [nested, continued, failed, hostile, big, replay, large, ...fillers]
+  // a trace whose function returned nothing: the trace page must not need an output
+  const noOutput = makeDocument({
+    traceId: NOOUTPUT, prompt: 'no-output', startedAt: at(t0, -1000), endedAt: at(t0, -995), durationMs: 5,
+    output: undefined, steps: [step(0x901, t0, -1000, 2)],
+  } as Partial<TraceDocument>)
+  return [nested, continued, failed, hostile, big, replay, large, ...fillers, noOutput]
 }
 
 let viewer: Viewer
@@ -198,6 +204,20 @@ describe('the viewer in Chromium', () => {
     await page.locator('[data-testid="compare-with"] button').click()
     await page.locator('.compare-picker').waitFor()
     await expectClean(page)
+    await page.close()
+  }, 30_000)
+
+  it('opens a trace without an output, and shows the Messages view on the trace page', async () => {
+    const page = await context.newPage()
+    await page.goto(`${origin}/trace/${NOOUTPUT}`)
+    await page.locator('.step-row').first().waitFor()
+    await page.goto(`${origin}/trace/${NESTED}?view=messages`)
+    const messages = page.locator('[data-testid="messages"]')
+    await messages.waitFor()
+    expect(await messages.locator(`[data-step-id="${stepIdOf(0x103)}"]`).count()).toBeGreaterThan(0)
+    await page.waitForTimeout(300)
+    await expectClean(page)
+    expect(viewer.consoleErrors).toEqual([])
     await page.close()
   }, 30_000)
 

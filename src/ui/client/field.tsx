@@ -29,7 +29,8 @@ export interface FieldProps {
 
 export function Field(props: FieldProps) {
   const field = props.field
-  if (field === undefined) return null
+  // the trace header sends `null` for a field the trace does not have (an output of a failed trace)
+  if (field == null) return null
   return (
     <section class="field" data-field={props.name ?? props.label}>
       <h4>{props.label}</h4>
