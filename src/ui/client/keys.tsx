@@ -72,9 +72,12 @@ export const KEY_MAP: ReadonlyArray<readonly [string, string]> = [
 
 /** The filter grammar the help overlay explains: [syntax, meaning]. */
 export const FILTER_GRAMMAR: ReadonlyArray<readonly [string, string]> = [
-  ['since / until', 'a duration back from now (90s, 15m, 12h, 7d) or an ISO date'],
-  ['id prefix', '4 or more hex characters jump straight to the trace'],
-  ['in-trace search', 'words match name, kind, status, model, error and previews; kind:llm status:error retries:>0 duration:>500ms filter'],
+  ['since / until', 'a duration back from now (90s, 15m, 12h, 7d) or an ISO date; presets 15m 1h 24h 7d 30d'],
+  ['search … in', 'a case-insensitive substring of everything, or only of the input, output, error or metadata'],
+  ['id prefix', '4 to 32 hex characters in the search box jump straight to the trace'],
+  ['sort', 'newest first (paged), or the slowest, costliest or most retried page within the filters'],
+  ['in-trace find', 'words and "quoted phrases" match name, kind, status, model, error and previews'],
+  ['find filters', 'kind:llm status:error model:gpt name:search error:timeout retries:>0 attempts:>=2 tokens:>1000 cost:>0.01 duration:>500ms'],
 ]
 
 /** The `?` overlay: every key and the filter grammar. `?` toggles it, `Esc` closes it. */
