@@ -120,6 +120,10 @@ export async function openPostgresStore(url: string, options: Omit<PostgresSinkO
     createTextIndex: async () => writable().createTextIndex(),
     stats: async () => live().stats(),
     prune: async (pruneOptions) => live().prune(pruneOptions),
+    delete: async (traceId) => {
+      if (!isTraceId(traceId)) throw new TypeError('Expected a trace id of 32 lowercase hex characters.')
+      return writable().deleteTrace(traceId)
+    },
     vacuum: async () => writable().vacuum(),
     close: async () => {
       if (closed) return
@@ -203,6 +207,8 @@ interface Database {
   createTextIndex(): Promise<boolean>
   stats(): Promise<StoreStats>
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>
+  /** Deletes the documents of one trace and their steps in one transaction. */
+  deleteTrace(traceId: string): Promise<{ readonly deleted: number }>
   vacuum(): Promise<VacuumResult>
   close(): Promise<void>
 }
@@ -605,6 +611,19 @@ function createDatabase(settings: Settings): Database {
     return { deleted }
   }
 
+  const deleteTrace = async (traceId: string): Promise<{ readonly deleted: number }> => {
+    try {
+      return await transaction(async (query, names) => {
+        // the steps go by the foreign key's cascade too; deleting them first does not depend on it
+        await query('DELETE FROM ' + names.steps + ' WHERE trace_id = $1', [traceId])
+        const rows = await query('DELETE FROM ' + names.traces + ' WHERE trace_id = $1 RETURNING 1 AS gone', [traceId])
+        return { deleted: rows.length }
+      })
+    } catch (error) {
+      throw safeError(error, 'deleting from')
+    }
+  }
+
   /**
    * `VACUUM (ANALYZE)` of both tables: the space of pruned rows becomes reusable and the planner's
    * statistics fresh, without the ACCESS EXCLUSIVE lock of `VACUUM FULL` (docs/postgres.md). It runs
@@ -631,7 +650,7 @@ function createDatabase(settings: Settings): Database {
     return closing
   }
 
-  return { shownUrl, insert, open, getAll, list, count, steps, step, stepField, facets, dataVersion, createTextIndex: textIndex, stats, prune, vacuum, close }
+  return { shownUrl, insert, open, getAll, list, count, steps, step, stepField, facets, dataVersion, createTextIndex: textIndex, stats, prune, deleteTrace, vacuum, close }
 }
 
 // ---------------------------------------------------------------------------------------------------

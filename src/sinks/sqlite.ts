@@ -219,6 +219,10 @@ function storeOf(db: Database, file: string, readOnly: boolean): TraceStore & { 
     stats: async () => live().stats(),
     // the connection refuses the DELETE too; this says why in words
     prune: async (pruneOptions) => writable().prune(pruneOptions),
+    delete: async (traceId) => {
+      if (!isTraceId(traceId)) throw new TypeError('Expected a trace id of 32 lowercase hex characters.')
+      return { deleted: writable().deleteTrace(traceId) }
+    },
     vacuum: async () => {
       writable()
       return vacuumOffThread(file)
@@ -422,6 +426,8 @@ interface Database {
   createTextIndex(): Promise<boolean>
   stats(): StoreStats
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>
+  /** Deletes the documents of one trace and their steps in one transaction; returns how many documents. */
+  deleteTrace(traceId: string): number
   close(): void
 }
 
@@ -527,6 +533,13 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
   const deleteAll = db.transaction((keys: ReadonlyArray<readonly [string, string]>): void => {
     for (const [traceId, rootSpanId] of keys) deleteTrace.run(traceId, rootSpanId)
   })
+  const deleteSteps = db.prepare<[string]>('DELETE FROM steps WHERE trace_id = ?')
+  const deleteDocuments = db.prepare<[string]>('DELETE FROM traces WHERE trace_id = ?')
+  // the steps go by the foreign key's cascade too; deleting them first does not depend on it
+  const deleteOne = db.transaction((traceId: string): number => {
+    deleteSteps.run(traceId)
+    return deleteDocuments.run(traceId).changes
+  })
 
   return {
     insertSliced: async (batch, lock) => {
@@ -625,6 +638,11 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
         await nextTurn()
       }
       return { deleted }
+    },
+    deleteTrace: (traceId) => {
+      const deleted = deleteOne.immediate(traceId)
+      reads.wrote()
+      return deleted
     },
     close: () => {
       checkpointer?.stop()

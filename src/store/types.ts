@@ -290,6 +290,25 @@ export interface TraceStore {
   /** Deletes old traces and their steps, in chunks; resolves with how many were deleted. */
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>
   /**
+   * Deletes one trace: every document stored under the id (one per service of a continued trace)
+   * and their steps, in one transaction. Resolves with how many documents were deleted, 0 for an
+   * id that is not stored, so deleting twice is harmless. Rejects with a `TypeError` for something
+   * that is not a trace id, and on a read-only store (what `tracellm ui --write` deletes with,
+   * docs/ui.md#api).
+   *
+   * @example
+   * import { openStore } from 'tracellm'
+   * import { mkdtempSync } from 'node:fs'
+   * import { tmpdir } from 'node:os'
+   * import { join } from 'node:path'
+   * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
+   * await store.delete('0123456789abcdef0123456789abcdef')   // => { deleted: 0 }
+   * await store.close()
+   *
+   * @since 0.2.0
+   */
+  delete(traceId: string): Promise<{ readonly deleted: number }>
+  /**
    * Gives the space of deleted traces back (docs/stores.md#pruning-and-disk-space). `prune` only
    * frees pages inside the store; this returns them. SQLite: `PRAGMA incremental_vacuum` on a store
    * created with `auto_vacuum = INCREMENTAL` (every store this version creates), or, once, a full

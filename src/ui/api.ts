@@ -71,17 +71,17 @@ export async function fromStore<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** @internal `GET /api/traces` */
-export async function listTraces(store: ViewerStore, params: URLSearchParams): Promise<JsonValue> {
+/** @internal `GET /api/traces`; `signal` cancels the store's read (the client went away). */
+export async function listTraces(store: ViewerStore, params: URLSearchParams, signal?: AbortSignal): Promise<JsonValue> {
   const query = toListQuery(params)
-  const page = await fromStore(() => store.list(query))
+  const page = await fromStore(() => store.list(query, signal === undefined ? undefined : { signal }))
   return { items: page.items.map(clipSummary), nextCursor: page.nextCursor } as unknown as JsonValue
 }
 
-/** @internal `GET /api/traces/count` */
-export async function countTraces(store: ViewerStore, params: URLSearchParams): Promise<JsonValue> {
+/** @internal `GET /api/traces/count`; `signal` cancels the store's count (the client went away). */
+export async function countTraces(store: ViewerStore, params: URLSearchParams, signal?: AbortSignal): Promise<JsonValue> {
   const query = toListQuery(params, ['project', 'environment', 'prompt', 'status', 'model', 'since', 'until', 'text', 'scope', 'idPrefix'])
-  return { count: await fromStore(() => store.count(query)) }
+  return { count: await fromStore(() => store.count(query, signal === undefined ? undefined : { signal })) }
 }
 
 /** @internal `GET /api/facets?field=…&<filters>` */

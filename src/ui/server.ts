@@ -15,8 +15,9 @@ import { secureHeaders } from 'hono/secure-headers'
 import { streamSSE } from 'hono/streaming'
 import { toWire } from '../document/wire.js'
 import {
-  ApiError, countTraces, diff, documentsOf, facets, fromStore, listTraces, messageOf, rawField, rawTraceField, stepDetail, stepSkeleton, traceHeader,
+  ApiError, countTraces, diff, documentsOf, facets, fromStore, listTraces, messageOf, rawTraceField, stepSkeleton, traceHeader,
 } from './api.js'
+import { FIELD_CACHE_BYTES, FieldCache, cachedRawField, cachedStepDetail } from './field-cache.js'
 import {
   CONTENT_SECURITY_POLICY, SESSION_COOKIE, TOKEN_HEADER, allowedHosts, cookieValue, isAllowedHost, isJsonContentType, isLoopback, isSameOrigin, newToken,
   sameToken, urlHost,
@@ -55,6 +56,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     allowed: new Set(),
     streams: new Set(),
     stats: undefined,
+    fields: new FieldCache(options.fieldCacheBytes ?? FIELD_CACHE_BYTES),
   }
   const app = buildApp(state, options)
   const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server
@@ -92,6 +94,8 @@ interface ServerState {
   /** The live `/api/events` streams, ended by `close()`. */
   readonly streams: Set<AbortController>
   stats: { readonly at: number; readonly value: Promise<unknown> } | undefined
+  /** Steps and raw fields extracted from the store, per data version (docs/ui.md#figures). */
+  readonly fields: FieldCache
 }
 
 function buildApp(state: ServerState, options: UiServerOptions): Hono {
@@ -162,16 +166,17 @@ function buildApp(state: ServerState, options: UiServerOptions): Hono {
     tokenAuth: state.launchToken !== undefined,
     ...(state.write ? { csrfToken: state.csrfToken } : {}),
   }))
-  app.get('/api/traces', async (c) => c.json(await listTraces(store, params(c))))
-  app.get('/api/traces/count', async (c) => c.json(await countTraces(store, params(c))))
+  // a client that goes away (a newer search typed, a page left) cancels its read: a text scan stops on its worker
+  app.get('/api/traces', async (c) => c.json(await listTraces(store, params(c), c.req.raw.signal)))
+  app.get('/api/traces/count', async (c) => c.json(await countTraces(store, params(c), c.req.raw.signal)))
   app.get('/api/facets', async (c) => c.json(await facets(store, params(c))))
   app.get('/api/traces/:id', async (c) => c.json(await traceHeader(store, c.req.param('id'))))
   app.get('/api/traces/:id/raw/:field', async (c) => raw(c, await rawTraceField(store, c.req.param('id'), c.req.param('field')), `${c.req.param('id')}-${c.req.param('field')}`))
   app.get('/api/traces/:id/steps', async (c) => c.json(await stepSkeleton(store, c.req.param('id'))))
-  app.get('/api/traces/:id/steps/:stepId', async (c) => c.json(await stepDetail(store, c.req.param('id'), c.req.param('stepId'))))
+  app.get('/api/traces/:id/steps/:stepId', async (c) => c.body(await cachedStepDetail(store, state.fields, c.req.param('id'), c.req.param('stepId')), 200, { 'Content-Type': 'application/json' }))
   app.get('/api/traces/:id/steps/:stepId/raw/:field', async (c) => {
     const { id, stepId, field } = c.req.param()
-    return raw(c, await rawField(store, id, stepId, field), `${id.slice(0, 8)}-${stepId}-${field}`)
+    return raw(c, await cachedRawField(store, state.fields, id, stepId, field), `${id.slice(0, 8)}-${stepId}-${field}`)
   })
   app.get('/api/traces/:id/export', async (c) => {
     const id = c.req.param('id')
