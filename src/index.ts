@@ -41,6 +41,7 @@ export type {
   StepField,
   StepSkeleton,
   StoreStats,
+  TraceHeader,
   TracePage,
   TraceStore,
   TraceSummary,

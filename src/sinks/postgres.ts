@@ -10,8 +10,8 @@ import { PREVIEW_CHARS, STEP_COLUMNS as ROW_STEP_COLUMNS, stepValues, toStepRows
 import { fromWire } from '../document/wire.js'
 import type { Sink, WriteResult } from '../export/queue.js'
 import { createTextIndex, readDataVersion, readFacets, readStep, readStepField, readSteps, type Names, type Query } from './postgres-reads.js'
-import { abortError, encodeCursor, facetQuery, isTraceId, stepFieldKey, normalizeQuery, readSignal, toInstant, type NormalQuery } from '../store/query.js'
-import type { FacetCount, FacetField, ListQuery, PruneOptions, StepField, StepSkeleton, StoreStats, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
+import { abortError, encodeCursor, facetQuery, headerOf, isTraceId, stepFieldKey, normalizeQuery, readSignal, toInstant, type NormalQuery } from '../store/query.js'
+import type { FacetCount, FacetField, ListQuery, PruneOptions, StepField, StepSkeleton, StoreStats, TraceHeader, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
 
 /** Options of `postgresSink()`. @category sinks */
 export interface PostgresSinkOptions {
@@ -110,6 +110,7 @@ export async function openPostgresStore(url: string, options: Omit<PostgresSinkO
     // the earliest started document: the entry point of a trace continued across services
     get: async (traceId) => (await live().getAll(traceId))[0],
     getAll: async (traceId) => live().getAll(traceId),
+    headers: async (traceId) => live().headers(traceId),
     list: async (query?: ListQuery, readOptions?) => live().list(normalizeQuery(query), readSignal(readOptions)),
     count: async (query?: ListQuery, readOptions?) => live().count(normalizeQuery(query), readSignal(readOptions)),
     steps: async (traceId) => live().steps(traceId),
@@ -197,6 +198,7 @@ interface Database {
   /** Connects and checks (or, with `migrate`, creates) the tables. */
   open(): Promise<void>
   getAll(traceId: string): Promise<TraceDocument[]>
+  headers(traceId: string): Promise<TraceHeader[]>
   list(query: NormalQuery, signal?: AbortSignal): Promise<TracePage>
   count(query: NormalQuery, signal?: AbortSignal): Promise<number>
   steps(traceId: string): Promise<ReadonlyArray<StepSkeleton>>
@@ -527,6 +529,15 @@ function createDatabase(settings: Settings): Database {
     })
   }
 
+  // the steps are dropped by the server: a document of thousands of steps is never parsed here
+  const headers = (traceId: string): Promise<TraceHeader[]> => {
+    if (!isTraceId(traceId)) return Promise.resolve([])
+    return read('reading from', async (query, names) => {
+      const rows = await query("SELECT jsonb_set(document, '{steps}', '[]'::jsonb)::text AS document, step_count FROM " + names.traces + ' WHERE trace_id = $1 ORDER BY started_at, root_span_id', [traceId])
+      return rows.flatMap((row) => (row.document == null ? [] : [headerOf(fromWire(JSON.parse(row.document)), Number(row.step_count))]))
+    })
+  }
+
   const list = (normal: NormalQuery, signal?: AbortSignal): Promise<TracePage> =>
     read('listing traces of', async (query, names) => {
       const where = whereClause(normal, true)
@@ -650,7 +661,7 @@ function createDatabase(settings: Settings): Database {
     return closing
   }
 
-  return { shownUrl, insert, open, getAll, list, count, steps, step, stepField, facets, dataVersion, createTextIndex: textIndex, stats, prune, deleteTrace, vacuum, close }
+  return { shownUrl, insert, open, getAll, headers, list, count, steps, step, stepField, facets, dataVersion, createTextIndex: textIndex, stats, prune, deleteTrace, vacuum, close }
 }
 
 // ---------------------------------------------------------------------------------------------------

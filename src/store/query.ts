@@ -3,8 +3,8 @@
  * LIKE patterns. Every mistake becomes a `TypeError` with a message fit for a CLI's one-line error.
  */
 import { wellFormed } from '../document/rows.js'
-import type { JsonValue } from '../document/document.js'
-import type { FacetField, ListQuery, StepField } from './types.js'
+import type { JsonValue, TraceDocument } from '../document/document.js'
+import type { FacetField, ListQuery, StepField, TraceHeader } from './types.js'
 
 /** @internal A validated `ListQuery`: instants as ISO strings, `text` as an escaped LIKE pattern. */
 export interface NormalQuery {
@@ -237,4 +237,10 @@ export function fieldValue(field: StepField, value: JsonValue | undefined): { re
   if (field === 'attemptErrors') return { found: true, value: [] }
   if (field === 'metadata') return { found: true, value: {} }
   return { found: true }
+}
+
+/** @internal A document as `TraceStore.headers()` returns it: without its steps, with their count. */
+export function headerOf(doc: TraceDocument, stepCount: number): TraceHeader {
+  const { steps: _steps, ...header } = doc
+  return { ...header, stepCount }
 }

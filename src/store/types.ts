@@ -112,6 +112,13 @@ export interface StepSkeleton {
   readonly incomplete: boolean
 }
 
+/**
+ * A stored document without its steps, and how many steps it has: what `TraceStore.headers()`
+ * returns, so that a trace of thousands of steps is never read whole to show its header.
+ * @category store
+ */
+export type TraceHeader = Omit<TraceDocument, 'steps'> & { readonly stepCount: number }
+
 /** A part of a step that `TraceStore.stepField()` reads alone. @category store */
 export type StepField = 'input' | 'output' | 'error' | 'attemptErrors' | 'metadata'
 
@@ -191,6 +198,23 @@ export interface TraceStore {
   get(traceId: string): Promise<TraceDocument | undefined>
   /** Every document stored under this trace id, earliest started first; empty when there is none. */
   getAll(traceId: string): Promise<ReadonlyArray<TraceDocument>>
+  /**
+   * Every document stored under this trace id as `getAll` returns them, but without their steps
+   * (`stepCount` says how many): the steps are dropped inside the database, so a document of
+   * thousands of steps is never parsed whole here. Empty for an unknown id.
+   *
+   * @example
+   * import { openStore } from 'tracellm'
+   * import { mkdtempSync } from 'node:fs'
+   * import { tmpdir } from 'node:os'
+   * import { join } from 'node:path'
+   * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
+   * await store.headers('0123456789abcdef0123456789abcdef')   // => []
+   * await store.close()
+   *
+   * @since 0.2.0
+   */
+  headers(traceId: string): Promise<ReadonlyArray<TraceHeader>>
   /**
    * A page of summaries, one per document, newest first (by `startedAt`, then `traceId`). A `text`
    * search uses the text index when `tracellm index --text` made one, and otherwise scans the

@@ -7,7 +7,8 @@
 import type { JsonValue, StepRecord, TraceDocument } from '../document/document.js'
 import { diffTraces, type DiffOptions } from '../replay/diff.js'
 import { diffToJson } from '../cli/render.js'
-import type { ListQuery } from '../store/types.js'
+import { headerOf } from '../store/query.js'
+import type { ListQuery, TraceHeader } from '../store/types.js'
 import type { FacetField, StepField, StepSkeleton, ViewerStore, ViewerTraceSummary } from './types.js'
 
 /** @internal A refusal with its HTTP status and a one-line message (never a stack). */
@@ -100,14 +101,13 @@ export async function facets(store: ViewerStore, params: URLSearchParams): Promi
 
 /** @internal `GET /api/traces/:id`: the header of each document (one per service), without step I/O. */
 export async function traceHeader(store: ViewerStore, traceId: string): Promise<JsonValue> {
-  const docs = await documentsOf(store, traceId)
+  const docs = await headersOf(store, traceId)
   return {
     traceId,
     documents: docs.map((doc) => {
-      const { steps, input, output, error, ...header } = doc
+      const { input, output, error, ...header } = doc
       return {
         ...header,
-        stepCount: steps.length,
         input: gate(input, `/api/traces/${traceId}/raw/input`),
         output: gate(output, `/api/traces/${traceId}/raw/output`),
         error: gate(error, `/api/traces/${traceId}/raw/error`),
@@ -225,6 +225,20 @@ export async function diff(store: ViewerStore, params: URLSearchParams): Promise
 export async function documentsOf(store: ViewerStore, traceId: string): Promise<ReadonlyArray<TraceDocument>> {
   checkTraceId(traceId)
   const docs = await fromStore(() => store.getAll(traceId))
+  if (docs.length === 0) throw noTrace(traceId)
+  return docs
+}
+
+/**
+ * The documents of a trace without their steps: from `store.headers()`, which drops them in the
+ * database (a trace of thousands of steps is never parsed whole, docs/ui.md#figures), else from
+ * `getAll`. 404 when there is none.
+ */
+async function headersOf(store: ViewerStore, traceId: string): Promise<ReadonlyArray<TraceHeader>> {
+  checkTraceId(traceId)
+  const read = store.headers
+  if (read === undefined) return (await documentsOf(store, traceId)).map((doc) => headerOf(doc, doc.steps.length))
+  const docs = await fromStore(() => read.call(store, traceId))
   if (docs.length === 0) throw noTrace(traceId)
   return docs
 }

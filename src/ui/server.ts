@@ -15,7 +15,7 @@ import { secureHeaders } from 'hono/secure-headers'
 import { streamSSE } from 'hono/streaming'
 import { toWire } from '../document/wire.js'
 import {
-  ApiError, countTraces, diff, documentsOf, facets, fromStore, listTraces, messageOf, rawTraceField, stepSkeleton, traceHeader,
+  ApiError, checkTraceId, countTraces, diff, documentsOf, facets, fromStore, listTraces, messageOf, rawTraceField, stepSkeleton, traceHeader,
 } from './api.js'
 import { FIELD_CACHE_BYTES, FieldCache, cachedRawField, cachedStepDetail } from './field-cache.js'
 import {
@@ -226,8 +226,10 @@ function buildApp(state: ServerState, options: UiServerOptions): Hono {
       const remove = store.delete
       if (remove === undefined) throw new ApiError(503, 'this store cannot delete a single trace yet; use POST /api/prune')
       const id = c.req.param('id')
-      await documentsOf(store, id)
+      checkTraceId(id)
+      // the delete tells whether the trace was there: its documents are never read
       const result = await fromStore(() => remove.call(store, id))
+      if (result.deleted === 0) throw new ApiError(404, `no trace with id ${id}`)
       state.stats = undefined
       return c.json({ deleted: result.deleted })
     })

@@ -11,9 +11,11 @@ export type ViewerTraceSummary = TraceSummary
 export type { FacetField, StepField, StepSkeleton } from '../store/types.js'
 
 /** @internal What the viewer reads: a `TraceStore` (with its viewer reads), whose `delete` only `--write` uses. */
-export interface ViewerStore extends Omit<TraceStore, 'delete'> {
+export interface ViewerStore extends Omit<TraceStore, 'delete' | 'headers'> {
   /** Deletes the documents of one trace (`--write` only); a store without it answers 503. */
   delete?(traceId: string): Promise<{ readonly deleted: number }>
+  /** The documents of a trace without their steps; a store without it has them read whole (`getAll`). */
+  headers?: TraceStore['headers']
 }
 
 /** @internal Options of `startUiServer`. */

@@ -191,6 +191,22 @@ export function runStoreViewerContract(name: string, makeHarness: () => Promise<
       })
     })
 
+    describe('headers', () => {
+      it('returns every document of the trace as getAll does, without its steps, with their count', async () => {
+        const first = richDocument({ startedAt: at(0), metadata: { user: 'u1' } })
+        const continued = doc({ traceId: first.traceId, rootSpanId: stepIdOf(0xb2), parentTraceId: first.traceId, parentStepId: stepIdOf(1), startedAt: at(5), steps: [makeStep({ stepId: stepIdOf(9) })] })
+        await write(continued, first)
+
+        const headers = await store.headers(first.traceId)
+        const whole = await store.getAll(first.traceId)
+
+        expect(headers).toEqual(whole.map(({ steps, ...header }) => ({ ...header, stepCount: steps.length })))
+        expect(headers.map((header) => header.stepCount)).toEqual([2, 1])
+        expect(await store.headers(id())).toEqual([])
+        expect(await store.headers('nope')).toEqual([])
+      })
+    })
+
     describe('delete', () => {
       it('deletes every document of one trace and their steps, and nothing else; twice is harmless', async () => {
         const first = richDocument({ startedAt: at(0) })
