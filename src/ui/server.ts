@@ -10,6 +10,7 @@ import type { Server } from 'node:http'
 import { createAdaptorServer } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { Hono, type Context } from 'hono'
+import { compress } from 'hono/compress'
 import { csrf } from 'hono/csrf'
 import { secureHeaders } from 'hono/secure-headers'
 import { streamSSE } from 'hono/streaming'
@@ -140,6 +141,9 @@ function buildApp(state: ServerState, options: UiServerOptions): Hono {
   })
   // Hono's own check, against form posts; ours above already covers them
   app.use('/api/*', csrf({ origin: (origin, c) => isSameOrigin(origin, c.req.header('host') ?? '') }))
+  // JSON answers go gzipped (off the event loop): the skeleton of a 5 000-step trace with its
+  // previews is 2–3 MB of JSON (docs/ui.md#figures). The live stream (text/event-stream) is never buffered.
+  app.use('/api/*', compress({ encoding: 'gzip', contentTypeFilter: /^application\/json/ }))
 
   if (state.launchToken !== undefined) {
     const launchToken = state.launchToken
