@@ -120,17 +120,17 @@ export async function bigTrace(session, traceId) {
 
 /** Presses `key` and times, in the page, from the keydown to the first frame after the tree's rows changed; null when nothing changed in 2 s. */
 async function toggleAll(page, key) {
-  await page.evaluate((expected) => {
-    window.__toggle = { key: expected, down: undefined }
-    document.addEventListener('keydown', (event) => { if (event.key === expected && window.__toggle.down === undefined) window.__toggle.down = performance.now() }, { capture: true, once: true })
-    window.__toggle.before = [...document.querySelectorAll('.step-row')].map((row) => row.getAttribute('data-step-id')).join(',') + '|' + document.querySelector('.tree-inner')?.style.height
-  }, key)
   await page.locator('[data-testid="step-tree"]').evaluate((tree) => tree.scrollTo(0, 0))
   await page.waitForTimeout(100)
-  await page.evaluate(() => { window.__toggle.before = [...document.querySelectorAll('.step-row')].map((row) => row.getAttribute('data-step-id')).join(',') + '|' + document.querySelector('.tree-inner')?.style.height })
+  await page.evaluate((expected) => {
+    // the rows in the DOM and the tree's height: what a collapse or an expand of everything changes
+    const state = () => [...document.querySelectorAll('.step-row')].map((row) => row.getAttribute('data-step-id')).join(',') + '|' + document.querySelector('.tree-inner')?.style.height
+    window.__toggle = { down: undefined, before: state(), state }
+    document.addEventListener('keydown', (event) => { if (event.key === expected) window.__toggle.down = performance.now() }, { capture: true, once: true })
+  }, key)
   await page.keyboard.press(key)
   return page.evaluate(() => new Promise((resolve) => {
-    const state = () => [...document.querySelectorAll('.step-row')].map((row) => row.getAttribute('data-step-id')).join(',') + '|' + document.querySelector('.tree-inner')?.style.height
+    const state = window.__toggle.state
     const deadline = performance.now() + 2000
     const poll = () => {
       if (state() !== window.__toggle.before && window.__toggle.down !== undefined) {

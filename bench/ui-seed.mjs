@@ -1,4 +1,5 @@
-// The store bench/ui.mjs measures the viewer on: N small traces (3 steps each, spread over 10
+// The store bench/ui.mjs measures the viewer on: N traces of ~9 KB (5 steps, ~1.6 KB of input and
+// output each, so 100 000 traces make a ~1 GB file like the store measured in the design brief), spread over 10
 // projects, 3 environments, 30 prompts, 5 models, one in 13 failed, one per second), one trace of
 // 5 000 steps whose document is ~17 MB (each step ~3.5 KB of input and output), and one trace whose
 // step input is a 10 MB string. Written with the SQLite sink's own writeSync in batches of 500 into a
@@ -12,7 +13,7 @@ import { performance } from 'node:perf_hooks'
 import { sqliteSink } from '../dist/index.js'
 
 /** Bump when the seeded documents change: the cached files of another version are not reused. */
-export const SEED_VERSION = 1
+export const SEED_VERSION = 2
 export const BIG_STEPS = 5000
 export const HUGE_BYTES = 10 * 1024 * 1024
 
@@ -55,7 +56,7 @@ function doc(n, steps, startMs) {
 /** A small trace `n`, started `n` seconds after the base. */
 export function smallTrace(n) {
   const base = n * 1000
-  return doc(n, [step(0, null, base, 60), step(1, hex(1, 16), base, 60), step(2, hex(1, 16), base, 60)], base)
+  return doc(n, [0, 1, 2, 3, 4].map((i) => step(i, i === 0 ? null : hex(1, 16), base, 800)), base)
 }
 
 /** A trace started now, as a program would write it while the viewer is open (the live figure). */

@@ -6,7 +6,7 @@
 // own. Server times are HTTP round trips from this process to 127.0.0.1 (p95 of --runs requests);
 // browser figures come from headless Chromium (bench/ui-browser.mjs). Prints one table: figure,
 // measured, bar, ok/over. Speed is measured here, never in a unit test.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { performance } from 'node:perf_hooks'
@@ -30,10 +30,10 @@ const p95 = (values) => [...values].sort((a, b) => a - b)[Math.min(values.length
 const round = (value) => (value >= 100 ? Math.round(value) : Math.round(value * 10) / 10)
 
 /** GET `path`: resolves `{ status, ms, bytes, body }`; ms from sending to the last byte. */
-function get(port, path) {
+function get(port, path, headers = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const req = httpRequest({ host: '127.0.0.1', port, path, agent: false, headers: { host: `127.0.0.1:${port}` } }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent: false, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
       const chunks = []
       res.on('data', (chunk) => chunks.push(chunk))
       res.on('end', () => {
@@ -132,7 +132,10 @@ const since = at(Math.floor(N / 2) * 1000)
 // --- the server on the store without the text index ---
 const viewer = await startViewer(file)
 log(`tracellm ui on port ${viewer.port} (pid ${viewer.pid}), listening after ${Math.round(viewer.startMs)} ms`)
-figure('start: `tracellm ui` to listening (process start included)', viewer.startMs, 300, 'ms', 'node startup included; §8 bar excludes migrations')
+const versionStarted = performance.now()
+execFileSync(process.execPath, ['dist/cli/tracellm.js', '--version'], { stdio: 'ignore' })
+const versionMs = performance.now() - versionStarted
+figure('start: `tracellm ui` to listening, process start included', viewer.startMs, 300, 'ms', `\`tracellm --version\`, the process alone, takes ${Math.round(versionMs)} ms`)
 try {
   if (args.only.has('server')) {
     const pick = (values, run) => values[run % values.length]
@@ -164,7 +167,9 @@ try {
     figure('  event-loop stall during the scan (slowest /api/meta ping every 5 ms)', scan.slowest, 20, 'ms', `${scan.pings} pings`)
 
     const skeleton = await get(viewer.port, `/api/traces/${big}/steps`)
-    figure(`${BIG_STEPS}-step trace: skeleton payload`, skeleton.bytes / 1024, 1024, 'KiB')
+    const zipped = await get(viewer.port, `/api/traces/${big}/steps`, { 'accept-encoding': 'gzip' })
+    figure(`${BIG_STEPS}-step trace: skeleton payload, JSON`, skeleton.bytes / 1024, 1024, 'KiB', `${Math.round(skeleton.bytes / BIG_STEPS)} B/step, previews included`)
+    figure(`${BIG_STEPS}-step trace: skeleton payload, as sent to a browser (gzip)`, zipped.bytes / 1024, 1024, 'KiB')
     figure(`${BIG_STEPS}-step trace: skeleton, server p95`, await timed(viewer.port, Array.from({ length: RUNS }, () => `/api/traces/${big}/steps`)), 50)
     // distinct steps, so every request extracts (none is answered from the field cache)
     const stepPaths = Array.from({ length: RUNS }, (_, run) => `/api/traces/${big}/steps/${hex(1 + Math.floor((run + 0.5) * BIG_STEPS / RUNS), 16)}`)
@@ -192,20 +197,21 @@ try {
       const answer = field.received.find((reply) => !reply.url.includes('/raw/'))
       figure('10 MB field: bytes the page received for the step', answer === undefined ? null : answer.bytes / 1024, 64 + 4, 'KiB', `raw value requested: ${field.rawRequested ? 'yes' : 'no'}, ${field.shownChars} characters shown`)
       figure('10 MB field: longest task on the page', field.longestTask, 200)
-      const live = liveTrace(1)
+      // this process is not the viewer's: its commits are another process's for the viewer
       const writer = sqliteSink({ path: file })
-      const write = async () => {
-        writer.writeSync([live])
+      const commit = (doc) => async () => {
+        writer.writeSync([doc])
         return Date.now()
       }
-      const second = { ...liveTrace(2) }
-      const sse = await sseAfter(viewer.port, async () => { writer.writeSync([second]); return Date.now() })
-      figure('live: a trace committed by another process, until /api/events says so', sse, 1000)
-      figure('live: … until the list page shows it (its row or a "new trace" bar)', await liveList(session, live.traceId, write), 1000)
+      const forStream = liveTrace(1)
+      const forPage = liveTrace(2)
+      figure('live: a trace committed by another process, until /api/events says so', await sseAfter(viewer.port, commit(forStream)), 1000)
+      figure('live: … until the list page shows it (its row or a "new trace" bar)', await liveList(session, forPage.traceId, commit(forPage)), 1000)
       writer.close()
+      // the seeded file stays as it was for the next run
       const cleanup = await openStore(file)
-      await cleanup.delete(live.traceId)
-      await cleanup.delete(second.traceId)
+      await cleanup.delete(forStream.traceId)
+      await cleanup.delete(forPage.traceId)
       await cleanup.close()
     } finally {
       await session.context.close().catch(() => undefined)
