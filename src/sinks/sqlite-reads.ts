@@ -10,6 +10,7 @@ import type { JsonValue, StepId, StepRecord, TraceId } from '../document/documen
 import { stepFromWire, type WireStep } from '../document/wire.js'
 import { abortError, encodeCursor, FACET_LIMIT, facetQuery, ftsQuery, isStepId, isTraceId, stepFieldKey, fieldValue, type NormalQuery } from '../store/query.js'
 import type { FacetCount, FacetField, ListQuery, StepField, StepSkeleton, TracePage, TraceSummary } from '../store/types.js'
+import { stepByBytes } from './sqlite-step-bytes.js'
 
 /** @internal The columns of a trace summary. */
 export const SUMMARY_COLUMNS =
@@ -104,7 +105,10 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
   )
   const dataVersion = db.prepare<[], { data_version: number }>('PRAGMA data_version')
 
+  const byBytes = stepByBytes(db)
   const findStep = (traceId: string, stepId: string): Record<string, unknown> | undefined => {
+    const fast = byBytes(traceId, stepId)
+    if (fast !== undefined) return fast
     const row = stepAt.get(traceId, stepId)
     if (row === undefined) return undefined
     const step = row.step === null ? undefined : (JSON.parse(row.step) as Record<string, unknown>)
@@ -138,6 +142,8 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
     stepField: (traceId, stepId, field) => {
       const key = stepFieldKey(field)
       if (!isTraceId(traceId) || !isStepId(stepId)) return { found: false }
+      const fast = byBytes(traceId, stepId)
+      if (fast !== undefined) return fieldValue(field, fast[key] as JsonValue | undefined)
       const row = fieldAt.get(key, traceId, stepId)
       if (row === undefined) return { found: false }
       if (row.step_id === stepId) return fieldValue(field, row.value === null ? undefined : (JSON.parse(row.value) as JsonValue))
