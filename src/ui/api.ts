@@ -279,6 +279,8 @@ function clipSummary(item: ViewerTraceSummary): ViewerTraceSummary {
 
 function clip(text: string | null | undefined): string | null {
   if (typeof text !== 'string') return null
+  // never more code points than UTF-16 units: most previews need no counting (a skeleton has 2 per step)
+  if (text.length <= LIST_PREVIEW_CHARS) return text
   const chars = Array.from(text)
   return chars.length <= LIST_PREVIEW_CHARS ? text : `${chars.slice(0, LIST_PREVIEW_CHARS - 1).join('')}…`
 }
