@@ -12,6 +12,9 @@ import { abortError, encodeCursor, FACET_LIMIT, facetQuery, ftsQuery, isStepId, 
 import type { FacetCount, FacetField, ListQuery, StepField, StepSkeleton, TracePage, TraceSummary } from '../store/types.js'
 import { stepByBytes } from './sqlite-step-bytes.js'
 
+/** Above this many text-index matches, a page of the list walks the traces newest first (see `where`). */
+const COMMON_MATCHES = 2000
+
 /** @internal The columns of a trace summary. */
 export const SUMMARY_COLUMNS =
   'trace_id, root_span_id, parent_step_id, replay_of, project, environment, prompt, model_name, status, started_at, ended_at, duration_ms, ' +
@@ -76,10 +79,19 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
     return scanOffThread<T>(file, driverPath, sql, params, mode, signal)
   }
 
+  // prepared once the text index exists (a statement on a missing table cannot be)
+  let matches: BetterSqlite3.Statement<[string, number], { n: number }> | undefined
+  const countMatches = (match: string, limit: number): number => {
+    matches ??= db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM traces_fts WHERE traces_fts MATCH ? LIMIT ?)')
+    return (matches.get(match, limit) as { n: number }).n
+  }
   const where = (query: NormalQuery, paged: boolean): { readonly sql: string; readonly params: unknown[]; readonly scan: boolean } => {
     const match = query.text === undefined ? undefined : ftsQuery(query.text)
     const indexed = match !== undefined && hasTextIndex()
-    const clause = whereClause(query, paged, indexed ? match : undefined)
+    // A page of a word many traces hold ("error", "user"): SQLite would read every match to sort them
+    // (1.7 s for 100 000); walking the traces newest first, testing each against the matches, stops at the page
+    const common = indexed && paged && countMatches(match, COMMON_MATCHES + 1) > COMMON_MATCHES
+    const clause = whereClause(query, paged, indexed ? match : undefined, common)
     return { ...clause, scan: query.textPattern !== undefined && !indexed }
   }
 
@@ -226,8 +238,8 @@ try {
 }
 `
 
-/** @internal Filters as SQL over bound parameters; with `paged`, the keyset condition; with `match`, the FTS5 prefilter. */
-export function whereClause(query: NormalQuery, paged: boolean, match?: string): { readonly sql: string; readonly params: unknown[] } {
+/** @internal Filters as SQL over bound parameters; with `paged`, the keyset condition; with `match`, the FTS5 prefilter (tested for each row, in the list's order, with `walk`). */
+export function whereClause(query: NormalQuery, paged: boolean, match?: string, walk = false): { readonly sql: string; readonly params: unknown[] } {
   const conditions: string[] = []
   const params: unknown[] = []
   const equal = (column: string, value: string | undefined): void => {
@@ -253,7 +265,8 @@ export function whereClause(query: NormalQuery, paged: boolean, match?: string):
     params.push(query.idPattern)
   }
   if (match !== undefined) {
-    conditions.push('traces.rowid IN (SELECT rowid FROM traces_fts WHERE traces_fts MATCH ?)')
+    // `+` keeps the planner from reading the traces by the matches' rowids (`walk`): it then follows an index in the list's order
+    conditions.push((walk ? '+' : '') + 'traces.rowid IN (SELECT rowid FROM traces_fts WHERE traces_fts MATCH ?)')
     params.push(match)
   }
   if (query.textPattern !== undefined) {
