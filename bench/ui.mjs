@@ -8,7 +8,7 @@
 // measured, bar, ok/over. Speed is measured here, never in a unit test.
 import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
+import { Agent, request as httpRequest } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { gzipSync } from 'node:zlib'
 import { openStore, sqliteSink } from '../dist/index.js'
@@ -29,11 +29,14 @@ const figure = (what, measured, bar, unit = 'ms', note = '') => rows.push({ what
 const p95 = (values) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(values.length * 0.95) - 1)]
 const round = (value) => (value >= 100 ? Math.round(value) : Math.round(value * 10) / 10)
 
+// the pings reuse one connection, so that they measure the server's loop, not connection setup
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 })
+
 /** GET `path`: resolves `{ status, ms, bytes, body }`; ms from sending to the last byte. */
-function get(port, path, headers = {}) {
+function get(port, path, headers = {}, agent = false) {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const req = httpRequest({ host: '127.0.0.1', port, path, agent: false, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
       const chunks = []
       res.on('data', (chunk) => chunks.push(chunk))
       res.on('end', () => {
@@ -76,6 +79,23 @@ function startViewer(file) {
   })
 }
 
+/** Samples the viewer's RSS every 50 ms and keeps the highest per phase (`phase(name)` starts one), to tell what made the peak. */
+function rssSampler(pid) {
+  let current = 'start'
+  const peaks = new Map()
+  const timer = setInterval(() => {
+    try {
+      const rss = memoryOf(pid).rss
+      if (rss > (peaks.get(current) ?? 0)) peaks.set(current, rss)
+    } catch {}
+  }, 50)
+  return {
+    phase: (name) => { current = name },
+    stop: () => clearInterval(timer),
+    worst: () => [...peaks].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([name, mib]) => `${name} ${Math.round(mib)} MiB`).join(', '),
+  }
+}
+
 /** VmRSS and VmHWM (peak) of a process, in MiB. */
 function memoryOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -90,7 +110,7 @@ async function withPings(port, work) {
   let pings = 0
   const pinger = (async () => {
     while (running) {
-      const reply = await get(port, '/api/meta')
+      const reply = await get(port, '/api/meta', {}, keepAlive)
       slowest = Math.max(slowest, reply.ms)
       pings++
       await new Promise((resolve) => setTimeout(resolve, 5))
@@ -120,6 +140,7 @@ function sseAfter(port, write) {
       setTimeout(async () => { committed = await write() }, 600)
     })
     req.on('error', (error) => { if (committed === undefined) reject(error) })
+    req.end()
     setTimeout(() => { req.destroy(); resolve(null) }, 8000)
   })
 }
@@ -136,8 +157,10 @@ const versionStarted = performance.now()
 execFileSync(process.execPath, ['dist/cli/tracellm.js', '--version'], { stdio: 'ignore' })
 const versionMs = performance.now() - versionStarted
 figure('start: `tracellm ui` to listening, process start included', viewer.startMs, 300, 'ms', `\`tracellm --version\`, the process alone, takes ${Math.round(versionMs)} ms`)
+const rss = rssSampler(viewer.pid)
 try {
   if (args.only.has('server')) {
+    rss.phase('list filters')
     const pick = (values, run) => values[run % values.length]
     const filters = [
       ['none (first page)', () => ''],
@@ -162,19 +185,23 @@ try {
     figure(`list page, server p95, worst of ${filters.length} indexed filters (${worst[0]})`, worst[1], 50, 'ms', listTimes.map(([name, ms]) => `${name} ${round(ms)}`).join(', '))
 
     // text search without the index: a full scan on the server's worker thread
+    rss.phase('text scan')
     const scan = await withPings(viewer.port, () => get(viewer.port, `/api/traces?text=${encodeURIComponent(`item ${N - 4242}?`)}`))
     figure('text search without the index: first results', scan.result.ms, 2000)
     figure('  event-loop stall during the scan (slowest /api/meta ping every 5 ms)', scan.slowest, 20, 'ms', `${scan.pings} pings`)
 
+    rss.phase('skeleton')
     const skeleton = await get(viewer.port, `/api/traces/${big}/steps`)
     const zipped = await get(viewer.port, `/api/traces/${big}/steps`, { 'accept-encoding': 'gzip' })
     figure(`${BIG_STEPS}-step trace: skeleton payload, JSON`, skeleton.bytes / 1024, 1024, 'KiB', `${Math.round(skeleton.bytes / BIG_STEPS)} B/step, previews included`)
     figure(`${BIG_STEPS}-step trace: skeleton payload, as sent to a browser (gzip)`, zipped.bytes / 1024, 1024, 'KiB')
     figure(`${BIG_STEPS}-step trace: skeleton, server p95`, await timed(viewer.port, Array.from({ length: RUNS }, () => `/api/traces/${big}/steps`)), 50)
+    rss.phase('steps')
     // distinct steps, so every request extracts (none is answered from the field cache)
     const stepPaths = Array.from({ length: RUNS }, (_, run) => `/api/traces/${big}/steps/${hex(1 + Math.floor((run + 0.5) * BIG_STEPS / RUNS), 16)}`)
     figure('a step\'s data (in a ~17 MB document), server p95, uncached', await timed(viewer.port, stepPaths), 50)
     figure('  the same steps again, from the field cache, p95', await timed(viewer.port, stepPaths), 50)
+    rss.phase('10 MB field')
     const hugeReply = await get(viewer.port, `/api/traces/${huge}/steps/${hugeStep}`)
     const input = JSON.parse(hugeReply.body.toString()).fields.input
     figure('10 MB field: the step\'s answer (preview + size + raw link)', hugeReply.bytes / 1024, 64 + 4, 'KiB', `inline ${input.inline}, preview ${Buffer.byteLength(input.preview ?? '') } B, bytes ${input.bytes}, rawUrl ${input.rawUrl ? 'yes' : 'no'}; ${round(hugeReply.ms)} ms uncached`)
@@ -183,9 +210,11 @@ try {
   if (args.only.has('browser')) {
     const session = await launch(`http://127.0.0.1:${viewer.port}`)
     try {
+      rss.phase('browser: list')
       const list = await listPage(session)
       figure('list page: first contentful paint (median of 5 loads)', list.paint.median, 500, 'ms', `max ${round(list.paint.max)}`)
       figure('list page: first rows painted (median of 5 loads)', list.rows.median, 500, 'ms', `max ${round(list.rows.max)}`)
+      rss.phase('browser: 5 000-step trace')
       const tree = await bigTrace(session, big)
       figure(`${BIG_STEPS}-step trace: interactive (rows painted, no long task left)`, tree.interactive, 1000)
       figure(`${BIG_STEPS}-step trace: rendered rows ÷ visible rows while scrolling`, tree.scroll.worstRatio, 2, '×', `${tree.scroll.worstRendered} rows for ${tree.scroll.visible} visible, ${tree.scroll.frames} frames`)
@@ -193,10 +222,12 @@ try {
       figure(`${BIG_STEPS}-step trace: collapse all ([)`, tree.toggles.collapse, 100)
       figure(`${BIG_STEPS}-step trace: expand all (])`, tree.toggles.expand, 100)
       figure('browser JS heap on the 5 000-step trace', tree.heapBytes === null ? null : tree.heapBytes / 1024 / 1024, 200, 'MiB')
+      rss.phase('browser: 10 MB field')
       const field = await hugeField(session, huge, hugeStep)
       const answer = field.received.find((reply) => !reply.url.includes('/raw/'))
       figure('10 MB field: bytes the page received for the step', answer === undefined ? null : answer.bytes / 1024, 64 + 4, 'KiB', `raw value requested: ${field.rawRequested ? 'yes' : 'no'}, ${field.shownChars} characters shown`)
       figure('10 MB field: longest task on the page', field.longestTask, 200)
+      rss.phase('live')
       // this process is not the viewer's: its commits are another process's for the viewer
       const writer = sqliteSink({ path: file })
       const commit = (doc) => async () => {
@@ -219,8 +250,9 @@ try {
     }
   }
   const memory = memoryOf(viewer.pid)
-  figure('server RSS, peak (VmHWM)', memory.peak, 150 + 64, 'MiB', `now ${round(memory.rss)} MiB; bar 150 MiB + the 64 MiB field cache`)
+  figure('server RSS, peak (VmHWM)', memory.peak, 150 + 64, 'MiB', `now ${round(memory.rss)} MiB; highest while: ${rss.worst()}; bar 150 MiB + the 64 MiB field cache`)
 } finally {
+  rss.stop()
   await viewer.stop()
 }
 
