@@ -198,9 +198,11 @@ try {
     figure(`${BIG_STEPS}-step trace: skeleton, server p95`, await timed(viewer.port, Array.from({ length: RUNS }, () => `/api/traces/${big}/steps`)), 50)
     rss.phase('steps')
     // distinct steps, so every request extracts (none is answered from the field cache)
-    const stepPaths = Array.from({ length: RUNS }, (_, run) => `/api/traces/${big}/steps/${hex(1 + Math.floor((run + 0.5) * BIG_STEPS / RUNS), 16)}`)
-    figure('a step\'s data (in a ~17 MB document), server p95, uncached', await timed(viewer.port, stepPaths), 50)
-    figure('  the same steps again, from the field cache, p95', await timed(viewer.port, stepPaths), 50)
+    const stepPaths = Array.from({ length: RUNS + 1 }, (_, run) => `/api/traces/${big}/steps/${hex(1 + Math.floor((run + 0.5) * BIG_STEPS / (RUNS + 1)), 16)}`)
+    // the first step opened reads the ~17 MB document's bytes; the store keeps them for the next steps
+    figure('a step\'s data (in a ~17 MB document), server: the first step opened in the trace', await timed(viewer.port, stepPaths.slice(0, 1)), 50)
+    figure(`  ${RUNS} other steps of the trace, server p95 (none from the field cache)`, await timed(viewer.port, stepPaths.slice(1)), 50)
+    figure('  the same steps again, from the field cache, p95', await timed(viewer.port, stepPaths.slice(1)), 50)
     rss.phase('10 MB field')
     const hugeReply = await get(viewer.port, `/api/traces/${huge}/steps/${hugeStep}`)
     const input = JSON.parse(hugeReply.body.toString()).fields.input

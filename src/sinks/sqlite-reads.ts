@@ -117,7 +117,8 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
   )
   const dataVersion = db.prepare<[], { data_version: number }>('PRAGMA data_version')
 
-  const byBytes = stepByBytes(db)
+  const dataVersionNow = (): string => String((dataVersion.get() as { data_version: number }).data_version) + '.' + String(ownWrites)
+  const byBytes = stepByBytes(db, dataVersionNow)
   const findStep = (traceId: string, stepId: string): Record<string, unknown> | undefined => {
     const fast = byBytes(traceId, stepId)
     if (fast !== undefined) return fast
@@ -172,7 +173,7 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
       const rows = await run<Array<{ value: string; n: number }>>(sql + ' ORDER BY n DESC, value LIMIT ?', [...clause.params, FACET_LIMIT], 'all', clause.scan, undefined)
       return rows.map((row) => ({ value: String(row.value), count: row.n }))
     },
-    dataVersion: () => String((dataVersion.get() as { data_version: number }).data_version) + '.' + String(ownWrites),
+    dataVersion: dataVersionNow,
     wrote: () => {
       ownWrites++
     },

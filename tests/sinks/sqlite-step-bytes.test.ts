@@ -39,7 +39,7 @@ beforeAll(async () => {
   sink.close()
   store = await openStore(path, { readOnly: true })
   db = new Driver(path, { readonly: true })
-  find = stepByBytes(db)
+  find = stepByBytes(db, () => String(db.pragma('data_version', { simple: true })))
 })
 
 afterAll(async () => {
@@ -66,6 +66,25 @@ describe('a step found by its bytes', () => {
     expect(find(imitated.traceId, stepIdOf(51))).toBeUndefined()
     expect(await store.step(imitated.traceId, stepIdOf(51))).toEqual(imitated.steps[50])
     expect(await store.step(imitated.traceId, stepIdOf(11))).toEqual(imitated.steps[10])
+  })
+
+  it('never answers from the bytes of a document replaced since', async () => {
+    const path = join(directory, 'replaced.db')
+    const first = makeDocument({ traceId: traceIdOf(0x54), steps: steps(150) })
+    const sink = sqliteSink({ path })
+    await sink.write([first])
+    const writable = await openStore(path)
+    try {
+      expect(await writable.step(first.traceId, stepIdOf(6))).toEqual(first.steps[5])
+      expect(await writable.delete(first.traceId)).toEqual({ deleted: 1 })
+      const second = makeDocument({ traceId: first.traceId, steps: steps(150, (n) => ({ output: { n, again: true } })) })
+      await sink.write([second])
+
+      expect(await writable.step(first.traceId, stepIdOf(6))).toEqual(second.steps[5])
+    } finally {
+      sink.close()
+      await writable.close()
+    }
   })
 
   it('gives the store the same steps and fields as json_extract would', async () => {
