@@ -1,11 +1,11 @@
 /**
- * The viewer's cache of what it extracted from the store: a step's answer (`/api/traces/:id/steps/:stepId`)
- * and a field's raw JSON text (`…/raw/:field`), in one least-recently-used map bounded in bytes
+ * The viewer's cache of what it extracted from the store: a trace's skeleton (`/api/traces/:id/steps`),
+ * a step's answer (`/api/traces/:id/steps/:stepId`) and a field's raw JSON text (`…/raw/:field`), in one least-recently-used map bounded in bytes
  * (64 MiB by default, the server's memory budget in docs/ui.md#figures). Every key holds the store's
  * `dataVersion()`, so once another process (or a delete) commits, nothing extracted before is served
  * again; a store without `dataVersion()` is never cached.
  */
-import { rawField, stepDetail } from './api.js'
+import { rawField, stepDetail, stepSkeleton } from './api.js'
 import type { ViewerStore } from './types.js'
 
 /** @internal The default budget of the cache: 64 MiB. */
@@ -76,6 +76,11 @@ export class FieldCache {
     this.entries.clear()
     this.used = 0
   }
+}
+
+/** @internal `GET /api/traces/:id/steps` (the skeleton) as JSON text, from the cache when the store has not changed since. */
+export async function cachedSkeleton(store: ViewerStore, cache: FieldCache, traceId: string): Promise<string> {
+  return cached(store, cache, ['skeleton', traceId], async () => JSON.stringify(await stepSkeleton(store, traceId)))
 }
 
 /** @internal `GET /api/traces/:id/steps/:stepId` as JSON text, from the cache when the store has not changed since. */

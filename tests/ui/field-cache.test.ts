@@ -62,11 +62,12 @@ describe('the server with the cache', () => {
   })
 
   /** A fake store that counts its extractions. */
-  function counting(docs: TraceDocument[]): { store: FakeStore; calls: { step: number; stepField: number } } {
+  function counting(docs: TraceDocument[]): { store: FakeStore; calls: { step: number; stepField: number; steps: number } } {
     const base = fakeStore(docs)
-    const calls = { step: 0, stepField: 0 }
+    const calls = { step: 0, stepField: 0, steps: 0 }
     const store: FakeStore = {
       ...base,
+      steps: async (traceId) => { calls.steps++; return base.steps(traceId) },
       step: async (traceId, stepId) => { calls.step++; return base.step(traceId, stepId) },
       stepField: async (traceId, stepId, field) => { calls.stepField++; return base.stepField(traceId, stepId, field) },
     }
@@ -75,7 +76,7 @@ describe('the server with the cache', () => {
 
   const docs = (): TraceDocument[] => [makeDocument({ traceId: A, steps: [makeStep({ stepId: stepIdOf(1), input: ['question'], output: 'x'.repeat(300 * 1024) })] })]
 
-  it('extracts a step and a raw field once while the data version stays, and again after a commit', async () => {
+  it('extracts a skeleton, a step and a raw field once while the data version stays, and again after a commit', async () => {
     const { store, calls } = counting(docs())
     server = await startUiServer({ store, storeLabel: 'x.db', port: 0 })
     const step = `/api/traces/${A}/steps/${stepIdOf(1)}`
@@ -93,10 +94,16 @@ describe('the server with the cache', () => {
     expect(JSON.parse(raw.body)).toBe('x'.repeat(300 * 1024))
     expect(calls.stepField).toBe(1)
 
+    const skeleton = await request(server.port, `/api/traces/${A}/steps`)
+    expect((await request(server.port, `/api/traces/${A}/steps`)).body).toBe(skeleton.body)
+    expect(skeleton.json().columns.stepId).toEqual([stepIdOf(1)])
+    expect(calls.steps).toBe(1)
+
     store.commit(makeDocument({ traceId: B }))
     await request(server.port, step)
     await request(server.port, `${step}/raw/output`)
-    expect(calls).toEqual({ step: 2, stepField: 2 })
+    await request(server.port, `/api/traces/${A}/steps`)
+    expect(calls).toEqual({ step: 2, stepField: 2, steps: 2 })
   })
 
   it('never caches an answer that failed, nor for a store without a data version', async () => {
