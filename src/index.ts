@@ -48,6 +48,7 @@ export type {
   StoreOverview,
   StoreStats,
   TextScope,
+  TraceHeader,
   TracePage,
   TraceStore,
   TraceSummary,

@@ -22,7 +22,8 @@ export interface DemoOptions {
  * `fetch_citations` tool that fails once and succeeds on its retry, and `generate` (kind "llm",
  * model "fake-llm-1"). It `configure`s the process with a SQLite sink at `path` plus a memory sink
  * (replacing any earlier setup), awaits `flush()`, prints the trace as a tree (coloured when `out`
- * is a TTY and `NO_COLOR` is unset), the trace id and the store, and the commands that show it again.
+ * is a TTY and `NO_COLOR` is unset), the trace id and the store, and the commands that show it again
+ * (`list`, `show`, and `ui` with the trace page's URL).
  * Rejects if the trace did not reach the memory sink or the store.
  *
  * @example
@@ -56,6 +57,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<TraceDocument>
   out.write(`trace ${doc.traceId} written to ${path}\n`)
   const db = path === DEFAULT_PATH ? '' : ` --db ${JSON.stringify(path)}`
   out.write(`see it again:  npx tracellm list${db}\n               npx tracellm show ${doc.traceId.slice(0, 8)}${db}\n`)
+  // the viewer's trace page is a deep link on its fixed default port (docs/ui.md#starting-it)
+  out.write(`in a browser:  npx tracellm ui${db}   then http://127.0.0.1:7317/trace/${doc.traceId}\n`)
   return doc
 }
 

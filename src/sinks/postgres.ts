@@ -10,8 +10,8 @@ import { PREVIEW_CHARS, STEP_COLUMNS as ROW_STEP_COLUMNS, stepValues, toStepRows
 import { fromWire } from '../document/wire.js'
 import type { Sink, WriteResult } from '../export/queue.js'
 import { createTextIndex, readDataVersion, readFacets, readOverview, readStep, readStepField, readSteps, type Names, type Query } from './postgres-reads.js'
-import { abortError, encodeCursor, facetQuery, isTraceId, ORDER_BY, SCOPE_KEYS, stepFieldKey, normalizeQuery, overviewSince, readSignal, toInstant, type NormalQuery } from '../store/query.js'
-import type { FacetCount, FacetField, ListQuery, OverviewQuery, PruneOptions, StepField, StepSkeleton, StoreOverview, StoreStats, TextScope, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
+import { abortError, encodeCursor, facetQuery, headerOf, isTraceId, ORDER_BY, SCOPE_KEYS, stepFieldKey, normalizeQuery, overviewSince, readSignal, toInstant, type NormalQuery } from '../store/query.js'
+import type { FacetCount, FacetField, ListQuery, OverviewQuery, PruneOptions, StepField, StepSkeleton, StoreOverview, StoreStats, TextScope, TraceHeader, TracePage, TraceStore, TraceSummary, VacuumResult } from '../store/types.js'
 
 /** Options of `postgresSink()`. @category sinks */
 export interface PostgresSinkOptions {
@@ -110,6 +110,7 @@ export async function openPostgresStore(url: string, options: Omit<PostgresSinkO
     // the earliest started document: the entry point of a trace continued across services
     get: async (traceId) => (await live().getAll(traceId))[0],
     getAll: async (traceId) => live().getAll(traceId),
+    headers: async (traceId) => live().headers(traceId),
     list: async (query?: ListQuery, readOptions?) => live().list(normalizeQuery(query), readSignal(readOptions)),
     count: async (query?: ListQuery, readOptions?) => live().count(normalizeQuery(query), readSignal(readOptions)),
     steps: async (traceId) => live().steps(traceId),
@@ -121,6 +122,10 @@ export async function openPostgresStore(url: string, options: Omit<PostgresSinkO
     createTextIndex: async () => writable().createTextIndex(),
     stats: async () => live().stats(),
     prune: async (pruneOptions) => live().prune(pruneOptions),
+    delete: async (traceId) => {
+      if (!isTraceId(traceId)) throw new TypeError('Expected a trace id of 32 lowercase hex characters.')
+      return writable().deleteTrace(traceId)
+    },
     vacuum: async () => writable().vacuum(),
     close: async () => {
       if (closed) return
@@ -194,6 +199,7 @@ interface Database {
   /** Connects and checks (or, with `migrate`, creates) the tables. */
   open(): Promise<void>
   getAll(traceId: string): Promise<TraceDocument[]>
+  headers(traceId: string): Promise<TraceHeader[]>
   list(query: NormalQuery, signal?: AbortSignal): Promise<TracePage>
   count(query: NormalQuery, signal?: AbortSignal): Promise<number>
   steps(traceId: string): Promise<ReadonlyArray<StepSkeleton>>
@@ -205,6 +211,8 @@ interface Database {
   createTextIndex(): Promise<boolean>
   stats(): Promise<StoreStats>
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>
+  /** Deletes the documents of one trace and their steps in one transaction. */
+  deleteTrace(traceId: string): Promise<{ readonly deleted: number }>
   vacuum(): Promise<VacuumResult>
   close(): Promise<void>
 }
@@ -523,6 +531,15 @@ function createDatabase(settings: Settings): Database {
     })
   }
 
+  // the steps are dropped by the server: a document of thousands of steps is never parsed here
+  const headers = (traceId: string): Promise<TraceHeader[]> => {
+    if (!isTraceId(traceId)) return Promise.resolve([])
+    return read('reading from', async (query, names) => {
+      const rows = await query("SELECT jsonb_set(document, '{steps}', '[]'::jsonb)::text AS document, step_count FROM " + names.traces + ' WHERE trace_id = $1 ORDER BY started_at, root_span_id', [traceId])
+      return rows.flatMap((row) => (row.document == null ? [] : [headerOf(fromWire(JSON.parse(row.document)), Number(row.step_count))]))
+    })
+  }
+
   const list = (normal: NormalQuery, signal?: AbortSignal): Promise<TracePage> =>
     read('listing traces of', async (query, names) => {
       const where = whereClause(normal, true)
@@ -613,6 +630,19 @@ function createDatabase(settings: Settings): Database {
     return { deleted }
   }
 
+  const deleteTrace = async (traceId: string): Promise<{ readonly deleted: number }> => {
+    try {
+      return await transaction(async (query, names) => {
+        // the steps go by the foreign key's cascade too; deleting them first does not depend on it
+        await query('DELETE FROM ' + names.steps + ' WHERE trace_id = $1', [traceId])
+        const rows = await query('DELETE FROM ' + names.traces + ' WHERE trace_id = $1 RETURNING 1 AS gone', [traceId])
+        return { deleted: rows.length }
+      })
+    } catch (error) {
+      throw safeError(error, 'deleting from')
+    }
+  }
+
   /**
    * `VACUUM (ANALYZE)` of both tables: the space of pruned rows becomes reusable and the planner's
    * statistics fresh, without the ACCESS EXCLUSIVE lock of `VACUUM FULL` (docs/postgres.md). It runs
@@ -639,7 +669,7 @@ function createDatabase(settings: Settings): Database {
     return closing
   }
 
-  return { shownUrl, insert, open, getAll, list, count, steps, step, stepField, facets, dataVersion, overview, createTextIndex: textIndex, stats, prune, vacuum, close }
+  return { shownUrl, insert, open, getAll, headers, list, count, steps, step, stepField, facets, dataVersion, overview, createTextIndex: textIndex, stats, prune, deleteTrace, vacuum, close }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -11,6 +11,10 @@ import { stepFromWire, type WireStep } from '../document/wire.js'
 import { abortError, encodeCursor, FACET_LIMIT, facetQuery, ftsQuery, isStepId, isTraceId, ORDER_BY, overviewSince, SCOPE_KEYS, stepFieldKey, fieldValue, type NormalQuery } from '../store/query.js'
 import type { FacetCount, FacetField, ListQuery, OverviewQuery, StepField, StepSkeleton, StoreOverview, TracePage, TraceSummary } from '../store/types.js'
 import { sqliteOverview } from './sqlite-overview.js'
+import { stepByBytes } from './sqlite-step-bytes.js'
+
+/** Above this many text-index matches, a page of the list walks the traces newest first (see `where`). */
+const COMMON_MATCHES = 2000
 
 /** @internal The columns of a trace summary. */
 export const SUMMARY_COLUMNS =
@@ -78,10 +82,19 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
     return scanOffThread<T>(file, driverPath, sql, params, mode, signal)
   }
 
+  // prepared once the text index exists (a statement on a missing table cannot be)
+  let matches: BetterSqlite3.Statement<[string, number], { n: number }> | undefined
+  const countMatches = (match: string, limit: number): number => {
+    matches ??= db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM traces_fts WHERE traces_fts MATCH ? LIMIT ?)')
+    return (matches.get(match, limit) as { n: number }).n
+  }
   const where = (query: NormalQuery, paged: boolean): { readonly sql: string; readonly params: unknown[]; readonly scan: boolean } => {
     const match = query.text === undefined ? undefined : ftsQuery(query.text)
     const indexed = match !== undefined && hasTextIndex()
-    const clause = whereClause(query, paged, indexed ? match : undefined)
+    // A page of a word many traces hold ("error", "user"): SQLite would read every match to sort them
+    // (1.7 s for 100 000); walking the traces newest first, testing each against the matches, stops at the page
+    const common = indexed && paged && countMatches(match, COMMON_MATCHES + 1) > COMMON_MATCHES
+    const clause = whereClause(query, paged, indexed ? match : undefined, common)
     return { ...clause, scan: query.textPattern !== undefined && !indexed }
   }
 
@@ -107,7 +120,11 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
   )
   const dataVersion = db.prepare<[], { data_version: number }>('PRAGMA data_version')
 
+  const dataVersionNow = (): string => String((dataVersion.get() as { data_version: number }).data_version) + '.' + String(ownWrites)
+  const byBytes = stepByBytes(db, dataVersionNow)
   const findStep = (traceId: string, stepId: string): Record<string, unknown> | undefined => {
+    const fast = byBytes(traceId, stepId)
+    if (fast !== undefined) return fast
     const row = stepAt.get(traceId, stepId)
     if (row === undefined) return undefined
     const step = row.step === null ? undefined : (JSON.parse(row.step) as Record<string, unknown>)
@@ -143,6 +160,8 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
     stepField: (traceId, stepId, field) => {
       const key = stepFieldKey(field)
       if (!isTraceId(traceId) || !isStepId(stepId)) return { found: false }
+      const fast = byBytes(traceId, stepId)
+      if (fast !== undefined) return fieldValue(field, fast[key] as JsonValue | undefined)
       const row = fieldAt.get(key, traceId, stepId)
       if (row === undefined) return { found: false }
       if (row.step_id === stepId) return fieldValue(field, row.value === null ? undefined : (JSON.parse(row.value) as JsonValue))
@@ -160,7 +179,7 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
       return rows.map((row) => ({ value: String(row.value), count: row.n }))
     },
     overview: async (query) => sqliteOverview(db, file, driverPath, overviewSince(query)),
-    dataVersion: () => String((dataVersion.get() as { data_version: number }).data_version) + '.' + String(ownWrites),
+    dataVersion: dataVersionNow,
     wrote: () => {
       ownWrites++
     },
@@ -226,8 +245,8 @@ try {
 }
 `
 
-/** @internal Filters as SQL over bound parameters; with `paged`, the keyset condition; with `match`, the FTS5 prefilter. */
-export function whereClause(query: NormalQuery, paged: boolean, match?: string): { readonly sql: string; readonly params: unknown[] } {
+/** @internal Filters as SQL over bound parameters; with `paged`, the keyset condition; with `match`, the FTS5 prefilter (tested for each row, in the list's order, with `walk`). */
+export function whereClause(query: NormalQuery, paged: boolean, match?: string, walk = false): { readonly sql: string; readonly params: unknown[] } {
   const conditions: string[] = []
   const params: unknown[] = []
   const equal = (column: string, value: string | undefined): void => {
@@ -253,7 +272,8 @@ export function whereClause(query: NormalQuery, paged: boolean, match?: string):
     params.push(query.idPattern)
   }
   if (match !== undefined) {
-    conditions.push('traces.rowid IN (SELECT rowid FROM traces_fts WHERE traces_fts MATCH ?)')
+    // `+` keeps the planner from reading the traces by the matches' rowids (`walk`): it then follows an index in the list's order
+    conditions.push((walk ? '+' : '') + 'traces.rowid IN (SELECT rowid FROM traces_fts WHERE traces_fts MATCH ?)')
     params.push(match)
   }
   if (query.replayOf !== undefined) {

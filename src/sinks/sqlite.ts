@@ -15,8 +15,8 @@ import type { TraceDocument } from '../document/document.js'
 import { PREVIEW_CHARS, STEP_COLUMNS, stepValues, toStepRows, toStoredJson, toTraceRow, TRACE_COLUMNS, traceValues } from '../document/rows.js'
 import { fromWire } from '../document/wire.js'
 import { SinkError, type Sink } from '../export/sink.js'
-import { isTraceId, normalizeQuery, readSignal, toInstant } from '../store/query.js'
-import type { PruneOptions, StoreStats, TraceStore, VacuumResult } from '../store/types.js'
+import { headerOf, isTraceId, normalizeQuery, readSignal, toInstant } from '../store/query.js'
+import type { PruneOptions, StoreStats, TraceHeader, TraceStore, VacuumResult } from '../store/types.js'
 import { buildTextIndexOffThread, sqliteReads, type SqliteReads } from './sqlite-reads.js'
 
 /** Options of `sqliteSink()`. @category sinks */
@@ -209,6 +209,7 @@ function storeOf(db: Database, file: string, readOnly: boolean): TraceStore & { 
     // the earliest started document: the entry point of a trace continued across services
     get: async (traceId) => live().getAll(traceId)[0],
     getAll: async (traceId) => live().getAll(traceId),
+    headers: async (traceId) => live().headers(traceId),
     list: async (query, options) => live().reads.list(normalizeQuery(query), readSignal(options)),
     count: async (query, options) => live().reads.count(normalizeQuery(query), readSignal(options)),
     steps: async (traceId) => live().reads.steps(traceId),
@@ -220,6 +221,10 @@ function storeOf(db: Database, file: string, readOnly: boolean): TraceStore & { 
     stats: async () => live().stats(),
     // the connection refuses the DELETE too; this says why in words
     prune: async (pruneOptions) => writable().prune(pruneOptions),
+    delete: async (traceId) => {
+      if (!isTraceId(traceId)) throw new TypeError('Expected a trace id of 32 lowercase hex characters.')
+      return { deleted: writable().deleteTrace(traceId) }
+    },
     vacuum: async () => {
       writable()
       return vacuumOffThread(file)
@@ -418,11 +423,15 @@ interface Database {
   /** Writes in one transaction; a held lock is waited for synchronously, `budgetMs()` at most. */
   insertAll(batch: ReadonlyArray<TraceDocument>, budgetMs: () => number): void
   getAll(traceId: string): TraceDocument[]
+  /** The documents of a trace with their steps dropped by SQLite: never parsed whole here. */
+  headers(traceId: string): TraceHeader[]
   readonly reads: SqliteReads
   /** Builds the opt-in text index (docs/stores.md#text-search); resolves false when it was there already. */
   createTextIndex(): Promise<boolean>
   stats(): StoreStats
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>
+  /** Deletes the documents of one trace and their steps in one transaction; returns how many documents. */
+  deleteTrace(traceId: string): number
   close(): void
 }
 
@@ -494,6 +503,9 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
     'INSERT INTO steps (' + STEP_COLUMNS.join(', ') + ') VALUES (' + STEP_COLUMNS.map(() => '?').join(', ') + ') ON CONFLICT (trace_id, root_span_id, step_id) DO NOTHING',
   )
   const getDocuments = db.prepare<[string], { document: string }>('SELECT document FROM traces WHERE trace_id = ? ORDER BY started_at, root_span_id')
+  const getHeaders = db.prepare<[string], { document: string; step_count: number }>(
+    "SELECT json_set(document, '$.steps', json('[]')) AS document, step_count FROM traces WHERE trace_id = ? ORDER BY started_at, root_span_id",
+  )
 
   const deleteTrace = db.prepare<[string, string]>('DELETE FROM traces WHERE trace_id = ? AND root_span_id = ?')
   // the documents this write call inserted, so a failed call can take them back (see insertSliced)
@@ -527,6 +539,13 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
   })
   const deleteAll = db.transaction((keys: ReadonlyArray<readonly [string, string]>): void => {
     for (const [traceId, rootSpanId] of keys) deleteTrace.run(traceId, rootSpanId)
+  })
+  const deleteSteps = db.prepare<[string]>('DELETE FROM steps WHERE trace_id = ?')
+  const deleteDocuments = db.prepare<[string]>('DELETE FROM traces WHERE trace_id = ?')
+  // the steps go by the foreign key's cascade too; deleting them first does not depend on it
+  const deleteOne = db.transaction((traceId: string): number => {
+    deleteSteps.run(traceId)
+    return deleteDocuments.run(traceId).changes
   })
 
   return {
@@ -584,6 +603,10 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
       if (!isTraceId(traceId)) return []
       return getDocuments.all(traceId).map((row) => fromWire(JSON.parse(row.document)))
     },
+    headers: (traceId) => {
+      if (!isTraceId(traceId)) return []
+      return getHeaders.all(traceId).map((row) => headerOf(fromWire(JSON.parse(row.document)), row.step_count))
+    },
     reads,
     createTextIndex: async () => {
       if (reads.hasTextIndex()) return false
@@ -626,6 +649,11 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
         await nextTurn()
       }
       return { deleted }
+    },
+    deleteTrace: (traceId) => {
+      const deleted = deleteOne.immediate(traceId)
+      reads.wrote()
+      return deleted
     },
     close: () => {
       checkpointer?.stop()

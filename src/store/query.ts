@@ -3,8 +3,8 @@
  * LIKE patterns. Every mistake becomes a `TypeError` with a message fit for a CLI's one-line error.
  */
 import { wellFormed } from '../document/rows.js'
-import type { JsonValue } from '../document/document.js'
-import type { FacetField, ListQuery, ListSort, StepField, TextScope } from './types.js'
+import type { JsonValue, TraceDocument } from '../document/document.js'
+import type { FacetField, ListQuery, ListSort, StepField, TextScope, TraceHeader } from './types.js'
 
 /** @internal A validated `ListQuery`: instants as ISO strings, `text` as an escaped LIKE pattern. */
 export interface NormalQuery {
@@ -296,4 +296,10 @@ export function overviewSince(query: unknown, now: Date = new Date()): string | 
   }
   const since = (query as { readonly since?: unknown }).since
   return since === undefined ? undefined : toInstant(since, 'since', now)
+}
+
+/** @internal A document as `TraceStore.headers()` returns it: without its steps, with their count. */
+export function headerOf(doc: TraceDocument, stepCount: number): TraceHeader {
+  const { steps: _steps, ...header } = doc
+  return { ...header, stepCount }
 }

@@ -136,6 +136,13 @@ export interface StepSkeleton {
   readonly incomplete: boolean
 }
 
+/**
+ * A stored document without its steps, and how many steps it has: what `TraceStore.headers()`
+ * returns, so that a trace of thousands of steps is never read whole to show its header.
+ * @category store
+ */
+export type TraceHeader = Omit<TraceDocument, 'steps'> & { readonly stepCount: number }
+
 /** A part of a step that `TraceStore.stepField()` reads alone. @category store */
 export type StepField = 'input' | 'output' | 'error' | 'attemptErrors' | 'metadata'
 
@@ -285,6 +292,23 @@ export interface TraceStore {
   /** Every document stored under this trace id, earliest started first; empty when there is none. */
   getAll(traceId: string): Promise<ReadonlyArray<TraceDocument>>
   /**
+   * Every document stored under this trace id as `getAll` returns them, but without their steps
+   * (`stepCount` says how many): the steps are dropped inside the database, so a document of
+   * thousands of steps is never parsed whole here. Empty for an unknown id.
+   *
+   * @example
+   * import { openStore } from 'tracellm'
+   * import { mkdtempSync } from 'node:fs'
+   * import { tmpdir } from 'node:os'
+   * import { join } from 'node:path'
+   * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
+   * await store.headers('0123456789abcdef0123456789abcdef')   // => []
+   * await store.close()
+   *
+   * @since 0.2.0
+   */
+  headers(traceId: string): Promise<ReadonlyArray<TraceHeader>>
+  /**
    * A page of summaries, one per document, newest first (by `startedAt`, then `traceId`). A `text`
    * search uses the text index when `tracellm index --text` made one, and otherwise scans the
    * documents (SQLite: on a worker thread); `options.signal` cancels it (docs/stores.md#text-search).
@@ -402,6 +426,25 @@ export interface TraceStore {
   stats(): Promise<StoreStats>
   /** Deletes old traces and their steps, in chunks; resolves with how many were deleted. */
   prune(options: PruneOptions): Promise<{ readonly deleted: number }>
+  /**
+   * Deletes one trace: every document stored under the id (one per service of a continued trace)
+   * and their steps, in one transaction. Resolves with how many documents were deleted, 0 for an
+   * id that is not stored, so deleting twice is harmless. Rejects with a `TypeError` for something
+   * that is not a trace id, and on a read-only store (what `tracellm ui --write` deletes with,
+   * docs/ui.md#api).
+   *
+   * @example
+   * import { openStore } from 'tracellm'
+   * import { mkdtempSync } from 'node:fs'
+   * import { tmpdir } from 'node:os'
+   * import { join } from 'node:path'
+   * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
+   * await store.delete('0123456789abcdef0123456789abcdef')   // => { deleted: 0 }
+   * await store.close()
+   *
+   * @since 0.2.0
+   */
+  delete(traceId: string): Promise<{ readonly deleted: number }>
   /**
    * Gives the space of deleted traces back (docs/stores.md#pruning-and-disk-space). `prune` only
    * frees pages inside the store; this returns them. SQLite: `PRAGMA incremental_vacuum` on a store

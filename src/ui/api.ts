@@ -7,7 +7,8 @@
 import type { JsonValue, StepRecord, TraceDocument } from '../document/document.js'
 import { diffTraces, type DiffOptions, type StepDiff, type TraceDiff } from '../replay/diff.js'
 import { diffToJson } from '../cli/render.js'
-import type { ListQuery } from '../store/types.js'
+import { headerOf } from '../store/query.js'
+import type { ListQuery, TraceHeader } from '../store/types.js'
 import type { FacetField, StepField, StepSkeleton, ViewerStore, ViewerTraceSummary } from './types.js'
 
 /** @internal A refusal with its HTTP status and a one-line message (never a stack). */
@@ -73,17 +74,17 @@ export async function fromStore<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** @internal `GET /api/traces` */
-export async function listTraces(store: ViewerStore, params: URLSearchParams): Promise<JsonValue> {
+/** @internal `GET /api/traces`; `signal` cancels the store's read (the client went away). */
+export async function listTraces(store: ViewerStore, params: URLSearchParams, signal?: AbortSignal): Promise<JsonValue> {
   const query = toListQuery(params)
-  const page = await fromStore(() => store.list(query))
+  const page = await fromStore(() => store.list(query, signal === undefined ? undefined : { signal }))
   return { items: page.items.map(clipSummary), nextCursor: page.nextCursor } as unknown as JsonValue
 }
 
-/** @internal `GET /api/traces/count` */
-export async function countTraces(store: ViewerStore, params: URLSearchParams): Promise<JsonValue> {
+/** @internal `GET /api/traces/count`; `signal` cancels the store's count (the client went away). */
+export async function countTraces(store: ViewerStore, params: URLSearchParams, signal?: AbortSignal): Promise<JsonValue> {
   const query = toListQuery(params, FILTER_PARAMS)
-  return { count: await fromStore(() => store.count(query)) }
+  return { count: await fromStore(() => store.count(query, signal === undefined ? undefined : { signal })) }
 }
 
 /** @internal `GET /api/facets?field=…&<filters>` */
@@ -102,14 +103,13 @@ export async function facets(store: ViewerStore, params: URLSearchParams): Promi
 
 /** @internal `GET /api/traces/:id`: the header of each document (one per service), without step I/O. */
 export async function traceHeader(store: ViewerStore, traceId: string): Promise<JsonValue> {
-  const docs = await documentsOf(store, traceId)
+  const docs = await headersOf(store, traceId)
   return {
     traceId,
     documents: docs.map((doc) => {
-      const { steps, input, output, error, ...header } = doc
+      const { input, output, error, ...header } = doc
       return {
         ...header,
-        stepCount: steps.length,
         input: gate(input, `/api/traces/${traceId}/raw/input`),
         output: gate(output, `/api/traces/${traceId}/raw/output`),
         error: gate(error, `/api/traces/${traceId}/raw/error`),
@@ -271,6 +271,20 @@ export async function documentsOf(store: ViewerStore, traceId: string): Promise<
 }
 
 /**
+ * The documents of a trace without their steps: from `store.headers()`, which drops them in the
+ * database (a trace of thousands of steps is never parsed whole, docs/ui.md#figures), else from
+ * `getAll`. 404 when there is none.
+ */
+async function headersOf(store: ViewerStore, traceId: string): Promise<ReadonlyArray<TraceHeader>> {
+  checkTraceId(traceId)
+  const read = store.headers
+  if (read === undefined) return (await documentsOf(store, traceId)).map((doc) => headerOf(doc, doc.steps.length))
+  const docs = await fromStore(() => read.call(store, traceId))
+  if (docs.length === 0) throw noTrace(traceId)
+  return docs
+}
+
+/**
  * @internal A field as the step endpoint sends it: `{inline: true, value}` up to 256 KiB of JSON,
  * else `{inline: false, preview, bytes, rawUrl}` with the first 64 KiB of its JSON text.
  */
@@ -306,6 +320,8 @@ function clipSummary(item: ViewerTraceSummary): ViewerTraceSummary {
 
 function clip(text: string | null | undefined): string | null {
   if (typeof text !== 'string') return null
+  // never more code points than UTF-16 units: most previews need no counting (a skeleton has 2 per step)
+  if (text.length <= LIST_PREVIEW_CHARS) return text
   const chars = Array.from(text)
   return chars.length <= LIST_PREVIEW_CHARS ? text : `${chars.slice(0, LIST_PREVIEW_CHARS - 1).join('')}…`
 }

@@ -10,13 +10,15 @@ import type { Server } from 'node:http'
 import { createAdaptorServer } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { Hono, type Context } from 'hono'
+import { compress } from 'hono/compress'
 import { csrf } from 'hono/csrf'
 import { secureHeaders } from 'hono/secure-headers'
 import { streamSSE } from 'hono/streaming'
 import { toWire } from '../document/wire.js'
 import {
-  ApiError, countTraces, diff, documentsOf, facets, fromStore, listTraces, messageOf, overview, rawField, rawTraceField, stepDetail, stepSkeleton, traceHeader,
+  ApiError, checkTraceId, countTraces, diff, documentsOf, facets, fromStore, listTraces, messageOf, overview, rawTraceField, traceHeader,
 } from './api.js'
+import { FIELD_CACHE_BYTES, FieldCache, cachedRawField, cachedSkeleton, cachedStepDetail } from './field-cache.js'
 import {
   CONTENT_SECURITY_POLICY, SESSION_COOKIE, TOKEN_HEADER, allowedHosts, cookieValue, isAllowedHost, isJsonContentType, isLoopback, isSameOrigin, newToken,
   sameToken, urlHost,
@@ -56,6 +58,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     streams: new Set(),
     stats: undefined,
     overviews: new Map(),
+    fields: new FieldCache(options.fieldCacheBytes ?? FIELD_CACHE_BYTES),
   }
   const app = buildApp(state, options)
   const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server
@@ -95,6 +98,8 @@ interface ServerState {
   stats: { readonly at: number; readonly value: Promise<unknown> } | undefined
   /** `/api/overview` per query string, cached as `stats` is. */
   readonly overviews: Map<string, { readonly at: number; readonly value: Promise<unknown> }>
+  /** Steps and raw fields extracted from the store, per data version (docs/ui.md#figures). */
+  readonly fields: FieldCache
 }
 
 function buildApp(state: ServerState, options: UiServerOptions): Hono {
@@ -139,6 +144,9 @@ function buildApp(state: ServerState, options: UiServerOptions): Hono {
   })
   // Hono's own check, against form posts; ours above already covers them
   app.use('/api/*', csrf({ origin: (origin, c) => isSameOrigin(origin, c.req.header('host') ?? '') }))
+  // JSON answers go gzipped (off the event loop): the skeleton of a 5 000-step trace with its
+  // previews is 2–3 MB of JSON (docs/ui.md#figures). The live stream (text/event-stream) is never buffered.
+  app.use('/api/*', compress({ encoding: 'gzip', contentTypeFilter: /^application\/json/ }))
 
   if (state.launchToken !== undefined) {
     const launchToken = state.launchToken
@@ -165,16 +173,17 @@ function buildApp(state: ServerState, options: UiServerOptions): Hono {
     tokenAuth: state.launchToken !== undefined,
     ...(state.write ? { csrfToken: state.csrfToken } : {}),
   }))
-  app.get('/api/traces', async (c) => c.json(await listTraces(store, params(c))))
-  app.get('/api/traces/count', async (c) => c.json(await countTraces(store, params(c))))
+  // a client that goes away (a newer search typed, a page left) cancels its read: a text scan stops on its worker
+  app.get('/api/traces', async (c) => c.json(await listTraces(store, params(c), c.req.raw.signal)))
+  app.get('/api/traces/count', async (c) => c.json(await countTraces(store, params(c), c.req.raw.signal)))
   app.get('/api/facets', async (c) => c.json(await facets(store, params(c))))
   app.get('/api/traces/:id', async (c) => c.json(await traceHeader(store, c.req.param('id'))))
   app.get('/api/traces/:id/raw/:field', async (c) => raw(c, await rawTraceField(store, c.req.param('id'), c.req.param('field')), `${c.req.param('id')}-${c.req.param('field')}`))
-  app.get('/api/traces/:id/steps', async (c) => c.json(await stepSkeleton(store, c.req.param('id'))))
-  app.get('/api/traces/:id/steps/:stepId', async (c) => c.json(await stepDetail(store, c.req.param('id'), c.req.param('stepId'))))
+  app.get('/api/traces/:id/steps', async (c) => c.body(await cachedSkeleton(store, state.fields, c.req.param('id')), 200, { 'Content-Type': 'application/json' }))
+  app.get('/api/traces/:id/steps/:stepId', async (c) => c.body(await cachedStepDetail(store, state.fields, c.req.param('id'), c.req.param('stepId')), 200, { 'Content-Type': 'application/json' }))
   app.get('/api/traces/:id/steps/:stepId/raw/:field', async (c) => {
     const { id, stepId, field } = c.req.param()
-    return raw(c, await rawField(store, id, stepId, field), `${id.slice(0, 8)}-${stepId}-${field}`)
+    return raw(c, await cachedRawField(store, state.fields, id, stepId, field), `${id.slice(0, 8)}-${stepId}-${field}`)
   })
   app.get('/api/traces/:id/export', async (c) => {
     const id = c.req.param('id')
@@ -238,8 +247,10 @@ function buildApp(state: ServerState, options: UiServerOptions): Hono {
       const remove = store.delete
       if (remove === undefined) throw new ApiError(503, 'this store cannot delete a single trace yet; use POST /api/prune')
       const id = c.req.param('id')
-      await documentsOf(store, id)
+      checkTraceId(id)
+      // the delete tells whether the trace was there: its documents are never read
       const result = await fromStore(() => remove.call(store, id))
+      if (result.deleted === 0) throw new ApiError(404, `no trace with id ${id}`)
       state.stats = undefined
       state.overviews.clear()
       return c.json({ deleted: result.deleted })

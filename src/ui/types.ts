@@ -10,10 +10,12 @@ export type ViewerTraceSummary = TraceSummary
 
 export type { FacetField, StepField, StepSkeleton } from '../store/types.js'
 
-/** @internal What the viewer reads: a `TraceStore` (with its viewer reads), plus what only `--write` uses. */
-export interface ViewerStore extends TraceStore {
+/** @internal What the viewer reads: a `TraceStore` (with its viewer reads), whose `delete` only `--write` uses. */
+export interface ViewerStore extends Omit<TraceStore, 'delete' | 'headers'> {
   /** Deletes the documents of one trace (`--write` only); a store without it answers 503. */
   delete?(traceId: string): Promise<{ readonly deleted: number }>
+  /** The documents of a trace without their steps; a store without it has them read whole (`getAll`). */
+  headers?: TraceStore['headers']
 }
 
 /** @internal Options of `startUiServer`. */
@@ -41,6 +43,8 @@ export interface UiServerOptions {
   readonly heartbeatMs?: number
   /** @internal How long `/api/stats` is cached. @default 5000 */
   readonly statsCacheMs?: number
+  /** @internal Bytes of extracted steps and fields kept (docs/ui.md#figures). @default 67108864 (64 MiB) */
+  readonly fieldCacheBytes?: number
 }
 
 /** @internal A running viewer. */

@@ -97,10 +97,11 @@ describe('runDemo', () => {
     expect(lines.some((line) => line.startsWith('answer_question') && line.includes(doc.traceId.slice(0, 8)))).toBe(true)
     expect(lines.some((line) => line.includes('fetch_citations') && line.includes('retries 1'))).toBe(true)
     expect(lines.filter((line) => line.includes('search_shard'))).toHaveLength(3)
-    expect(lines.slice(-3)).toEqual([
+    expect(lines.slice(-4)).toEqual([
       `trace ${doc.traceId} written to ${path}`,
       `see it again:  npx tracellm list --db ${JSON.stringify(path)}`,
       `               npx tracellm show ${doc.traceId.slice(0, 8)} --db ${JSON.stringify(path)}`,
+      `in a browser:  npx tracellm ui --db ${JSON.stringify(path)}   then http://127.0.0.1:7317/trace/${doc.traceId}`,
     ])
   })
 })

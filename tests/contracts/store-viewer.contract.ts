@@ -258,6 +258,58 @@ export function runStoreViewerContract(name: string, makeHarness: () => Promise<
       })
     })
 
+    describe('headers', () => {
+      it('returns every document of the trace as getAll does, without its steps, with their count', async () => {
+        const first = richDocument({ startedAt: at(0), metadata: { user: 'u1' } })
+        const continued = doc({ traceId: first.traceId, rootSpanId: stepIdOf(0xb2), parentTraceId: first.traceId, parentStepId: stepIdOf(1), startedAt: at(5), steps: [makeStep({ stepId: stepIdOf(9) })] })
+        await write(continued, first)
+
+        const headers = await store.headers(first.traceId)
+        const whole = await store.getAll(first.traceId)
+
+        expect(headers).toEqual(whole.map(({ steps, ...header }) => ({ ...header, stepCount: steps.length })))
+        expect(headers.map((header) => header.stepCount)).toEqual([2, 1])
+        expect(await store.headers(id())).toEqual([])
+        expect(await store.headers('nope')).toEqual([])
+      })
+    })
+
+    describe('delete', () => {
+      it('deletes every document of one trace and their steps, and nothing else; twice is harmless', async () => {
+        const first = richDocument({ startedAt: at(0) })
+        const continued = doc({ traceId: first.traceId, rootSpanId: stepIdOf(0xb1), parentTraceId: first.traceId, parentStepId: stepIdOf(1), startedAt: at(5), steps: [makeStep({ stepId: stepIdOf(9) })] })
+        const kept = richDocument({ startedAt: at(10) })
+        await write(first, continued, kept)
+        const before = await store.dataVersion()
+
+        expect(await store.delete(first.traceId)).toEqual({ deleted: 2 })
+
+        expect(await store.getAll(first.traceId)).toEqual([])
+        expect(await store.steps(first.traceId)).toEqual([])
+        expect(await store.step(first.traceId, stepIdOf(1))).toBeUndefined()
+        expect((await store.list()).items.map((item) => item.traceId)).toEqual([kept.traceId])
+        expect(await store.steps(kept.traceId)).toHaveLength(2)
+        expect(await store.stats()).toMatchObject({ traces: 1, steps: 2 })
+        expect(await store.dataVersion()).not.toBe(before)
+        expect(await store.delete(first.traceId)).toEqual({ deleted: 0 })
+        expect(await store.delete(id())).toEqual({ deleted: 0 })
+        await expect(store.delete("x' OR 1=1 --")).rejects.toThrow(TypeError)
+        expect(await store.count()).toBe(1)
+      })
+
+      it('is refused by a read-only store', async () => {
+        const written = doc()
+        await write(written)
+        const readOnly = await harness.openReadOnly()
+        try {
+          await expect(readOnly.delete(written.traceId)).rejects.toThrow(/read-?only/i)
+        } finally {
+          await readOnly.close()
+        }
+        expect(await store.count()).toBe(1)
+      })
+    })
+
     describe('read-only', () => {
       it('reads what is stored and refuses every write', async () => {
         const written = doc({ startedAt: at(-1000) })

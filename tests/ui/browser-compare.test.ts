@@ -270,7 +270,7 @@ describe('the store overview in Chromium', () => {
     expect(await page.locator('main img, main script, main svg').count()).toBe(0)
     if (SCREENSHOTS) await page.screenshot({ path: 'docs/ui/store.png', fullPage: true })
     // the word diff's chunk is not part of this page
-    expect(viewer.requests.slice(before).some((url) => url.includes('/chunks/'))).toBe(false)
+    expect(viewer.requests.slice(before).some((url) => url.includes('/chunks/word-diff-'))).toBe(false)
 
     // the seed is older than 15 minutes: the tables empty, the totals stay
     await page.locator('.presets button[data-since="15m"]').click()

@@ -15,6 +15,7 @@ import {
   selfTimes, statsOf, visibleRows, type CriticalSection,
 } from '../trace/model.js'
 import { newerTrace, olderTrace } from '../trace/neighbours.js'
+import { DeleteButton } from '../trace/delete-button.js'
 import { StepPane } from '../trace/step-pane.js'
 import { sortSteps, StatsView, TableView, type TableSort } from '../trace/table.js'
 import { formatZoom, parseZoom, scaleZoom, type Zoom } from '../trace/timeline.js'
@@ -188,6 +189,7 @@ export function TracePage(props: { traceId: string; url: URL }) {
       {documents !== null && (
         <TraceHeader traceId={traceId} documents={documents} skeleton={skeleton}>
           <CompareWith traceId={traceId} prompt={String(doc?.prompt ?? '')} replayOf={typeof doc?.replayOf === 'string' ? doc.replayOf : null} />
+          <DeleteButton traceId={traceId} onDeleted={() => navigate('/')} />
         </TraceHeader>
       )}
       {skeleton !== null && tree !== null && (

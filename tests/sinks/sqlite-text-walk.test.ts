@@ -1,0 +1,65 @@
+// A page of a word most traces hold, with the SQLite text index (docs/stores.md#text-search): SQLite
+// walks the traces newest first and tests each against the index's matches (whereClause's `walk`),
+// instead of reading every match to sort them; the pages are those of the plain substring search.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import type { TraceDocument } from '../../src/document/document.js'
+import { openStore, sqliteSink, type TraceStore } from '../../src/index.js'
+import { whereClause } from '../../src/sinks/sqlite-reads.js'
+import { createTextIndex } from '../../src/store/open-store.js'
+import { normalizeQuery } from '../../src/store/query.js'
+import { makeDocument, traceIdOf } from '../helpers/documents.js'
+
+const COUNT = 2100
+const base = Date.UTC(2026, 10, 1)
+const docs: TraceDocument[] = Array.from({ length: COUNT }, (_, n) => makeDocument({
+  traceId: traceIdOf(0x7000 + n), project: `p${n % 3}`, startedAt: new Date(base + n * 1000).toISOString(),
+  input: n % 500 === 7 ? `a common and rare word ${n}` : `a common word ${n}`,
+}))
+
+let directory: string
+let plain: TraceStore
+let indexed: TraceStore
+
+beforeAll(async () => {
+  directory = mkdtempSync(join(tmpdir(), 'tracellm-text-walk-'))
+  for (const name of ['plain.db', 'indexed.db']) {
+    const sink = sqliteSink({ path: join(directory, name) })
+    await sink.write(docs)
+    sink.close()
+  }
+  plain = await openStore(join(directory, 'plain.db'))
+  indexed = await openStore(join(directory, 'indexed.db'))
+  await createTextIndex(indexed)
+}, 60_000)
+
+afterAll(async () => {
+  await plain.close()
+  await indexed.close()
+  rmSync(directory, { recursive: true, force: true })
+})
+
+const ids = async (store: TraceStore, query: Parameters<TraceStore['list']>[0]) => {
+  const first = await store.list(query)
+  const second = first.nextCursor === null ? undefined : await store.list({ ...query, cursor: first.nextCursor })
+  return [first.items.map((item) => item.traceId), second?.items.map((item) => item.traceId) ?? null]
+}
+
+describe('a common word with the text index', () => {
+  it('pages as the substring search does, newest first, with filters, for a common and a rare word', async () => {
+    for (const query of [{ text: 'common' }, { text: 'COMMON word', project: 'p1' }, { text: 'rare' }, { text: 'common', limit: 7 }]) {
+      expect(await ids(indexed, query)).toEqual(await ids(plain, query))
+    }
+    const [first] = await ids(indexed, { text: 'common' })
+    expect(first?.[0]).toBe(docs[COUNT - 1]!.traceId)
+    expect(await indexed.count({ text: 'common' })).toBe(COUNT)
+  })
+
+  it('tests the matches row by row in the list\'s order when asked to walk', () => {
+    const query = normalizeQuery({ text: 'common' })
+    expect(whereClause(query, true, '"common"*', true).sql).toContain('+traces.rowid IN (SELECT rowid FROM traces_fts')
+    expect(whereClause(query, true, '"common"*').sql).not.toContain('+traces.rowid')
+  })
+})
