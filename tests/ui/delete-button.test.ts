@@ -32,6 +32,24 @@ afterAll(() => {
 
 const docs = () => [makeDocument({ traceId: A, startedAt: '2026-11-24T10:00:00.000Z' }), makeDocument({ traceId: B, startedAt: '2026-11-24T11:00:00.000Z' })]
 
+/** A viewer with --write over a writable SQLite store, as `tracellm ui --write` opens it. */
+async function writableViewer(server: { clientDir?: string }): Promise<{ viewer: Viewer; close(): Promise<void> }> {
+  const directory = mkdtempSync(join(tmpdir(), 'tracellm-ui-delete-button-db-'))
+  const sink = sqliteSink({ path: join(directory, 'traces.db') })
+  await sink.write(docs())
+  sink.close()
+  const store = await openStore(join(directory, 'traces.db'))
+  const viewer = await startViewer([], { store, server: { ...server, write: true } })
+  return {
+    viewer,
+    async close() {
+      await viewer.close()
+      await store.close()
+      rmSync(directory, { recursive: true, force: true })
+    },
+  }
+}
+
 describe('the delete button', () => {
   it('is not shown by a read-only viewer', async () => {
     const viewer = await startViewer(docs(), { server: { clientDir } })
@@ -48,13 +66,7 @@ describe('the delete button', () => {
   }, 30_000)
 
   it('with --write, deletes nothing when the confirmation is dismissed, and the trace once it is accepted', async () => {
-    // a writable store, as `tracellm ui --write` opens it
-    const directory = mkdtempSync(join(tmpdir(), 'tracellm-ui-delete-button-db-'))
-    const sink = sqliteSink({ path: join(directory, 'traces.db') })
-    await sink.write(docs())
-    sink.close()
-    const store = await openStore(join(directory, 'traces.db'))
-    const viewer: Viewer = await startViewer([], { store, server: { clientDir, write: true } })
+    const { viewer, close } = await writableViewer({ clientDir })
     try {
       const page = await viewer.context.newPage()
       await page.goto(`${viewer.origin}/?trace=${A}`)
@@ -82,19 +94,12 @@ describe('the delete button', () => {
       viewer.expectNoLeak()
       await page.close()
     } finally {
-      await viewer.close()
-      await store.close()
-      rmSync(directory, { recursive: true, force: true })
+      await close()
     }
   }, 30_000)
 
   it('is on the real trace page with --write, and a deleted trace sends the page back to the list', async () => {
-    const directory = mkdtempSync(join(tmpdir(), 'tracellm-ui-delete-button-db-'))
-    const sink = sqliteSink({ path: join(directory, 'traces.db') })
-    await sink.write(docs())
-    sink.close()
-    const store = await openStore(join(directory, 'traces.db'))
-    const viewer: Viewer = await startViewer([], { store, server: { write: true } })
+    const { viewer, close } = await writableViewer({})
     try {
       const page = await viewer.context.newPage()
       await page.goto(`${viewer.origin}/trace/${B}`)
@@ -108,9 +113,7 @@ describe('the delete button', () => {
       await viewer.expectClean(page)
       await page.close()
     } finally {
-      await viewer.close()
-      await store.close()
-      rmSync(directory, { recursive: true, force: true })
+      await close()
     }
   }, 30_000)
 })
