@@ -3,6 +3,8 @@
  * implement it (`sinks/sqlite.ts`, `sinks/postgres.ts`) import nothing from this layer at run time.
  */
 import type { JsonValue, Status, StepId, StepRecord, TraceDocument, TraceId } from '../document/document.js'
+export type { FailingStepRow, OverviewQuery, RetriedStepRow, SlowStepRow, StoreOverview, UsageRow } from './overview-types.js'
+import type { OverviewQuery, StoreOverview } from './overview-types.js'
 
 /**
  * Filters and paging of `TraceStore.list()` and `TraceStore.count()`. Every filter is optional and
@@ -184,75 +186,6 @@ export interface StoreStats {
   readonly costUsd: number
   /** Trace counts per project, most traces first. */
   readonly projects: ReadonlyArray<{ readonly project: string; readonly traces: number }>
-}
-
-/**
- * Which traces `TraceStore.overview()` covers.
- * @category store
- */
-export interface OverviewQuery {
-  /** Only traces (and their steps) started at or after this instant: a Date, an ISO string, or a duration such as `"24h"` (that long ago). */
-  readonly since?: Date | string
-}
-
-/** A step name and how often it failed: a row of `StoreOverview.failingSteps`. @category store */
-export interface FailingStepRow {
-  readonly name: string
-  /** Steps of this name. */
-  readonly steps: number
-  /** Those that ended in `"error"`. */
-  readonly errors: number
-}
-
-/** A step name and its duration percentiles: a row of `StoreOverview.slowestSteps`. @category store */
-export interface SlowStepRow {
-  readonly name: string
-  readonly steps: number
-  /** The median duration, interpolated between the two middle steps as PostgreSQL's `percentile_cont(0.5)` does. */
-  readonly p50Ms: number
-  /** The 95th percentile, interpolated the same way (`percentile_cont(0.95)`). */
-  readonly p95Ms: number
-}
-
-/** A step name and its retries: a row of `StoreOverview.mostRetried`. @category store */
-export interface RetriedStepRow {
-  readonly name: string
-  readonly steps: number
-  /** Steps of this name retried at least once. */
-  readonly retriedSteps: number
-  /** Retries summed over those steps. */
-  readonly retries: number
-}
-
-/** Tokens and cost of one model (from its steps) or one prompt (from its traces). @category store */
-export interface UsageRow {
-  /** The model (`StepRecord.model`) or the prompt. */
-  readonly name: string
-  /** Steps of the model, or traces of the prompt. */
-  readonly count: number
-  readonly inputTokens: number
-  readonly outputTokens: number
-  /** Summed `costUsd`; `null` when none of them was priced. */
-  readonly costUsd: number | null
-}
-
-/**
- * What `TraceStore.overview()` reports: top-10 tables across the store, read from the `steps` and
- * `traces` tables (never the documents). Every table is ordered by its measure, largest first, ties
- * by name (in code-point order).
- * @category store
- */
-export interface StoreOverview {
-  /** Step names with at least one failed step, most failures first. */
-  readonly failingSteps: ReadonlyArray<FailingStepRow>
-  /** Step names by their 95th-percentile duration, slowest first. */
-  readonly slowestSteps: ReadonlyArray<SlowStepRow>
-  /** Step names with at least one retry, most retries first. */
-  readonly mostRetried: ReadonlyArray<RetriedStepRow>
-  /** Models of steps (steps without a model are left out), by cost, then by input plus output tokens. */
-  readonly byModel: ReadonlyArray<UsageRow>
-  /** Prompts of traces (documents), by cost, then by input plus output tokens. */
-  readonly byPrompt: ReadonlyArray<UsageRow>
 }
 
 /** Options of `TraceStore.prune()`. @category store */
