@@ -118,8 +118,13 @@ export async function traceHeader(store: ViewerStore, traceId: string): Promise<
   } as unknown as JsonValue
 }
 
-/** @internal `GET /api/traces/:id/steps`: the skeleton as columns (one array per field), never the documents. */
-export async function stepSkeleton(store: ViewerStore, traceId: string): Promise<JsonValue> {
+/**
+ * @internal `GET /api/traces/:id/steps`: the skeleton as columns (one array per field), never the
+ * documents; and `GET /api/traces/:id/previews`: each step's input and output previews (≤ 200
+ * characters) in the same order, from the same read. The previews are kept out of the skeleton so that
+ * a 5 000-step skeleton stays under 1 MB (docs/ui.md#figures); the page asks for them once its tree is drawn.
+ */
+export async function stepSkeleton(store: ViewerStore, traceId: string): Promise<{ skeleton: JsonValue; previews: JsonValue }> {
   checkTraceId(traceId)
   const stepsOf = store.steps
   if (stepsOf === undefined) throw unsupported('the step skeleton')
@@ -127,7 +132,7 @@ export async function stepSkeleton(store: ViewerStore, traceId: string): Promise
   if (rows.length === 0 && (await fromStore(() => store.count({ idPrefix: traceId }))) === 0) throw noTrace(traceId)
   const origin = rows.reduce((min, row) => Math.min(min, Date.parse(row.startedAt)), Number.POSITIVE_INFINITY)
   const column = <T>(pick: (row: StepSkeleton) => T): T[] => rows.map(pick)
-  return {
+  const skeleton = {
     traceId,
     count: rows.length,
     startedAt: rows.length === 0 ? null : new Date(origin).toISOString(),
@@ -149,14 +154,18 @@ export async function stepSkeleton(store: ViewerStore, traceId: string): Promise
       costUsd: column((row) => row.costUsd),
       errorType: column((row) => row.errorType),
       errorPreview: column((row) => clip(row.errorMessage)),
-      inputPreview: column((row) => clip(row.inputPreview)),
-      outputPreview: column((row) => clip(row.outputPreview)),
       inputBytes: column((row) => row.inputBytes),
       outputBytes: column((row) => row.outputBytes),
       truncated: column((row) => row.truncated),
       incomplete: column((row) => row.incomplete),
     },
   } as unknown as JsonValue
+  const previews = {
+    traceId,
+    count: rows.length,
+    columns: { stepId: column((row) => row.stepId), inputPreview: column((row) => clip(row.inputPreview)), outputPreview: column((row) => clip(row.outputPreview)) },
+  } as unknown as JsonValue
+  return { skeleton, previews }
 }
 
 /** @internal `GET /api/traces/:id/steps/:stepId`: each field inline up to 256 KiB, else a preview, its size and a raw link. */

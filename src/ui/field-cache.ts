@@ -1,5 +1,5 @@
 /**
- * The viewer's cache of what it extracted from the store: a trace's skeleton (`/api/traces/:id/steps`),
+ * The viewer's cache of what it extracted from the store: a trace's skeleton (`/api/traces/:id/steps`) and previews (`/previews`),
  * a step's answer (`/api/traces/:id/steps/:stepId`) and a field's raw JSON text (`…/raw/:field`), in one least-recently-used map bounded in bytes
  * (64 MiB by default, the server's memory budget in docs/ui.md#figures). Every key holds the store's
  * `dataVersion()`, so once another process (or a delete) commits, nothing extracted before is served
@@ -79,8 +79,14 @@ export class FieldCache {
 }
 
 /** @internal `GET /api/traces/:id/steps` (the skeleton) as JSON text, from the cache when the store has not changed since. */
-export async function cachedSkeleton(store: ViewerStore, cache: FieldCache, traceId: string): Promise<string> {
-  return cached(store, cache, ['skeleton', traceId], async () => JSON.stringify(await stepSkeleton(store, traceId)))
+export async function cachedSkeleton(store: ViewerStore, cache: FieldCache, traceId: string, part: 'skeleton' | 'previews' = 'skeleton'): Promise<string> {
+  return cached(store, cache, [part, traceId], async (keep) => {
+    const both = await stepSkeleton(store, traceId)
+    // one read of the steps answers both requests: the page asks for the previews right after the skeleton
+    const other = part === 'skeleton' ? 'previews' : 'skeleton'
+    keep([other, traceId], JSON.stringify(both[other]))
+    return JSON.stringify(both[part])
+  })
 }
 
 /** @internal `GET /api/traces/:id/steps/:stepId` as JSON text, from the cache when the store has not changed since. */
@@ -93,10 +99,12 @@ export async function cachedRawField(store: ViewerStore, cache: FieldCache, trac
   return cached(store, cache, ['raw', traceId, stepId, field], () => rawField(store, traceId, stepId, field))
 }
 
-async function cached(store: ViewerStore, cache: FieldCache, parts: ReadonlyArray<string>, extract: () => Promise<string>): Promise<string> {
+type Keep = (parts: ReadonlyArray<string>, text: string) => void
+
+async function cached(store: ViewerStore, cache: FieldCache, parts: ReadonlyArray<string>, extract: (keep: Keep) => Promise<string>): Promise<string> {
   const version = await versionOf(store)
   // no version, no way to tell stale data: extract every time
-  if (version === undefined) return extract()
+  if (version === undefined) return extract(() => undefined)
   // the store changed: what was extracted before is stale, give its memory back now
   if (cache.version !== version) {
     cache.clear()
@@ -105,7 +113,7 @@ async function cached(store: ViewerStore, cache: FieldCache, parts: ReadonlyArra
   const key = [version, ...parts].join('\u0000')
   const hit = cache.get(key)
   if (hit !== undefined) return hit
-  const text = await extract()
+  const text = await extract((other, otherText) => cache.set([version, ...other].join('\u0000'), otherText))
   cache.set(key, text)
   return text
 }

@@ -124,9 +124,21 @@ describe('the viewer API', () => {
     expect(reply.columns.parentStepId).toEqual([null, stepIdOf(1)])
     expect(reply.columns.offsetMs).toEqual([0, 4])
     expect(reply.columns.outputBytes[1]).toBeGreaterThan(300 * 1024)
-    expect(reply.columns.outputPreview[1].length).toBeLessThanOrEqual(200)
     expect(reply.columns.input).toBeUndefined()
+    // the previews come apart (docs/ui.md#figures: a 5 000-step skeleton under 1 MB)
+    expect(reply.columns.inputPreview).toBeUndefined()
+    expect(reply.columns.outputPreview).toBeUndefined()
     expect((await get(`/api/traces/${traceIdOf(999)}/steps`)).status).toBe(404)
+  })
+
+  it('sends the steps\' input and output previews apart, in the skeleton\'s order, at most 200 characters', async () => {
+    const reply = (await get(`/api/traces/${A}/previews`)).json()
+    expect(reply.columns.stepId).toEqual([stepIdOf(1), stepIdOf(2)])
+    expect(reply.columns.inputPreview[0]).toContain('What is RAG')
+    expect(reply.columns.outputPreview[1].length).toBeLessThanOrEqual(200)
+    expect(reply.columns.outputPreview[1].length).toBeGreaterThan(100)
+    expect((await get(`/api/traces/${traceIdOf(999)}/previews`)).status).toBe(404)
+    expect((await get('/api/traces/nope/previews')).status).toBe(400)
   })
 
   it('sends a step with small fields inline and a field over 256 KiB as a 64 KiB preview, its size and a raw link', async () => {

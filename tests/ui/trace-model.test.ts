@@ -1,7 +1,7 @@
 // The trace page's pure model (src/ui/client/trace/model.ts) and find (trace/find.ts): the tree in
 // display order, collapse, self time, the critical path, stats, and the find grammar.
 import { describe, expect, it } from '@jest/globals'
-import type { Skeleton } from '../../src/ui/client/api.js'
+import type { Previews, Skeleton } from '../../src/ui/client/api.js'
 import { findSteps, matchStep, parseQuery } from '../../src/ui/client/trace/find.js'
 import {
   allParents, buildTree, collapseOneLevel, compressedAxis, criticalPath, expandOneLevel, expandTo, idleGaps, idleShare, selfTimes, statsOf,
@@ -21,7 +21,7 @@ function skeletonOf(specs: Spec[]): Skeleton {
       offsetMs: col((s) => s.at), durationMs: col((s) => s.ms), attempts: col((s) => 1 + (s.retries ?? 0)), retries: col((s) => s.retries ?? 0),
       model: col((s) => s.model ?? null), inputTokens: col((s) => s.tokens?.[0] ?? null), outputTokens: col((s) => s.tokens?.[1] ?? null),
       costUsd: col((s) => (s.tokens ? 0.001 : null)), errorType: col((s) => (s.error ? 'TimeoutError' : null)),
-      errorPreview: col((s) => (s.error ? 'the search timed out' : null)), inputPreview: col((s) => s.input ?? null), outputPreview: col(() => null),
+      errorPreview: col((s) => (s.error ? 'the search timed out' : null)),
       inputBytes: col(() => null), outputBytes: col(() => null), truncated: col(() => false), incomplete: col(() => false),
     },
   }
@@ -113,7 +113,13 @@ describe('statsOf', () => {
 })
 
 describe('find', () => {
-  const found = (text: string): string[] => ids(findSteps(DESIGNED, tree.order, parseQuery(text)))
+  // the I/O previews come apart from the skeleton (GET /api/traces/:id/previews), in its order
+  const previews = (skeleton: Skeleton, input: Record<string, string>): Previews => ({
+    traceId: skeleton.traceId,
+    columns: { stepId: skeleton.columns.stepId, inputPreview: skeleton.columns.stepId.map((id) => input[id] ?? null), outputPreview: skeleton.columns.stepId.map(() => null) },
+  })
+  const PREVIEWS = previews(DESIGNED, { fetch: 'needle in the input' })
+  const found = (text: string): string[] => ids(findSteps(DESIGNED, tree.order, parseQuery(text), PREVIEWS))
 
   it('matches words in name, kind, status, model, error and previews, all of them, case-insensitively', () => {
     expect(found('LOOKUP')).toEqual(['lookup1', 'lookup2'])
@@ -123,6 +129,14 @@ describe('find', () => {
     expect(found('needle')).toEqual(['fetch'])
     expect(found('needle lookup')).toEqual([])
     expect(found('')).toEqual([])
+  })
+
+  it('searches the previews only once they are loaded, and only for the step they belong to', () => {
+    expect(ids(findSteps(DESIGNED, tree.order, parseQuery('needle')))).toEqual([])
+    expect(ids(findSteps(DESIGNED, tree.order, parseQuery('needle'), null))).toEqual([])
+    // previews of another state of the trace (the store changed between the two requests) are not used
+    const shifted = { ...PREVIEWS, columns: { ...PREVIEWS.columns, stepId: [...PREVIEWS.columns.stepId].reverse() } }
+    expect(ids(findSteps(DESIGNED, tree.order, parseQuery('needle'), shifted))).toEqual([])
   })
 
   it('filters kind, status, retries, duration, tokens and model', () => {

@@ -43,9 +43,15 @@ export interface Skeleton {
     offsetMs: number[]; durationMs: number[]; attempts: number[]; retries: number[]; model: (string | null)[]
     errorPreview: (string | null)[]; errorType: (string | null)[]; seq: number[]
     inputTokens: (number | null)[]; outputTokens: (number | null)[]; costUsd: (number | null)[]
-    inputPreview: (string | null)[]; outputPreview: (string | null)[]; inputBytes: (number | null)[]; outputBytes: (number | null)[]
+    inputBytes: (number | null)[]; outputBytes: (number | null)[]
     truncated: boolean[]; incomplete: boolean[]
   }
+}
+
+/** Each step's input and output previews, in the skeleton's order, as `/api/traces/:id/previews` answers them. */
+export interface Previews {
+  traceId: string
+  columns: { stepId: string[]; inputPreview: (string | null)[]; outputPreview: (string | null)[] }
 }
 
 /** One step's record as `/api/traces/:id/steps/:stepId` answers it. */

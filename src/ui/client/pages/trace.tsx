@@ -15,6 +15,7 @@ import {
   selfTimes, statsOf, visibleRows, type CriticalSection,
 } from '../trace/model.js'
 import { newerTrace, olderTrace } from '../trace/neighbours.js'
+import { usePreviews } from '../trace/use-previews.js'
 import { DeleteButton } from '../trace/delete-button.js'
 import { StepPane } from '../trace/step-pane.js'
 import { sortSteps, StatsView, TableView, type TableSort } from '../trace/table.js'
@@ -79,7 +80,8 @@ export function TracePage(props: { traceId: string; url: URL }) {
   const selected = stepParam === null ? -1 : indexOf.get(stepParam) ?? -1
 
   const query = useMemo(() => parseQuery(find), [find])
-  const matches = useMemo(() => (skeleton === null || tree === null ? [] : findSteps(skeleton, tree.order, query)), [skeleton, tree, query])
+  const previews = usePreviews(traceId, tree !== null)
+  const matches = useMemo(() => (skeleton === null || tree === null ? [] : findSteps(skeleton, tree.order, query, previews)), [skeleton, tree, query, previews])
   const matchSet = useMemo(() => new Set(matches), [matches])
   // matching rows are shown: their collapsed ancestors open
   useEffect(() => { if (tree !== null && matches.length > 0) setCollapsed((was) => expandTo(tree, was, matches)) }, [matches])

@@ -1,7 +1,8 @@
-// In-trace find (docs/ui.md#trace-page-in-detail): words match a step's name, kind, status, model,
-// error and I/O previews from the skeleton; `field:value` terms filter. Pure, without DOM, so that
+// In-trace find (docs/ui.md#trace-page-in-detail): words match a step's name, kind, status, model and
+// error from the skeleton, and its I/O previews once they are loaded; `field:value` terms filter. Pure, without DOM, so that
 // tests/ui/trace-find.test.ts runs it directly.
-import type { Skeleton } from '../api.js'
+import type { Previews, Skeleton } from '../api.js'
+import { previewOf } from './previews.js'
 
 type Op = '>' | '>=' | '<' | '<=' | '='
 export type Term =
@@ -53,13 +54,14 @@ const compare = (value: number, op: Op, target: number): boolean =>
   op === '>' ? value > target : op === '>=' ? value >= target : op === '<' ? value < target : op === '<=' ? value <= target : value === target
 
 /** Whether step `i` of the skeleton matches every term of `query` (an empty query matches nothing). */
-export function matchStep(skeleton: Skeleton, i: number, query: Query): boolean {
+export function matchStep(skeleton: Skeleton, i: number, query: Query, previews?: Previews | null): boolean {
   if (query.terms.length === 0) return false
   const c = skeleton.columns
   let haystack: string | undefined
   for (const term of query.terms) {
     if (term.type === 'text') {
-      haystack ??= [c.name[i], c.kind[i], c.status[i], c.model[i], c.errorType[i], c.errorPreview[i], c.inputPreview[i], c.outputPreview[i]]
+      const io = previewOf(previews, skeleton, i)
+      haystack ??= [c.name[i], c.kind[i], c.status[i], c.model[i], c.errorType[i], c.errorPreview[i], io?.input, io?.output]
         .filter((part) => typeof part === 'string').join('\n').toLowerCase()
       if (!haystack.includes(term.text)) return false
     } else if (term.type === 'field') {
@@ -77,9 +79,9 @@ export function matchStep(skeleton: Skeleton, i: number, query: Query): boolean 
 }
 
 /** The steps matching `query`, in the order given (the tree's display order). */
-export function findSteps(skeleton: Skeleton, order: ArrayLike<number>, query: Query): number[] {
+export function findSteps(skeleton: Skeleton, order: ArrayLike<number>, query: Query, previews?: Previews | null): number[] {
   const out: number[] = []
   if (query.terms.length === 0) return out
-  for (let p = 0; p < order.length; p++) if (matchStep(skeleton, order[p]!, query)) out.push(order[p]!)
+  for (let p = 0; p < order.length; p++) if (matchStep(skeleton, order[p]!, query, previews)) out.push(order[p]!)
   return out
 }

@@ -3,12 +3,14 @@
 // is fetched only once its entry scrolls into view, three requests at a time, so a trace of thousands
 // of steps never sends thousands of requests; entries are shown 200 at a time.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
-import { api, type Skeleton, type StepDetail } from '../api.js'
+import { api, type Previews, type Skeleton, type StepDetail } from '../api.js'
 import { Bubble } from '../content/chat.js'
 import { chatInput, chatOutput, type Message } from '../content/shapes.js'
 import { MarkedText, VisibleText } from '../content/text.js'
 import { Field } from '../field.js'
 import { cost, duration } from '../format.js'
+import { previewOf } from './previews.js'
+import { usePreviews } from './use-previews.js'
 
 const PAGE = 200
 const PARALLEL = 3
@@ -24,6 +26,7 @@ export function MessagesView(props: { traceId: string; skeleton: Skeleton; onSel
     return indexes.sort((a, b) => (c.offsetMs[a] ?? 0) - (c.offsetMs[b] ?? 0) || (c.seq[a] ?? 0) - (c.seq[b] ?? 0))
   }, [props.skeleton])
   const firstLlm = entries.find((index) => c.kind[index] === 'llm')
+  const previews = usePreviews(props.traceId)
   const [shown, setShown] = useState(PAGE)
   const [details, setDetails] = useState<ReadonlyMap<string, Loaded>>(new Map())
   const queue = useRef<{ wanted: string[]; busy: number; asked: Set<string> }>({ wanted: [], busy: 0, asked: new Set() })
@@ -60,7 +63,7 @@ export function MessagesView(props: { traceId: string; skeleton: Skeleton; onSel
         const stepId = c.stepId[index]!
         return c.kind[index] === 'llm'
           ? <LlmEntry key={stepId} skeleton={props.skeleton} index={index} first={index === firstLlm} detail={details.get(stepId)} onVisible={() => want(stepId)} onSelect={props.onSelect} />
-          : <ToolEntry key={stepId} skeleton={props.skeleton} index={index} onSelect={props.onSelect} />
+          : <ToolEntry key={stepId} skeleton={props.skeleton} previews={previews} index={index} onSelect={props.onSelect} />
       })}
       {entries.length > shown && <button type="button" class="more" onClick={() => setShown(shown + PAGE)}>{`show ${Math.min(PAGE, entries.length - shown)} more (${shown} of ${entries.length})`}</button>}
     </div>
@@ -81,16 +84,17 @@ function EntryHead(props: { skeleton: Skeleton; index: number; onSelect: (stepId
   )
 }
 
-function ToolEntry(props: { skeleton: Skeleton; index: number; onSelect: (stepId: string) => void }) {
+function ToolEntry(props: { skeleton: Skeleton; previews: Previews | null; index: number; onSelect: (stepId: string) => void }) {
   const c = props.skeleton.columns
   const i = props.index
+  const io = previewOf(props.previews, props.skeleton, i)
   return (
     <div class="transcript-entry tool-entry" data-step-id={c.stepId[i]} data-kind={c.kind[i]}>
       <EntryHead {...props} />
       <div class="tool-io mono">
-        {c.inputPreview[i] != null && <div><span class="muted">in </span><MarkedText text={c.inputPreview[i]!} /></div>}
+        {io?.input != null && <div><span class="muted">in </span><MarkedText text={io.input} /></div>}
         {c.status[i] === 'error' ? <div class="err"><MarkedText text={`${c.errorType[i] ?? 'Error'}: ${c.errorPreview[i] ?? ''}`} /></div>
-          : c.outputPreview[i] != null && <div><span class="muted">out </span><MarkedText text={c.outputPreview[i]!} /></div>}
+          : io?.output != null && <div><span class="muted">out </span><MarkedText text={io.output} /></div>}
       </div>
     </div>
   )
