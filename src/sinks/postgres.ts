@@ -772,6 +772,14 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
       ...LIST_FILTERS.map((column) => 'CREATE INDEX IF NOT EXISTS traces_' + column + '_started ON ' + t.traces + ' (' + column + ', started_at DESC, trace_id DESC, root_span_id DESC)'),
     ],
   },
+  {
+    // the replays of a trace (`list({ replayOf })`, the viewer's trace header) without reading every row
+    version: 4,
+    name: 'an index of replays',
+    statements: (t) => [
+      'CREATE INDEX IF NOT EXISTS traces_replay_of_started ON ' + t.traces + ' (replay_of, started_at DESC, trace_id DESC, root_span_id DESC) WHERE replay_of IS NOT NULL',
+    ],
+  },
 ]
 
 /** The columns `list` filters on with equality: each gets an index in the list's order. */

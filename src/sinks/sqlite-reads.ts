@@ -12,7 +12,7 @@ import { stepFromWire, type WireStep } from '../document/wire.js'
 import { abortError, encodeCursor, FACET_LIMIT, facetQuery, ftsQuery, isStepId, isTraceId, ORDER_BY, overviewSince, SCOPE_KEYS, stepFieldKey, fieldValue, type NormalQuery } from '../store/query.js'
 import type { FacetCount, FacetField, ListQuery, OverviewQuery, StepField, StepSkeleton, StoreOverview, TracePage, TraceSummary } from '../store/types.js'
 import { sqliteOverview } from './sqlite-overview.js'
-import { stepByBytes } from './sqlite-step-bytes.js'
+import { documentText } from './sqlite-step-bytes.js'
 
 /** An unindexed text scan of a store with more rows than this is split over `SCAN_WORKERS` workers. */
 const SPLIT_SCAN_ROWS = 20_000
@@ -65,6 +65,8 @@ export interface SqliteReads {
   dataVersion(): string
   /** The store overview (`sqlite-overview.ts`). */
   overview(query: OverviewQuery | undefined): Promise<StoreOverview>
+  /** The wire document `(traceId, rootSpanId)` with `steps: []` found in its text, for a large document; `undefined`: ask SQL. */
+  wireHeader(traceId: string, rootSpanId: string): Record<string, unknown> | undefined
   /** Counts a commit of this connection, which `PRAGMA data_version` does not see. */
   wrote(): void
   hasTextIndex(): boolean
@@ -144,9 +146,9 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
   const dataVersion = db.prepare<[], { data_version: number }>('PRAGMA data_version')
 
   const dataVersionNow = (): string => String((dataVersion.get() as { data_version: number }).data_version) + '.' + String(ownWrites)
-  const byBytes = stepByBytes(db, dataVersionNow)
+  const byText = documentText(db, dataVersionNow)
   const findStep = (traceId: string, stepId: string): Record<string, unknown> | undefined => {
-    const fast = byBytes(traceId, stepId)
+    const fast = byText.step(traceId, stepId)
     if (fast !== undefined) return fast
     const row = stepAt.get(traceId, stepId)
     if (row === undefined) return undefined
@@ -186,7 +188,7 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
     stepField: (traceId, stepId, field) => {
       const key = stepFieldKey(field)
       if (!isTraceId(traceId) || !isStepId(stepId)) return { found: false }
-      const fast = byBytes(traceId, stepId)
+      const fast = byText.step(traceId, stepId)
       if (fast !== undefined) return fieldValue(field, fast[key] as JsonValue | undefined)
       const row = fieldAt.get(key, traceId, stepId)
       if (row === undefined) return { found: false }
@@ -206,6 +208,7 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
     },
     overview: async (query) => sqliteOverview(db, file, driverPath, overviewSince(query)),
     dataVersion: dataVersionNow,
+    wireHeader: (traceId, rootSpanId) => byText.header(traceId, rootSpanId),
     wrote: () => {
       ownWrites++
     },

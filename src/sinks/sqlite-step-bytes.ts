@@ -1,16 +1,20 @@
 /**
- * Finding one step of a large stored document by its bytes (docs/stores.md#reading-traces-openstore). SQLite's
- * `json_extract` parses the whole document to reach one step: for 5 000 steps in ~17 MB, hundreds of
- * milliseconds per step the viewer opens. Writers store a document's steps in `seq` order, each object
- * beginning with its `step_id` key, and a `"` inside a JSON string is always escaped, so a step's object
- * starts at `{"step_id":"<its id>"` and ends where the next step's begins. Node finds both in the
- * document's bytes with `Buffer.indexOf` in a few milliseconds; only the text between is parsed. The
- * bytes of the last document read are kept until the store's data version changes.
+ * Finding one step, or the header, of a large stored document in its text (docs/stores.md#reading-traces-openstore).
+ * SQLite's `json_extract` and `json_set` parse the whole document: for 5 000 steps in ~17 MB, ~100–200
+ * milliseconds per step the viewer opens, and as long for the trace's header. Writers store a
+ * document's steps in `seq` order, each object beginning with its `step_id` key, and a `"` inside a
+ * JSON string is always escaped, so a step's object starts at `{"step_id":"<its id>"` and ends where
+ * the next step's begins. Node finds both in the document's text with `indexOf` in a few milliseconds;
+ * only the text between is parsed. The text of the last document read is kept until the store's data
+ * version changes, so the header and the steps the viewer opens next cost one read.
  */
 import type BetterSqlite3 from 'better-sqlite3'
 
-/** Documents with fewer steps keep `json_extract`, which is as fast on them. */
-const MIN_STEPS = 100
+/** @internal Documents with fewer steps keep `json_extract` and `json_set`, which are as fast on them. */
+export const MIN_STEPS = 100
+
+/** The keys `toWire` writes after `steps` (src/document/wire.ts): all a header's tail may hold. */
+const TAIL_KEYS = new Set(['truncated', 'dropped_steps', 'replay_of', 'parent_trace_id', 'parent_step_id', 'sdk'])
 
 interface Located {
   readonly root_span_id: string
@@ -19,47 +23,101 @@ interface Located {
   readonly next: string | null
 }
 
-/**
- * @internal A finder of the wire step `stepId` of the trace's earliest document holding it, or
- * `undefined` when it cannot tell: a small document, the last step (nothing after it to end on), or
- * text that does not parse or does not match the step's row in `steps` (id, seq, name). The caller then
- * extracts in SQL as before, so this is never less right than `json_extract`.
- */
-export function stepByBytes(db: BetterSqlite3.Database, version: () => string): (traceId: string, stepId: string) => Record<string, unknown> | undefined {
+interface Bounds {
+  readonly first: string | null
+  readonly last: string | null
+}
+
+/** @internal What `documentText` finds in a large document's text. */
+export interface DocumentText {
+  /**
+   * The wire step `stepId` of the trace's earliest document holding it, or `undefined` when it cannot
+   * tell: a small document, the last step (nothing after it to end on), or text that does not parse
+   * or does not match the step's row in `steps` (id, seq, name). The caller then extracts in SQL as
+   * before, so this is never less right than `json_extract`.
+   */
+  step(traceId: string, stepId: string): Record<string, unknown> | undefined
+  /**
+   * The wire document `(traceId, rootSpanId)` with `steps: []`, or `undefined` when it cannot tell (a
+   * small document, or text that does not parse as a document of that id once its steps are cut out).
+   */
+  header(traceId: string, rootSpanId: string): Record<string, unknown> | undefined
+}
+
+/** @internal The finders over `db`; `version()` is the store's data version (the kept text is dropped when it changes). */
+export function documentText(db: BetterSqlite3.Database, version: () => string): DocumentText {
   const locate = db.prepare<[string, string, number], Located>(
     'SELECT s.root_span_id, s.seq, s.name, n.step_id AS next FROM steps s JOIN traces t ON t.trace_id = s.trace_id AND t.root_span_id = s.root_span_id ' +
       'LEFT JOIN steps n ON n.trace_id = s.trace_id AND n.root_span_id = s.root_span_id AND n.seq = s.seq + 1 ' +
       'WHERE s.trace_id = ? AND s.step_id = ? AND t.step_count >= ? ORDER BY t.started_at, t.root_span_id LIMIT 1',
   )
-  const bytes = db.prepare<[string, string], { document: Buffer }>('SELECT CAST(document AS BLOB) AS document FROM traces WHERE trace_id = ? AND root_span_id = ?')
-  // the bytes of the last document read: the steps of one trace are opened one after another, and each
-  // read of a large document costs tens of milliseconds and as many megabytes; dropped on any commit
-  let last: { readonly key: string; readonly document: Buffer } | undefined
-  const documentOf = (traceId: string, rootSpanId: string): Buffer | undefined => {
+  const bounds = db.prepare<[string, string, number], Bounds>(
+    'SELECT f.step_id AS first, l.step_id AS last FROM traces t ' +
+      'JOIN steps f ON f.trace_id = t.trace_id AND f.root_span_id = t.root_span_id AND f.seq = 0 ' +
+      'JOIN steps l ON l.trace_id = t.trace_id AND l.root_span_id = t.root_span_id AND l.seq = t.step_count - 1 ' +
+      'WHERE t.trace_id = ? AND t.root_span_id = ? AND t.step_count >= ?',
+  )
+  // the text, not CAST(document AS BLOB): better-sqlite3 makes a 17 MB string in ~60 ms, a Buffer of it in 60–140 ms here
+  const textOf = db.prepare<[string, string], { document: unknown }>('SELECT document FROM traces WHERE trace_id = ? AND root_span_id = ?')
+  // the text of the last document read: the header and the steps of one trace are opened one after
+  // another, and each read of a large document costs tens of milliseconds and as many megabytes
+  let last: { readonly key: string; readonly text: string } | undefined
+  const documentOf = (traceId: string, rootSpanId: string): string | undefined => {
     const key = version() + ' ' + traceId + ' ' + rootSpanId
-    if (last?.key === key) return last.document
+    if (last?.key === key) return last.text
     last = undefined
-    const document = bytes.get(traceId, rootSpanId)?.document
-    if (!Buffer.isBuffer(document)) return undefined
-    last = { key, document }
-    return document
+    const text = textOf.get(traceId, rootSpanId)?.document
+    if (typeof text !== 'string') return undefined
+    last = { key, text }
+    return text
   }
-  return (traceId, stepId) => {
-    const row = locate.get(traceId, stepId, MIN_STEPS)
-    if (row === undefined || row.next === null) return undefined
-    const document = documentOf(traceId, row.root_span_id)
-    if (document === undefined) return undefined
-    const start = document.indexOf(`{"step_id":"${stepId}"`)
-    const end = start < 0 ? -1 : document.indexOf(`,{"step_id":"${row.next}"`, start + 1)
-    if (end < 0) return undefined
-    let step: unknown
+  const parseObject = (text: string): Record<string, unknown> | undefined => {
     try {
-      step = JSON.parse(document.toString('utf8', start, end))
+      const value: unknown = JSON.parse(text)
+      return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
     } catch {
       return undefined
     }
-    if (typeof step !== 'object' || step === null || Array.isArray(step)) return undefined
-    const found = step as Record<string, unknown>
-    return found.step_id === stepId && found.seq === row.seq && found.name === row.name ? found : undefined
   }
+
+  return {
+    step: (traceId, stepId) => {
+      const row = locate.get(traceId, stepId, MIN_STEPS)
+      if (row === undefined || row.next === null) return undefined
+      const document = documentOf(traceId, row.root_span_id)
+      if (document === undefined) return undefined
+      const start = document.indexOf(`{"step_id":"${stepId}"`)
+      const end = start < 0 ? -1 : document.indexOf(`,{"step_id":"${row.next}"`, start + 1)
+      if (end < 0) return undefined
+      const found = parseObject(document.slice(start, end))
+      return found !== undefined && found.step_id === stepId && found.seq === row.seq && found.name === row.name ? found : undefined
+    },
+    header: (traceId, rootSpanId) => {
+      const ends = bounds.get(traceId, rootSpanId, MIN_STEPS)
+      if (ends?.first == null || ends.last == null) return undefined
+      const document = documentOf(traceId, rootSpanId)
+      if (document === undefined) return undefined
+      const lastStep = document.lastIndexOf(`{"step_id":"${ends.last}"`)
+      // the array opens at the first step, unless a value before it imitates that (then the next one);
+      // it ends at a `]` after the last step's start followed by the tail's keys. Inside a JSON string
+      // `],"` cannot occur, and a wrong guess leaves the braces unbalanced: only the real ends parse.
+      // Tried from the start and from the end, where they nearly always are.
+      const marker = `"steps":[{"step_id":"${ends.first}"`
+      for (let open = document.indexOf(marker), opens = 0; open >= 0 && open <= lastStep && opens < 4; open = document.indexOf(marker, open + 1), opens++) {
+        const head = document.slice(0, open) + '"steps":[]'
+        for (let close = document.lastIndexOf('],"'), closes = 0; close > lastStep && closes < 16; close = document.lastIndexOf('],"', close - 1), closes++) {
+          const wire = parseObject(head + document.slice(close + 1))
+          if (wire !== undefined && isHeaderOf(wire, traceId, rootSpanId)) return wire
+        }
+      }
+      return undefined
+    },
+  }
+}
+
+function isHeaderOf(wire: Record<string, unknown>, traceId: string, rootSpanId: string): boolean {
+  if (wire.trace_id !== traceId || (wire.root_span_id ?? '') !== rootSpanId) return false
+  const keys = Object.keys(wire)
+  const after = keys.slice(keys.indexOf('steps') + 1)
+  return Array.isArray(wire.steps) && wire.steps.length === 0 && after.every((key) => TAIL_KEYS.has(key))
 }

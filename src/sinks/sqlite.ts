@@ -415,6 +415,9 @@ export const MIGRATIONS: ReadonlyArray<string> = [
     "WHERE steps.trace_id = d.trace_id AND steps.root_span_id = d.root_span_id AND steps.step_id = json_extract(d.step, '$.step_id'); " +
     'DROP INDEX traces_prompt; DROP INDEX traces_status; DROP INDEX traces_model; ' +
     LIST_FILTERS.map((column) => 'CREATE INDEX traces_' + column + '_started ON traces (' + column + ', started_at DESC, trace_id DESC, root_span_id DESC);').join(' '),
+  // 4: the replays of a trace (`list({ replayOf })`, the viewer's trace header) without reading every
+  // row: 300 ms on 100 000 traces, on the event loop, before it. Partial: most traces are no replay.
+  'CREATE INDEX traces_replay_of_started ON traces (replay_of, started_at DESC, trace_id DESC, root_span_id DESC) WHERE replay_of IS NOT NULL;',
 ]
 
 interface Database {
@@ -503,8 +506,11 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
     'INSERT INTO steps (' + STEP_COLUMNS.join(', ') + ') VALUES (' + STEP_COLUMNS.map(() => '?').join(', ') + ') ON CONFLICT (trace_id, root_span_id, step_id) DO NOTHING',
   )
   const getDocuments = db.prepare<[string], { document: string }>('SELECT document FROM traces WHERE trace_id = ? ORDER BY started_at, root_span_id')
-  const getHeaders = db.prepare<[string], { document: string; step_count: number }>(
-    "SELECT json_set(document, '$.steps', json('[]')) AS document, step_count FROM traces WHERE trace_id = ? ORDER BY started_at, root_span_id",
+  const headerRows = db.prepare<[string], { root_span_id: string; step_count: number }>(
+    'SELECT root_span_id, step_count FROM traces WHERE trace_id = ? ORDER BY started_at, root_span_id',
+  )
+  const getHeader = db.prepare<[string, string], { document: string }>(
+    "SELECT json_set(document, '$.steps', json('[]')) AS document FROM traces WHERE trace_id = ? AND root_span_id = ?",
   )
 
   const deleteTrace = db.prepare<[string, string]>('DELETE FROM traces WHERE trace_id = ? AND root_span_id = ?')
@@ -605,7 +611,11 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
     },
     headers: (traceId) => {
       if (!isTraceId(traceId)) return []
-      return getHeaders.all(traceId).map((row) => headerOf(fromWire(JSON.parse(row.document)), row.step_count))
+      return headerRows.all(traceId).flatMap((row) => {
+        // a large document's header is cut from its text (sqlite-step-bytes.ts); json_set parses all of it
+        const wire = reads.wireHeader(traceId, row.root_span_id) ?? JSON.parse(getHeader.get(traceId, row.root_span_id)?.document ?? 'null')
+        return wire === null ? [] : [headerOf(fromWire(wire), row.step_count)]
+      })
     },
     reads,
     createTextIndex: async () => {

@@ -1,6 +1,7 @@
-// One step of a large SQLite document found by its bytes (src/sinks/sqlite-step-bytes.ts) instead of
-// json_extract: the same step as written, and, whenever the bytes cannot tell (the last step, a small
-// document, data that imitates a step), undefined, so that the store falls back to json_extract.
+// One step, or the header, of a large SQLite document found in its text (src/sinks/sqlite-step-bytes.ts)
+// instead of json_extract / json_set: the same step or header as written, and, whenever the text cannot
+// tell (the last step, a small document, data that imitates a step), undefined, so that the store falls
+// back to SQL.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -9,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type BetterSqlite3 from 'better-sqlite3'
 import type { StepRecord, TraceDocument } from '../../src/document/document.js'
 import { openStore, sqliteSink, type TraceStore } from '../../src/index.js'
-import { stepByBytes } from '../../src/sinks/sqlite-step-bytes.js'
+import { documentText } from '../../src/sinks/sqlite-step-bytes.js'
+import { headerOf } from '../../src/store/query.js'
 import { makeDocument, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
 
 const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3
@@ -25,21 +27,31 @@ const imitated = makeDocument({
   traceId: traceIdOf(0x53),
   steps: steps(150, (n) => (n === 10 ? { input: [{ step_id: stepIdOf(51), seq: 50, name: 'step-1' }] as never } : {})),
 })
+// a header whose input imitates the steps array, with keys after the steps (replay_of, parent ids) and a
+// last step whose output is full of `],"`
+const tailed = makeDocument({
+  traceId: traceIdOf(0x55), input: { steps: [{ step_id: stepIdOf(1) }], note: ['],"sdk":{}}'] } as never,
+  replayOf: traceIdOf(0x51), parentTraceId: traceIdOf(0x50), parentStepId: stepIdOf(0x99), truncated: 3,
+  steps: steps(150, (n) => (n === 149 ? { output: [['a'], { b: ['c'] }, '],"sdk":{"name":"x"}}'] as never } : {})),
+})
 
 let directory: string
 let store: TraceStore
 let db: BetterSqlite3.Database
-let find: ReturnType<typeof stepByBytes>
+let find: ReturnType<typeof documentText>['step']
+let header: ReturnType<typeof documentText>['header']
 
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'tracellm-step-bytes-'))
   const path = join(directory, 'traces.db')
   const sink = sqliteSink({ path })
-  await sink.write([large, small, imitated])
+  await sink.write([large, small, imitated, tailed])
   sink.close()
   store = await openStore(path, { readOnly: true })
   db = new Driver(path, { readonly: true })
-  find = stepByBytes(db, () => String(db.pragma('data_version', { simple: true })))
+  const text = documentText(db, () => String(db.pragma('data_version', { simple: true })))
+  find = text.step
+  header = text.header
 })
 
 afterAll(async () => {
@@ -93,5 +105,24 @@ describe('a step found by its bytes', () => {
     }
     expect(await store.stepField(large.traceId, stepIdOf(43), 'input')).toEqual({ found: true, value: ['in', 42, 'ü😀"\\'] })
     expect(await store.stepField(large.traceId, stepIdOf(43), 'attemptErrors')).toEqual({ found: true, value: large.steps[42]!.attemptErrors })
+  })
+})
+
+describe('a header found in the text', () => {
+  const bySql = (traceId: string): unknown => JSON.parse((db.prepare("SELECT json_set(document, '$.steps', json('[]')) AS d FROM traces WHERE trace_id = ?").get(traceId) as { d: string }).d)
+
+  it('is the document as json_set makes it, with the keys after the steps, even when the input and the last step imitate its parts', async () => {
+    expect(header(large.traceId, large.rootSpanId ?? '')).toEqual(bySql(large.traceId))
+    const found = header(tailed.traceId, tailed.rootSpanId ?? '')
+    expect(found).toEqual(bySql(tailed.traceId))
+    expect(found).toMatchObject({ replay_of: traceIdOf(0x51), parent_step_id: stepIdOf(0x99), steps: [] })
+    const { steps: _steps, ...expected } = tailed
+    expect(await store.headers(tailed.traceId)).toEqual([headerOf(tailed, 150)])
+    expect((await store.headers(tailed.traceId))[0]).toMatchObject(expected)
+  })
+
+  it('is not looked for in a small document', async () => {
+    expect(header(small.traceId, small.rootSpanId ?? '')).toBeUndefined()
+    expect(await store.headers(small.traceId)).toEqual([headerOf(small, 20)])
   })
 })

@@ -80,7 +80,8 @@ export function TracePage(props: { traceId: string; url: URL }) {
   const selected = stepParam === null ? -1 : indexOf.get(stepParam) ?? -1
 
   const query = useMemo(() => parseQuery(find), [find])
-  const previews = usePreviews(traceId, tree !== null)
+  // asked for only when a word is searched: loading them while the page starts would re-render it
+  const previews = usePreviews(traceId, tree !== null && query.terms.some((term) => term.type === 'text'))
   const matches = useMemo(() => (skeleton === null || tree === null ? [] : findSteps(skeleton, tree.order, query, previews)), [skeleton, tree, query, previews])
   const matchSet = useMemo(() => new Set(matches), [matches])
   // matching rows are shown: their collapsed ancestors open

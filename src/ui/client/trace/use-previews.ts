@@ -1,6 +1,6 @@
 // The steps' input and output previews (docs/ui.md#trace-page-in-detail): kept out of the skeleton so that it
-// stays small, asked for once the tree is drawn, and shared by find and the Messages view (one request
-// per trace: the last trace's answer is kept).
+// stays small, asked for only when find has a word to look for or the Messages view is shown, and shared
+// by both (one request per trace: the last trace's answer is kept).
 import { useEffect, useState } from 'preact/hooks'
 import { api, type Previews } from '../api.js'
 
@@ -18,11 +18,11 @@ function load(traceId: string): Promise<Previews | null> {
 export function usePreviews(traceId: string, ready = true): Previews | null {
   const [previews, setPreviews] = useState<Previews | null>(null)
   useEffect(() => {
-    setPreviews(null)
     if (!ready) return
     let live = true
     void load(traceId).then((answer) => { if (live && answer?.traceId === traceId) setPreviews(answer) })
     return () => { live = false }
   }, [traceId, ready])
-  return previews
+  // once loaded they stay (find cleared and typed again asks nothing); another trace's are never returned
+  return previews?.traceId === traceId ? previews : null
 }
