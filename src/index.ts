@@ -45,6 +45,7 @@ export type {
   SlowStepRow,
   StepField,
   StepSkeleton,
+  StepsOptions,
   StoreOverview,
   StoreStats,
   TextScope,

@@ -22,12 +22,12 @@ export type Query = (sql: string, params?: ReadonlyArray<unknown>) => Promise<Ar
 type Where = (query: NormalQuery, paged: boolean) => { readonly sql: string; readonly params: unknown[] }
 
 /** @internal The skeleton of a trace's steps, from the `steps` table alone. */
-export async function readSteps(query: Query, names: Names, traceId: string): Promise<ReadonlyArray<StepSkeleton>> {
+export async function readSteps(query: Query, names: Names, traceId: string, previews = true): Promise<ReadonlyArray<StepSkeleton>> {
   if (!isTraceId(traceId)) return []
   const rows = await query(
     'SELECT s.step_id, s.parent_step_id, s.root_span_id, s.seq, s.name, s.kind, s.status, ' + iso('s.started_at') + ' AS started_iso, s.duration_ms, ' +
       's.attempts, s.retries, s.model, s.input_tokens, s.output_tokens, s.cost_usd, s.error_type, s.error_message, s.input_bytes, s.output_bytes, ' +
-      's.input_preview, s.output_preview, s.truncated, s.incomplete FROM ' + names.steps + ' s JOIN ' + names.traces + ' t ' +
+      (previews ? 's.input_preview, s.output_preview' : 'NULL AS input_preview, NULL AS output_preview') + ', s.truncated, s.incomplete FROM ' + names.steps + ' s JOIN ' + names.traces + ' t ' +
       'ON t.trace_id = s.trace_id AND t.root_span_id = s.root_span_id WHERE s.trace_id = $1 ORDER BY t.started_at, t.root_span_id, s.seq',
     [traceId],
   )

@@ -113,7 +113,7 @@ export async function openPostgresStore(url: string, options: Omit<PostgresSinkO
     headers: async (traceId) => live().headers(traceId),
     list: async (query?: ListQuery, readOptions?) => live().list(normalizeQuery(query), readSignal(readOptions)),
     count: async (query?: ListQuery, readOptions?) => live().count(normalizeQuery(query), readSignal(readOptions)),
-    steps: async (traceId) => live().steps(traceId),
+    steps: async (traceId, options) => live().steps(traceId, options?.previews !== false),
     step: async (traceId, stepId) => live().step(traceId, stepId),
     stepField: async (traceId, stepId, field) => live().stepField(traceId, stepId, field),
     facets: async (field, query) => live().facets(field, query),
@@ -202,7 +202,7 @@ interface Database {
   headers(traceId: string): Promise<TraceHeader[]>
   list(query: NormalQuery, signal?: AbortSignal): Promise<TracePage>
   count(query: NormalQuery, signal?: AbortSignal): Promise<number>
-  steps(traceId: string): Promise<ReadonlyArray<StepSkeleton>>
+  steps(traceId: string, previews: boolean): Promise<ReadonlyArray<StepSkeleton>>
   step(traceId: string, stepId: string): Promise<StepRecord | undefined>
   stepField(traceId: string, stepId: string, field: StepField): Promise<{ readonly found: boolean; readonly value?: JsonValue }>
   facets(field: FacetField, query: ListQuery | undefined): Promise<ReadonlyArray<FacetCount>>
@@ -562,7 +562,7 @@ function createDatabase(settings: Settings): Database {
       return Number(row?.n ?? 0)
     }, signal)
 
-  const steps = (traceId: string): Promise<ReadonlyArray<StepSkeleton>> => read('reading steps from', (query, names) => readSteps(query, names, traceId))
+  const steps = (traceId: string, previews: boolean): Promise<ReadonlyArray<StepSkeleton>> => read('reading steps from', (query, names) => readSteps(query, names, traceId, previews))
   const step = (traceId: string, stepId: string): Promise<StepRecord | undefined> => read('reading a step from', (query, names) => readStep(query, names, traceId, stepId))
   // arguments are checked first: a bad one is the caller's TypeError, not a failed read
   const stepField = async (traceId: string, stepId: string, field: StepField): Promise<{ readonly found: boolean; readonly value?: JsonValue }> => {

@@ -212,7 +212,7 @@ function storeOf(db: Database, file: string, readOnly: boolean): TraceStore & { 
     headers: async (traceId) => live().headers(traceId),
     list: async (query, options) => live().reads.list(normalizeQuery(query), readSignal(options)),
     count: async (query, options) => live().reads.count(normalizeQuery(query), readSignal(options)),
-    steps: async (traceId) => live().reads.steps(traceId),
+    steps: async (traceId, options) => live().reads.steps(traceId, options?.previews !== false),
     step: async (traceId, stepId) => live().reads.step(traceId, stepId),
     stepField: async (traceId, stepId, field) => live().reads.stepField(traceId, stepId, field),
     facets: async (field, query) => live().reads.facets(field, query),

@@ -145,6 +145,12 @@ export interface StepSkeleton {
  */
 export type TraceHeader = Omit<TraceDocument, 'steps'> & { readonly stepCount: number }
 
+/** Options of `TraceStore.steps()`. @category store */
+export interface StepsOptions {
+  /** Read the input and output previews; `false` leaves them `null`. @default true */
+  readonly previews?: boolean
+}
+
 /** A part of a step that `TraceStore.stepField()` reads alone. @category store */
 export type StepField = 'input' | 'output' | 'error' | 'attemptErrors' | 'metadata'
 
@@ -261,11 +267,14 @@ export interface TraceStore {
    * import { join } from 'node:path'
    * const store = await openStore(join(mkdtempSync(join(tmpdir(), 'tracellm-')), 'traces.db'), { create: true })
    * await store.steps('0123456789abcdef0123456789abcdef')   // => []
+   * await store.steps('0123456789abcdef0123456789abcdef', { previews: false })   // => []
    * await store.close()
    *
+   * @param options `previews: false` leaves the input and output previews out (`null`), which reads
+   *   less: the viewer's skeleton of a 5 000-step trace (docs/ui.md#figures)
    * @since 0.2.0
    */
-  steps(traceId: string): Promise<ReadonlyArray<StepSkeleton>>
+  steps(traceId: string, options?: StepsOptions): Promise<ReadonlyArray<StepSkeleton>>
   /**
    * One whole step, extracted from its stored document inside the database (the document is never
    * parsed whole); `undefined` when the trace or the step does not exist. A step id that occurs in

@@ -5,7 +5,7 @@
  * `dataVersion()`, so once another process (or a delete) commits, nothing extracted before is served
  * again; a store without `dataVersion()` is never cached.
  */
-import { rawField, stepDetail, stepSkeleton } from './api.js'
+import { rawField, stepDetail, stepPreviews, stepSkeleton } from './api.js'
 import type { ViewerStore } from './types.js'
 
 /** @internal The default budget of the cache: 64 MiB. */
@@ -79,14 +79,13 @@ export class FieldCache {
 }
 
 /** @internal `GET /api/traces/:id/steps` (the skeleton) as JSON text, from the cache when the store has not changed since. */
-export async function cachedSkeleton(store: ViewerStore, cache: FieldCache, traceId: string, part: 'skeleton' | 'previews' = 'skeleton'): Promise<string> {
-  return cached(store, cache, [part, traceId], async (keep) => {
-    const both = await stepSkeleton(store, traceId)
-    // one read of the steps answers both requests: the page asks for the previews right after the skeleton
-    const other = part === 'skeleton' ? 'previews' : 'skeleton'
-    keep([other, traceId], JSON.stringify(both[other]))
-    return JSON.stringify(both[part])
-  })
+export async function cachedSkeleton(store: ViewerStore, cache: FieldCache, traceId: string): Promise<string> {
+  return cached(store, cache, ['skeleton', traceId], async () => JSON.stringify(await stepSkeleton(store, traceId)))
+}
+
+/** @internal `GET /api/traces/:id/previews` as JSON text, from the cache when the store has not changed since. */
+export async function cachedPreviews(store: ViewerStore, cache: FieldCache, traceId: string): Promise<string> {
+  return cached(store, cache, ['previews', traceId], async () => JSON.stringify(await stepPreviews(store, traceId)))
 }
 
 /** @internal `GET /api/traces/:id/steps/:stepId` as JSON text, from the cache when the store has not changed since. */
@@ -99,12 +98,10 @@ export async function cachedRawField(store: ViewerStore, cache: FieldCache, trac
   return cached(store, cache, ['raw', traceId, stepId, field], () => rawField(store, traceId, stepId, field))
 }
 
-type Keep = (parts: ReadonlyArray<string>, text: string) => void
-
-async function cached(store: ViewerStore, cache: FieldCache, parts: ReadonlyArray<string>, extract: (keep: Keep) => Promise<string>): Promise<string> {
+async function cached(store: ViewerStore, cache: FieldCache, parts: ReadonlyArray<string>, extract: () => Promise<string>): Promise<string> {
   const version = await versionOf(store)
   // no version, no way to tell stale data: extract every time
-  if (version === undefined) return extract(() => undefined)
+  if (version === undefined) return extract()
   // the store changed: what was extracted before is stale, give its memory back now
   if (cache.version !== version) {
     cache.clear()
@@ -113,7 +110,7 @@ async function cached(store: ViewerStore, cache: FieldCache, parts: ReadonlyArra
   const key = [version, ...parts].join('\u0000')
   const hit = cache.get(key)
   if (hit !== undefined) return hit
-  const text = await extract((other, otherText) => cache.set([version, ...other].join('\u0000'), otherText))
+  const text = await extract()
   cache.set(key, text)
   return text
 }

@@ -18,7 +18,7 @@ import { toWire } from '../document/wire.js'
 import {
   ApiError, checkTraceId, countTraces, diff, documentsOf, facets, fromStore, listTraces, messageOf, overview, rawTraceField, traceHeader,
 } from './api.js'
-import { FIELD_CACHE_BYTES, FieldCache, cachedRawField, cachedSkeleton, cachedStepDetail } from './field-cache.js'
+import { FIELD_CACHE_BYTES, FieldCache, cachedRawField, cachedPreviews, cachedSkeleton, cachedStepDetail } from './field-cache.js'
 import {
   CONTENT_SECURITY_POLICY, SESSION_COOKIE, TOKEN_HEADER, allowedHosts, cookieValue, isAllowedHost, isJsonContentType, isLoopback, isSameOrigin, newToken,
   sameToken, urlHost,
@@ -180,7 +180,7 @@ function buildApp(state: ServerState, options: UiServerOptions): Hono {
   app.get('/api/traces/:id', async (c) => c.json(await traceHeader(store, c.req.param('id'))))
   app.get('/api/traces/:id/raw/:field', async (c) => raw(c, await rawTraceField(store, c.req.param('id'), c.req.param('field')), `${c.req.param('id')}-${c.req.param('field')}`))
   app.get('/api/traces/:id/steps', async (c) => c.body(await cachedSkeleton(store, state.fields, c.req.param('id')), 200, { 'Content-Type': 'application/json' }))
-  app.get('/api/traces/:id/previews', async (c) => c.body(await cachedSkeleton(store, state.fields, c.req.param('id'), 'previews'), 200, { 'Content-Type': 'application/json' }))
+  app.get('/api/traces/:id/previews', async (c) => c.body(await cachedPreviews(store, state.fields, c.req.param('id')), 200, { 'Content-Type': 'application/json' }))
   app.get('/api/traces/:id/steps/:stepId', async (c) => c.body(await cachedStepDetail(store, state.fields, c.req.param('id'), c.req.param('stepId')), 200, { 'Content-Type': 'application/json' }))
   app.get('/api/traces/:id/steps/:stepId/raw/:field', async (c) => {
     const { id, stepId, field } = c.req.param()

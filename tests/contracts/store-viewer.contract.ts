@@ -109,6 +109,23 @@ export function runStoreViewerContract(name: string, makeHarness: () => Promise<
         expect(skeleton[1]).toMatchObject({ status: 'error', errorType: 'TypeError', errorMessage: 'boom', inputBytes: 0, outputBytes: 0, inputPreview: null, outputPreview: null, truncated: false, incomplete: true, attempts: 2, retries: 1, costUsd: null, inputTokens: 0 })
       })
 
+      it('orders by the documents\' start, then seq, whatever the ids; previews: false leaves the previews out', async () => {
+        // the continued document's root span id and the steps' ids sort the other way round
+        const first = doc({ rootSpanId: stepIdOf(0xf0), startedAt: at(0), steps: [makeStep({ stepId: stepIdOf(0x29), seq: 0, input: 'a' }), makeStep({ stepId: stepIdOf(0x28), seq: 1, input: 'b' })] })
+        const continued = doc({ traceId: first.traceId, rootSpanId: stepIdOf(0xa0), parentTraceId: first.traceId, parentStepId: stepIdOf(0x29), startedAt: at(5), steps: [makeStep({ stepId: stepIdOf(0x27), seq: 0 })] })
+
+        await write(continued, first)
+        const order = [[stepIdOf(0xf0), stepIdOf(0x29), 0], [stepIdOf(0xf0), stepIdOf(0x28), 1], [stepIdOf(0xa0), stepIdOf(0x27), 0]]
+        const full = await store.steps(first.traceId)
+        const lean = await store.steps(first.traceId, { previews: false })
+
+        expect(full.map((step) => [step.rootSpanId, step.stepId, step.seq])).toEqual(order)
+        expect(full.map((step) => step.inputPreview)).toEqual(['a', 'b', expect.any(String)])
+        expect(lean.map((step) => [step.rootSpanId, step.stepId, step.seq])).toEqual(order)
+        expect(lean.every((step) => step.inputPreview === null && step.outputPreview === null)).toBe(true)
+        expect(lean.map(({ inputPreview: _i, outputPreview: _o, ...rest }) => rest)).toEqual(full.map(({ inputPreview: _i, outputPreview: _o, ...rest }) => rest))
+      })
+
       it('is empty for an unknown id and for something that is not an id', async () => {
         expect(await store.steps(id())).toEqual([])
         expect(await store.steps("x' OR 1=1 --")).toEqual([])

@@ -345,6 +345,8 @@ describe('the Messages view in Chromium', () => {
     host = mkdtempSync(join(tmpdir(), 'tracellm-messages-'))
     cpSync(CLIENT_DIR, host, { recursive: true })
     rmSync(join(host, 'chunks'), { recursive: true, force: true })
+    // the source page: the built one preloads the built app's shared chunk, removed above
+    cpSync('src/ui/client/index.html', join(host, 'index.html'))
     await build({
       stdin: {
         contents: `import { render } from 'preact'
@@ -379,6 +381,10 @@ api('/api/traces/' + traceId + '/steps').then((skeleton) => render(
       await answer.locator('.bubble').first().waitFor()
       expect(await answer.locator('.bubble').evaluateAll((bubbles) => bubbles.map((bubble) => bubble.getAttribute('data-role')))).toEqual(['tool', 'assistant'])
       expect(await view.locator(`.tool-entry[data-step-id="${S.tool}"]`).textContent()).toContain('get_weather')
+      // its input and output previews, which come apart from the skeleton (/api/traces/:id/previews)
+      const io = view.locator(`.tool-entry[data-step-id="${S.tool}"] .tool-io`)
+      await io.getByText('18°C').waitFor()
+      expect(await io.textContent()).toContain('[{"city":"Paris"}]')
       await view.locator(`.tool-entry[data-step-id="${S.tool}"] .entry-head`).click()
       expect(await page.evaluate(() => window.__selected)).toBe(S.tool)
       await messages.expectClean(page)

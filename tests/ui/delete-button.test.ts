@@ -18,7 +18,8 @@ let clientDir: string
 
 beforeAll(async () => {
   clientDir = mkdtempSync(join(tmpdir(), 'tracellm-ui-delete-button-'))
-  cpSync(join(CLIENT_DIR, 'index.html'), join(clientDir, 'index.html'))
+  // the source page: the built one preloads the built app's shared chunk, which this host does not have
+  cpSync('src/ui/client/index.html', join(clientDir, 'index.html'))
   writeFileSync(join(clientDir, 'app.css'), '')
   await build({
     entryPoints: ['tests/ui/fixtures/delete-entry.mjs'], outfile: join(clientDir, 'app.js'), bundle: true, format: 'esm',
