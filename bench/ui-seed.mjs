@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks'
 import { sqliteSink } from '../dist/index.js'
 
 /** Bump when the seeded documents change: the cached files of another version are not reused. */
-export const SEED_VERSION = 3
+export const SEED_VERSION = 4
 export const BIG_STEPS = 5000
 export const HUGE_BYTES = 10 * 1024 * 1024
 

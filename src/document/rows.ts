@@ -227,6 +227,41 @@ export function toStoredJson(doc: TraceDocument): string {
   return wellFormed(JSON.stringify(toWire(doc)))
 }
 
+/** @internal The stored JSON text of a document (as `toStoredJson`) and where each step's object lies in its UTF-8 bytes. */
+export interface StoredDocument {
+  readonly text: string
+  /** Per step, in `seq` order: `[offset, length]` of its JSON object in the bytes of `text`. */
+  readonly steps: ReadonlyArray<readonly [offset: number, length: number]>
+}
+
+// Stands for the steps in the document's JSON while it is written: a string JSON.stringify escapes
+// (`\u0000`), at the top level, where the last occurrence is the document's own (the keys written after
+// `steps` hold ids and counts, never user text).
+const STEPS_MARK = '\u0000tracellm:steps\u0000'
+const STEPS_MARK_JSON = JSON.stringify(STEPS_MARK)
+
+/**
+ * @internal The stored JSON text of a document, the same text as `toStoredJson`, written around its
+ * steps so that each step's byte range is known: the SQLite store keeps them in `steps` and reads one
+ * step of a 17 MB document with `substr` in ~12 ms instead of parsing it (docs/stores.md#reading-traces-openstore).
+ */
+export function toStoredDocument(doc: TraceDocument): StoredDocument {
+  const wire = toWire(doc)
+  const steps = wire.steps.map((step) => wellFormed(JSON.stringify(step)))
+  const marked = JSON.stringify({ ...wire, steps: STEPS_MARK })
+  const at = marked.lastIndexOf(STEPS_MARK_JSON)
+  const head = wellFormed(marked.slice(0, at)) + '['
+  const text = head + steps.join(',') + ']' + wellFormed(marked.slice(at + STEPS_MARK_JSON.length))
+  let offset = Buffer.byteLength(head, 'utf8')
+  const ranges = steps.map((step): readonly [number, number] => {
+    const length = Buffer.byteLength(step, 'utf8')
+    const range = [offset, length] as const
+    offset += length + 1
+    return range
+  })
+  return { text, steps: ranges }
+}
+
 /**
  * @internal Replaces what no database accepts in text: lone surrogates (PostgreSQL `jsonb` rejects
  * `\ud800`, 22P02) and NUL (22P05 in `jsonb`, 22021 in `text`), raw or as JSON escapes.

@@ -1,12 +1,22 @@
 /**
- * Finding one step, or the header, of a large stored document in its text (docs/stores.md#reading-traces-openstore).
- * SQLite's `json_extract` and `json_set` parse the whole document: for 5 000 steps in ~17 MB, ~100–200
- * milliseconds per step the viewer opens, and as long for the trace's header. Writers store a
- * document's steps in `seq` order, each object beginning with its `step_id` key, and a `"` inside a
- * JSON string is always escaped, so a step's object starts at `{"step_id":"<its id>"` and ends where
- * the next step's begins. Node finds both in the document's text with `indexOf` in a few milliseconds;
- * only the text between is parsed. The text of the last document read is kept until the store's data
- * version changes, so the header and the steps the viewer opens next cost one read.
+ * Reading one step, or the header, of a stored document without parsing all of it
+ * (docs/stores.md#reading-traces-openstore). SQLite's `json_extract` and `json_set` parse the whole
+ * document: for 5 000 steps in ~17 MB, ~100–200 milliseconds per step the viewer opens, and as long
+ * for the trace's header.
+ *
+ * - Since migration 5 a write records where each step's object lies in the document's bytes
+ *   (`steps.doc_offset`, `doc_length`, from `toStoredDocument`): a step is read with `substr` (~12 ms
+ *   for 17 MB: SQLite still reads the value, JavaScript gets the step's bytes only), the header as the
+ *   bytes before the first step and after the last.
+ * - A document stored before has no ranges. Writers store a document's steps in `seq` order, each
+ *   object beginning with its `step_id` key, and a `"` inside a JSON string is always escaped, so a
+ *   step's object starts at `{"step_id":"<its id>"` and ends where the next step's begins: Node finds
+ *   both in the document's text with `indexOf`; only the text between is parsed. The text of the last
+ *   document read is kept until the store's data version changes, so the header and the steps the
+ *   viewer opens next cost one read.
+ *
+ * Whatever is found is checked (the step's id, seq and name; the header's ids and keys) and anything
+ * else answers `undefined`: the caller then extracts in SQL, so this is never less right than `json_extract`.
  */
 import type BetterSqlite3 from 'better-sqlite3'
 
@@ -21,20 +31,26 @@ interface Located {
   readonly seq: number
   readonly name: string
   readonly next: string | null
+  readonly doc_offset: number | null
+  readonly doc_length: number | null
 }
 
 interface Bounds {
   readonly first: string | null
   readonly last: string | null
+  /** Where the first step begins in the document's bytes, and where the last ends (migration 5; else null). */
+  readonly head: number | null
+  readonly tail: number | null
 }
 
 /** @internal What `documentText` finds in a large document's text. */
 export interface DocumentText {
   /**
-   * The wire step `stepId` of the trace's earliest document holding it, or `undefined` when it cannot
-   * tell: a small document, the last step (nothing after it to end on), or text that does not parse
-   * or does not match the step's row in `steps` (id, seq, name). The caller then extracts in SQL as
-   * before, so this is never less right than `json_extract`.
+   * The wire step `stepId` of the trace's earliest document holding it: by its recorded byte range, or
+   * else (a document stored before migration 5) in the document's text. `undefined` when it cannot
+   * tell: no range and a small document or the last step (nothing after it to end on), or text that
+   * does not parse or does not match the step's row in `steps` (id, seq, name). The caller then
+   * extracts in SQL as before, so this is never less right than `json_extract`.
    */
   step(traceId: string, stepId: string): Record<string, unknown> | undefined
   /**
@@ -46,16 +62,21 @@ export interface DocumentText {
 
 /** @internal The finders over `db`; `version()` is the store's data version (the kept text is dropped when it changes). */
 export function documentText(db: BetterSqlite3.Database, version: () => string): DocumentText {
-  const locate = db.prepare<[string, string, number], Located>(
-    'SELECT s.root_span_id, s.seq, s.name, n.step_id AS next FROM steps s JOIN traces t ON t.trace_id = s.trace_id AND t.root_span_id = s.root_span_id ' +
+  const locate = db.prepare<[string, string], Located & { readonly step_count: number }>(
+    'SELECT s.root_span_id, s.seq, s.name, n.step_id AS next, s.doc_offset, s.doc_length, t.step_count FROM steps s JOIN traces t ON t.trace_id = s.trace_id AND t.root_span_id = s.root_span_id ' +
       'LEFT JOIN steps n ON n.trace_id = s.trace_id AND n.root_span_id = s.root_span_id AND n.seq = s.seq + 1 ' +
-      'WHERE s.trace_id = ? AND s.step_id = ? AND t.step_count >= ? ORDER BY t.started_at, t.root_span_id LIMIT 1',
+      'WHERE s.trace_id = ? AND s.step_id = ? ORDER BY t.started_at, t.root_span_id LIMIT 1',
   )
   const bounds = db.prepare<[string, string, number], Bounds>(
-    'SELECT f.step_id AS first, l.step_id AS last FROM traces t ' +
+    'SELECT f.step_id AS first, l.step_id AS last, f.doc_offset AS head, l.doc_offset + l.doc_length AS tail FROM traces t ' +
       'JOIN steps f ON f.trace_id = t.trace_id AND f.root_span_id = t.root_span_id AND f.seq = 0 ' +
       'JOIN steps l ON l.trace_id = t.trace_id AND l.root_span_id = t.root_span_id AND l.seq = t.step_count - 1 ' +
       'WHERE t.trace_id = ? AND t.root_span_id = ? AND t.step_count >= ?',
+  )
+  // bytes of a document, by range: SQLite reads the value, JavaScript gets the range only
+  const range = db.prepare<[number, number, string, string], { part: Buffer | null }>('SELECT substr(CAST(document AS BLOB), ? + 1, ?) AS part FROM traces WHERE trace_id = ? AND root_span_id = ?')
+  const cut = db.prepare<[number, number, string, string], { head: Buffer | null; tail: Buffer | null }>(
+    'SELECT substr(b, 1, ?) AS head, substr(b, ? + 1) AS tail FROM (SELECT CAST(document AS BLOB) AS b FROM traces WHERE trace_id = ? AND root_span_id = ?)',
   )
   // the text, not CAST(document AS BLOB): better-sqlite3 makes a 17 MB string in ~60 ms, a Buffer of it in 60–140 ms here
   const textOf = db.prepare<[string, string], { document: unknown }>('SELECT document FROM traces WHERE trace_id = ? AND root_span_id = ?')
@@ -82,19 +103,33 @@ export function documentText(db: BetterSqlite3.Database, version: () => string):
 
   return {
     step: (traceId, stepId) => {
-      const row = locate.get(traceId, stepId, MIN_STEPS)
-      if (row === undefined || row.next === null) return undefined
+      const row = locate.get(traceId, stepId)
+      if (row === undefined) return undefined
+      const isTheStep = (found: Record<string, unknown> | undefined): found is Record<string, unknown> =>
+        found !== undefined && found.step_id === stepId && found.seq === row.seq && found.name === row.name
+      if (row.doc_offset !== null && row.doc_length !== null) {
+        const part = range.get(row.doc_offset, row.doc_length, traceId, row.root_span_id)?.part
+        const found = Buffer.isBuffer(part) ? parseObject(part.toString('utf8')) : undefined
+        if (isTheStep(found)) return found
+      }
+      if (row.next === null || row.step_count < MIN_STEPS) return undefined
       const document = documentOf(traceId, row.root_span_id)
       if (document === undefined) return undefined
       const start = document.indexOf(`{"step_id":"${stepId}"`)
       const end = start < 0 ? -1 : document.indexOf(`,{"step_id":"${row.next}"`, start + 1)
       if (end < 0) return undefined
       const found = parseObject(document.slice(start, end))
-      return found !== undefined && found.step_id === stepId && found.seq === row.seq && found.name === row.name ? found : undefined
+      return isTheStep(found) ? found : undefined
     },
     header: (traceId, rootSpanId) => {
       const ends = bounds.get(traceId, rootSpanId, MIN_STEPS)
       if (ends?.first == null || ends.last == null) return undefined
+      if (ends.head !== null && ends.tail !== null) {
+        // the bytes before the first step (up to its `[`) and from the `]` after the last
+        const parts = cut.get(ends.head, ends.tail, traceId, rootSpanId)
+        const wire = Buffer.isBuffer(parts?.head) && Buffer.isBuffer(parts.tail) ? parseObject(parts.head.toString('utf8') + parts.tail.toString('utf8')) : undefined
+        if (wire !== undefined && isHeaderOf(wire, traceId, rootSpanId)) return wire
+      }
       const document = documentOf(traceId, rootSpanId)
       if (document === undefined) return undefined
       const lastStep = document.lastIndexOf(`{"step_id":"${ends.last}"`)

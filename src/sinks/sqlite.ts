@@ -12,7 +12,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { Worker } from 'node:worker_threads'
 import type BetterSqlite3 from 'better-sqlite3'
 import type { TraceDocument } from '../document/document.js'
-import { PREVIEW_CHARS, STEP_COLUMNS, stepValues, toStepRows, toStoredJson, toTraceRow, TRACE_COLUMNS, traceValues } from '../document/rows.js'
+import { PREVIEW_CHARS, STEP_COLUMNS, stepValues, toStepRows, toStoredDocument, toTraceRow, TRACE_COLUMNS, traceValues } from '../document/rows.js'
 import { fromWire } from '../document/wire.js'
 import { SinkError, type Sink } from '../export/sink.js'
 import { headerOf, isTraceId, normalizeQuery, readSignal, toInstant } from '../store/query.js'
@@ -418,6 +418,10 @@ export const MIGRATIONS: ReadonlyArray<string> = [
   // 4: the replays of a trace (`list({ replayOf })`, the viewer's trace header) without reading every
   // row: 300 ms on 100 000 traces, on the event loop, before it. Partial: most traces are no replay.
   'CREATE INDEX traces_replay_of_started ON traces (replay_of, started_at DESC, trace_id DESC, root_span_id DESC) WHERE replay_of IS NOT NULL;',
+  // 5: where each step's object lies in its document's bytes (toStoredDocument in document/rows.ts), so
+  // that one step, or a header, of a large document is read with substr instead of parsing all of it.
+  // NULL for the documents stored before: they are read as before (sqlite-step-bytes.ts).
+  'ALTER TABLE steps ADD COLUMN doc_offset INTEGER; ALTER TABLE steps ADD COLUMN doc_length INTEGER;',
 ]
 
 interface Database {
@@ -502,8 +506,10 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
   const insertTrace = db.prepare(
     'INSERT INTO traces (' + TRACE_COLUMNS.join(', ') + ') VALUES (' + TRACE_COLUMNS.map(() => '?').join(', ') + ') ON CONFLICT (trace_id, root_span_id) DO NOTHING',
   )
+  // the shared columns, then where the step lies in the document (SQLite only: PostgreSQL stores jsonb)
+  const stepColumns = [...STEP_COLUMNS, 'doc_offset', 'doc_length']
   const insertStep = db.prepare(
-    'INSERT INTO steps (' + STEP_COLUMNS.join(', ') + ') VALUES (' + STEP_COLUMNS.map(() => '?').join(', ') + ') ON CONFLICT (trace_id, root_span_id, step_id) DO NOTHING',
+    'INSERT INTO steps (' + stepColumns.join(', ') + ') VALUES (' + stepColumns.map(() => '?').join(', ') + ') ON CONFLICT (trace_id, root_span_id, step_id) DO NOTHING',
   )
   const getDocuments = db.prepare<[string], { document: string }>('SELECT document FROM traces WHERE trace_id = ? ORDER BY started_at, root_span_id')
   const headerRows = db.prepare<[string], { root_span_id: string; step_count: number }>(
@@ -519,13 +525,15 @@ function wrap(db: BetterSqlite3.Database, file: string, writer: boolean): Databa
 
   const insertOne = (doc: TraceDocument): void => {
     const row = toTraceRow(doc)
-    const result = insertTrace.run(...traceValues(row, toStoredJson(doc)))
+    const stored = toStoredDocument(doc)
+    const result = insertTrace.run(...traceValues(row, stored.text))
     // a retried batch: the document (and so its steps) is already there
     if (result.changes === 0) return
     inserted?.push([row.traceId, row.rootSpanId])
-    for (const step of toStepRows(doc)) {
+    for (const [index, step] of toStepRows(doc).entries()) {
       // better-sqlite3 binds no booleans: SQLite stores them as 0 and 1
-      insertStep.run(...stepValues(step).map((value) => (typeof value === 'boolean' ? Number(value) : value)))
+      const range = stored.steps[index]
+      insertStep.run(...stepValues(step).map((value) => (typeof value === 'boolean' ? Number(value) : value)), range?.[0] ?? null, range?.[1] ?? null)
     }
   }
 

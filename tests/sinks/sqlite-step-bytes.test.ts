@@ -1,7 +1,8 @@
-// One step, or the header, of a large SQLite document found in its text (src/sinks/sqlite-step-bytes.ts)
+// One step, or the header, of a large SQLite document read by the byte ranges a write records
+// (migration 5), or found in its text for a document stored before (src/sinks/sqlite-step-bytes.ts),
 // instead of json_extract / json_set: the same step or header as written, and, whenever the text cannot
 // tell (the last step, a small document, data that imitates a step), undefined, so that the store falls
-// back to SQL.
+// back to SQL. Each test runs on both: a file as written, and a copy whose ranges are erased.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -11,6 +12,7 @@ import type BetterSqlite3 from 'better-sqlite3'
 import type { StepRecord, TraceDocument } from '../../src/document/document.js'
 import { openStore, sqliteSink, type TraceStore } from '../../src/index.js'
 import { documentText } from '../../src/sinks/sqlite-step-bytes.js'
+import { toStoredDocument, toStoredJson } from '../../src/document/rows.js'
 import { headerOf } from '../../src/store/query.js'
 import { makeDocument, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
 
@@ -36,51 +38,110 @@ const tailed = makeDocument({
 })
 
 let directory: string
-let store: TraceStore
-let db: BetterSqlite3.Database
-let find: ReturnType<typeof documentText>['step']
-let header: ReturnType<typeof documentText>['header']
+const opened: Array<{ close(): unknown }> = []
 
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'tracellm-step-bytes-'))
-  const path = join(directory, 'traces.db')
-  const sink = sqliteSink({ path })
-  await sink.write([large, small, imitated, tailed])
-  sink.close()
-  store = await openStore(path, { readOnly: true })
-  db = new Driver(path, { readonly: true })
-  const text = documentText(db, () => String(db.pragma('data_version', { simple: true })))
-  find = text.step
-  header = text.header
+  for (const name of ['ranged.db', 'unranged.db']) {
+    const sink = sqliteSink({ path: join(directory, name) })
+    await sink.write([large, small, imitated, tailed])
+    sink.close()
+  }
+  // as a document stored before migration 5: no ranges
+  const old = new Driver(join(directory, 'unranged.db'))
+  old.exec('UPDATE steps SET doc_offset = NULL, doc_length = NULL')
+  old.close()
 })
 
 afterAll(async () => {
-  db.close()
-  await store.close()
+  for (const each of opened) await each.close()
   rmSync(directory, { recursive: true, force: true })
 })
 
-describe('a step found by its bytes', () => {
-  it('is the step as written, for every step but the last of a large document', () => {
+describe('toStoredDocument', () => {
+  it('writes the text toStoredJson writes, with each step\'s object at its byte range', () => {
+    const odd = makeDocument({
+      traceId: traceIdOf(0x56), input: { text: 'nul \u0000 lone \ud800 pair 😀 ü', steps: [{ step_id: 'x' }] } as never,
+      steps: steps(3, (n) => ({ name: `s\u0000${n}`, output: n === 1 ? '\udc00 lone low' : '"quoted" 😀' })),
+    })
+    for (const doc of [large, small, tailed, odd, makeDocument({ traceId: traceIdOf(0x57), steps: [] })]) {
+      const stored = toStoredDocument(doc)
+      expect(stored.text).toBe(toStoredJson(doc))
+      const bytes = Buffer.from(stored.text, 'utf8')
+      const wire = JSON.parse(stored.text) as { steps: unknown[] }
+      expect(stored.steps).toHaveLength(doc.steps.length)
+      stored.steps.forEach(([offset, length], index) => {
+        expect(JSON.parse(bytes.toString('utf8', offset, offset + length))).toEqual(wire.steps[index])
+      })
+    }
+  })
+})
+
+describe.each([
+  ['by the byte ranges a write records', 'ranged.db', true],
+  ['in the text of a document stored before migration 5', 'unranged.db', false],
+] as const)('a step or header found %s', (_how, file, ranged) => {
+  let store: TraceStore
+  let db: BetterSqlite3.Database
+  let find: ReturnType<typeof documentText>['step']
+  let header: ReturnType<typeof documentText>['header']
+
+  beforeAll(async () => {
+    store = await openStore(join(directory, file), { readOnly: true })
+    db = new Driver(join(directory, file), { readonly: true })
+    opened.push(store, db)
+    const text = documentText(db, () => String(db.pragma('data_version', { simple: true })))
+    find = text.step
+    header = text.header
+  })
+
+  it('is the step as written, for every step of a large document (but the last, without ranges)', () => {
     const found = large.steps.map((step) => find(large.traceId, step.stepId))
 
     expect(found.slice(0, -1).every((step) => step !== undefined)).toBe(true)
-    expect(found.at(-1)).toBeUndefined()
+    expect(found.at(-1)).toEqual(ranged ? expect.objectContaining({ step_id: stepIdOf(150) }) : undefined)
     expect(found[42]).toMatchObject({ step_id: stepIdOf(43), seq: 42, input: ['in', 42, 'ü😀"\\'], output: { n: 42 } })
   })
 
-  it('is not looked for in a small document, nor for a step that is not there', () => {
-    expect(find(small.traceId, stepIdOf(5))).toBeUndefined()
+  it('is looked for in a small document by its range only, never for a step that is not there', () => {
+    expect(find(small.traceId, stepIdOf(5))).toEqual(ranged ? expect.objectContaining({ step_id: stepIdOf(5), seq: 4 }) : undefined)
     expect(find(large.traceId, stepIdOf(999))).toBeUndefined()
   })
 
-  it('is refused when the data imitates a step, and the store still returns the right one', async () => {
-    expect(find(imitated.traceId, stepIdOf(51))).toBeUndefined()
+  it('is the right step when the data imitates one (by its range), or refused (in the text); the store returns the right one', async () => {
+    expect(find(imitated.traceId, stepIdOf(51))).toEqual(ranged ? expect.objectContaining({ step_id: stepIdOf(51), seq: 50, input: ['in', 50, 'ü😀"\\'] }) : undefined)
     expect(await store.step(imitated.traceId, stepIdOf(51))).toEqual(imitated.steps[50])
     expect(await store.step(imitated.traceId, stepIdOf(11))).toEqual(imitated.steps[10])
   })
 
-  it('never answers from the bytes of a document replaced since', async () => {
+  it('gives the store the same steps and fields as json_extract would', async () => {
+    for (const doc of [large, small] as TraceDocument[]) {
+      for (const step of doc.steps) expect(await store.step(doc.traceId, step.stepId)).toEqual(step)
+    }
+    expect(await store.stepField(large.traceId, stepIdOf(43), 'input')).toEqual({ found: true, value: ['in', 42, 'ü😀"\\'] })
+    expect(await store.stepField(large.traceId, stepIdOf(43), 'attemptErrors')).toEqual({ found: true, value: large.steps[42]!.attemptErrors })
+  })
+
+  const bySql = (traceId: string): unknown => JSON.parse((db.prepare("SELECT json_set(document, '$.steps', json('[]')) AS d FROM traces WHERE trace_id = ?").get(traceId) as { d: string }).d)
+
+  it('is the header as json_set makes it, with the keys after the steps, even when the input and the last step imitate its parts', async () => {
+    expect(header(large.traceId, large.rootSpanId ?? '')).toEqual(bySql(large.traceId))
+    const found = header(tailed.traceId, tailed.rootSpanId ?? '')
+    expect(found).toEqual(bySql(tailed.traceId))
+    expect(found).toMatchObject({ replay_of: traceIdOf(0x51), parent_step_id: stepIdOf(0x99), steps: [] })
+    const { steps: _steps, ...expected } = tailed
+    expect(await store.headers(tailed.traceId)).toEqual([headerOf(tailed, 150)])
+    expect((await store.headers(tailed.traceId))[0]).toMatchObject(expected)
+  })
+
+  it('does not look for the header of a small document', async () => {
+    expect(header(small.traceId, small.rootSpanId ?? '')).toBeUndefined()
+    expect(await store.headers(small.traceId)).toEqual([headerOf(small, 20)])
+  })
+})
+
+describe('a step read again', () => {
+  it('never comes from the bytes of a document replaced since', async () => {
     const path = join(directory, 'replaced.db')
     const first = makeDocument({ traceId: traceIdOf(0x54), steps: steps(150) })
     const sink = sqliteSink({ path })
@@ -97,32 +158,5 @@ describe('a step found by its bytes', () => {
       sink.close()
       await writable.close()
     }
-  })
-
-  it('gives the store the same steps and fields as json_extract would', async () => {
-    for (const doc of [large, small] as TraceDocument[]) {
-      for (const step of doc.steps) expect(await store.step(doc.traceId, step.stepId)).toEqual(step)
-    }
-    expect(await store.stepField(large.traceId, stepIdOf(43), 'input')).toEqual({ found: true, value: ['in', 42, 'ü😀"\\'] })
-    expect(await store.stepField(large.traceId, stepIdOf(43), 'attemptErrors')).toEqual({ found: true, value: large.steps[42]!.attemptErrors })
-  })
-})
-
-describe('a header found in the text', () => {
-  const bySql = (traceId: string): unknown => JSON.parse((db.prepare("SELECT json_set(document, '$.steps', json('[]')) AS d FROM traces WHERE trace_id = ?").get(traceId) as { d: string }).d)
-
-  it('is the document as json_set makes it, with the keys after the steps, even when the input and the last step imitate its parts', async () => {
-    expect(header(large.traceId, large.rootSpanId ?? '')).toEqual(bySql(large.traceId))
-    const found = header(tailed.traceId, tailed.rootSpanId ?? '')
-    expect(found).toEqual(bySql(tailed.traceId))
-    expect(found).toMatchObject({ replay_of: traceIdOf(0x51), parent_step_id: stepIdOf(0x99), steps: [] })
-    const { steps: _steps, ...expected } = tailed
-    expect(await store.headers(tailed.traceId)).toEqual([headerOf(tailed, 150)])
-    expect((await store.headers(tailed.traceId))[0]).toMatchObject(expected)
-  })
-
-  it('is not looked for in a small document', async () => {
-    expect(header(small.traceId, small.rootSpanId ?? '')).toBeUndefined()
-    expect(await store.headers(small.traceId)).toEqual([headerOf(small, 20)])
   })
 })
