@@ -14,6 +14,14 @@ import type { FacetCount, FacetField, ListQuery, OverviewQuery, StepField, StepS
 import { sqliteOverview } from './sqlite-overview.js'
 import { documentText } from './sqlite-step-bytes.js'
 
+/** @internal A step read without its large input or output (`SqliteReads.largeStep`). */
+export interface LargeStepRecord {
+  /** The step, without the fields in `large`. */
+  readonly record: StepRecord
+  /** The first bytes of each large field's JSON text, and its size in bytes. */
+  readonly large: Partial<Record<'input' | 'output', { readonly preview: string; readonly bytes: number }>>
+}
+
 /** An unindexed text scan of a store with more rows than this is split over `SCAN_WORKERS` workers. */
 const SPLIT_SCAN_ROWS = 20_000
 /** Workers of a split scan: one per core, at most 4 (the scan reads from the OS page cache). */
@@ -65,6 +73,8 @@ export interface SqliteReads {
   dataVersion(): string
   /** The store overview (`sqlite-overview.ts`). */
   overview(query: OverviewQuery | undefined): Promise<StoreOverview>
+  /** A large step without its large input or output, which come as previews and sizes (`DocumentText.largeStep`); `undefined`: read it whole. */
+  largeStep(traceId: string, stepId: string, inlineBytes: number, previewBytes: number): LargeStepRecord | undefined
   /** The wire document `(traceId, rootSpanId)` with `steps: []` found in its text, for a large document; `undefined`: ask SQL. */
   wireHeader(traceId: string, rootSpanId: string): Record<string, unknown> | undefined
   /** Counts a commit of this connection, which `PRAGMA data_version` does not see. */
@@ -221,6 +231,15 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
     overview: async (query) => sqliteOverview(db, file, driverPath, overviewSince(query)),
     dataVersion: dataVersionNow,
     wireHeader: (traceId, rootSpanId) => byText.header(traceId, rootSpanId),
+    largeStep: (traceId, stepId, inlineBytes, previewBytes) => {
+      if (!isTraceId(traceId) || !isStepId(stepId)) return undefined
+      const found = byText.largeStep(traceId, stepId, inlineBytes, previewBytes)
+      if (found === undefined) return undefined
+      const record = stepFromWire(found.step as unknown as WireStep) as StepRecord & Partial<Record<'input' | 'output', unknown>>
+      // the large fields were read as null: they are given apart
+      const { input, output, ...rest } = record
+      return { record: { ...rest, ...(found.large.input === undefined && input !== undefined ? { input } : {}), ...(found.large.output === undefined && output !== undefined ? { output } : {}) } as StepRecord, large: found.large }
+    },
     wrote: () => {
       ownWrites++
     },

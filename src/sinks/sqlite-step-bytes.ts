@@ -33,6 +33,8 @@ interface Located {
   readonly next: string | null
   readonly doc_offset: number | null
   readonly doc_length: number | null
+  readonly input_bytes: number
+  readonly output_bytes: number
 }
 
 interface Bounds {
@@ -58,12 +60,26 @@ export interface DocumentText {
    * small document, or text that does not parse as a document of that id once its steps are cut out).
    */
   header(traceId: string, rootSpanId: string): Record<string, unknown> | undefined
+  /**
+   * The wire step `stepId` with its input and output over `inlineBytes` left out (`null`) and given
+   * apart as the first `previewBytes` of their JSON text and their size, read from the step's recorded
+   * byte range without parsing them; `undefined` when the step has no range, is not larger than
+   * `2 × inlineBytes` in all, or its bytes are not laid out as its row says (the caller then reads it whole).
+   */
+  largeStep(traceId: string, stepId: string, inlineBytes: number, previewBytes: number): LargeStep | undefined
+}
+
+/** @internal A step read without its large input or output (`DocumentText.largeStep`). */
+export interface LargeStep {
+  /** The wire step, its large fields `null`. */
+  readonly step: Record<string, unknown>
+  readonly large: Partial<Record<'input' | 'output', { readonly preview: string; readonly bytes: number }>>
 }
 
 /** @internal The finders over `db`; `version()` is the store's data version (the kept text is dropped when it changes). */
 export function documentText(db: BetterSqlite3.Database, version: () => string): DocumentText {
   const locate = db.prepare<[string, string], Located & { readonly step_count: number }>(
-    'SELECT s.root_span_id, s.seq, s.name, n.step_id AS next, s.doc_offset, s.doc_length, t.step_count FROM steps s JOIN traces t ON t.trace_id = s.trace_id AND t.root_span_id = s.root_span_id ' +
+    'SELECT s.root_span_id, s.seq, s.name, n.step_id AS next, s.doc_offset, s.doc_length, s.input_bytes, s.output_bytes, t.step_count FROM steps s JOIN traces t ON t.trace_id = s.trace_id AND t.root_span_id = s.root_span_id ' +
       'LEFT JOIN steps n ON n.trace_id = s.trace_id AND n.root_span_id = s.root_span_id AND n.seq = s.seq + 1 ' +
       'WHERE s.trace_id = ? AND s.step_id = ? ORDER BY t.started_at, t.root_span_id LIMIT 1',
   )
@@ -147,7 +163,49 @@ export function documentText(db: BetterSqlite3.Database, version: () => string):
       }
       return undefined
     },
+    largeStep: (traceId, stepId, inlineBytes, previewBytes) => {
+      const row = locate.get(traceId, stepId)
+      if (row?.doc_offset == null || row.doc_length == null || row.doc_length <= 2 * inlineBytes) return undefined
+      const part = range.get(row.doc_offset, row.doc_length, traceId, row.root_span_id)?.part
+      if (!Buffer.isBuffer(part)) return undefined
+      // the keys before `input` hold scalars only (stepToWire), so its key is the first `,"input":`;
+      // its value is as long as the row says, and `output` follows it directly when present
+      const spans: Array<{ readonly field: 'input' | 'output'; readonly start: number; readonly end: number }> = []
+      let from = 0
+      for (const [field, bytes] of [['input', row.input_bytes], ['output', row.output_bytes]] as const) {
+        const key = Buffer.from(`,"${field}":`)
+        const at = field === 'input' ? part.indexOf(key) : from
+        if (bytes <= 0 || at < 0 || (field === 'input' && at > 4096) || !part.subarray(at, at + key.length).equals(key)) continue
+        const start = at + key.length
+        spans.push({ field, start, end: start + bytes })
+        from = start + bytes
+      }
+      const large = spans.filter((span) => span.end - span.start > inlineBytes && part[span.end] === 0x2c /* , */)
+      if (large.length === 0) return undefined
+      // the step's text with each large value replaced by null: small enough to parse
+      let rest = ''
+      let at = 0
+      for (const span of large) {
+        rest += part.toString('utf8', at, span.start) + 'null'
+        at = span.end
+      }
+      rest += part.toString('utf8', at)
+      if (Buffer.byteLength(rest) > 2 * inlineBytes) return undefined
+      const step = parseObject(rest)
+      if (step === undefined || step.step_id !== stepId || step.seq !== row.seq || step.name !== row.name) return undefined
+      const out: Partial<Record<'input' | 'output', { readonly preview: string; readonly bytes: number }>> = {}
+      for (const span of large) out[span.field] = { preview: utf8Head(part, span.start, Math.min(span.end, span.start + previewBytes)), bytes: span.end - span.start }
+      return { step, large: out }
+    },
   }
+}
+
+/** The text of `bytes[start, end)`, ending before a character `end` would cut. */
+function utf8Head(bytes: Buffer, start: number, end: number): string {
+  let stop = end
+  // step back over continuation bytes (10xxxxxx) to the start of the cut character
+  while (stop > start && stop < bytes.length && ((bytes[stop] as number) & 0xc0) === 0x80) stop--
+  return bytes.toString('utf8', start, stop)
 }
 
 function isHeaderOf(wire: Record<string, unknown>, traceId: string, rootSpanId: string): boolean {

@@ -17,7 +17,7 @@ import { fromWire } from '../document/wire.js'
 import { SinkError, type Sink } from '../export/sink.js'
 import { headerOf, isTraceId, normalizeQuery, readSignal, toInstant } from '../store/query.js'
 import type { PruneOptions, StoreStats, TraceHeader, TraceStore, VacuumResult } from '../store/types.js'
-import { buildTextIndexOffThread, sqliteReads, type SqliteReads } from './sqlite-reads.js'
+import { buildTextIndexOffThread, sqliteReads, type LargeStepRecord, type SqliteReads } from './sqlite-reads.js'
 
 /** Options of `sqliteSink()`. @category sinks */
 export interface SqliteSinkOptions {
@@ -158,7 +158,16 @@ export function sqliteSink(options: SqliteSinkOptions): SqliteSink {
  * there, unless `create` is set. With `readOnly`, the connection is opened `readonly` after any
  * migration the file lacks ran on a separate connection (docs/stores.md#read-only).
  */
-export async function openSqliteStore(path: string, options: { readonly create?: boolean; readonly readOnly?: boolean } = {}): Promise<TraceStore & { createTextIndex(): Promise<boolean> }> {
+/**
+ * @internal The SQLite store: a `TraceStore`, the text index, and the viewer's read of a large step
+ * without its large input or output (docs/ui.md#the-store-the-viewer-reads).
+ */
+export type SqliteTraceStore = TraceStore & {
+  createTextIndex(): Promise<boolean>
+  largeStep(traceId: string, stepId: string, inlineBytes: number, previewBytes: number): Promise<LargeStepRecord | undefined>
+}
+
+export async function openSqliteStore(path: string, options: { readonly create?: boolean; readonly readOnly?: boolean } = {}): Promise<SqliteTraceStore> {
   const file = resolve(path)
   const readOnly = options.readOnly === true
   if ((options.create !== true || readOnly) && !existsSync(file)) throw new Error(`No trace store at ${path}.`)
@@ -172,7 +181,7 @@ export async function openSqliteStore(path: string, options: { readonly create?:
  * `PRAGMA query_only` refuses every write. Its text scans run on the event loop (no other thread can
  * see an in-memory database); docs/stores.md#imported-exports.
  */
-export async function openMemorySqliteStore(documents: ReadonlyArray<TraceDocument>): Promise<TraceStore> {
+export async function openMemorySqliteStore(documents: ReadonlyArray<TraceDocument>): Promise<SqliteTraceStore> {
   const Driver = loadDriver()
   const raw = new Driver(':memory:')
   let db: Database
@@ -193,7 +202,7 @@ export async function openMemorySqliteStore(documents: ReadonlyArray<TraceDocume
   return storeOf(db, ':memory:', true)
 }
 
-function storeOf(db: Database, file: string, readOnly: boolean): TraceStore & { createTextIndex(): Promise<boolean> } {
+function storeOf(db: Database, file: string, readOnly: boolean): SqliteTraceStore {
   let closed = false
   const live = (): Database => {
     if (closed) throw new Error('The trace store is closed.')
@@ -215,6 +224,7 @@ function storeOf(db: Database, file: string, readOnly: boolean): TraceStore & { 
     steps: async (traceId, options) => live().reads.steps(traceId, options?.previews !== false),
     step: async (traceId, stepId) => live().reads.step(traceId, stepId),
     stepField: async (traceId, stepId, field) => live().reads.stepField(traceId, stepId, field),
+    largeStep: async (traceId, stepId, inlineBytes, previewBytes) => live().reads.largeStep(traceId, stepId, inlineBytes, previewBytes),
     facets: async (field, query) => live().reads.facets(field, query),
     dataVersion: async () => live().reads.dataVersion(),
     overview: async (query) => live().reads.overview(query),

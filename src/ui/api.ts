@@ -182,13 +182,19 @@ export async function stepDetail(store: ViewerStore, traceId: string, stepId: st
   checkStepId(stepId)
   const stepOf = store.step
   if (stepOf === undefined) throw unsupported('step lookup')
-  const step: StepRecord | undefined = await fromStore(() => stepOf.call(store, traceId, stepId))
+  // a step with a large input or output: read without parsing them (their preview and size come apart)
+  const largeOf = store.largeStep
+  const large = largeOf === undefined ? undefined : await fromStore(() => largeOf.call(store, traceId, stepId, INLINE_LIMIT, PREVIEW_BYTES))
+  const step: StepRecord | undefined = large?.record ?? (await fromStore(() => stepOf.call(store, traceId, stepId)))
   if (step === undefined) throw new ApiError(404, `no step ${stepId} in trace ${traceId}`)
   const { input, output, error, attemptErrors, metadata, ...rest } = step
   const values: Record<StepField, unknown> = { input, output, error, attemptErrors, metadata }
   const fields: Record<string, unknown> = {}
   for (const field of STEP_FIELDS) {
-    if (values[field] !== undefined) fields[field] = gate(values[field], `/api/traces/${traceId}/steps/${stepId}/raw/${field}`)
+    const rawUrl = `/api/traces/${traceId}/steps/${stepId}/raw/${field}`
+    const apart = field === 'input' || field === 'output' ? large?.large[field] : undefined
+    if (apart !== undefined) fields[field] = { inline: false, preview: apart.preview, bytes: apart.bytes, rawUrl }
+    else if (values[field] !== undefined) fields[field] = gate(values[field], rawUrl)
   }
   return { ...rest, fields } as unknown as JsonValue
 }

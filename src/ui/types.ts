@@ -3,6 +3,7 @@
  * (docs/ui.md#the-store-the-viewer-reads). Typed structurally, so the server runs against any store
  * that has them; a method a store lacks makes its endpoint answer 503 instead of failing to start.
  */
+import type { StepRecord } from '../document/document.js'
 import type { TraceStore, TraceSummary } from '../store/types.js'
 
 /** @internal A list row: `TraceSummary` carries the previews the viewer shows since the store's migration 3. */
@@ -16,6 +17,15 @@ export interface ViewerStore extends Omit<TraceStore, 'delete' | 'headers'> {
   delete?(traceId: string): Promise<{ readonly deleted: number }>
   /** The documents of a trace without their steps; a store without it has them read whole (`getAll`). */
   headers?: TraceStore['headers']
+  /**
+   * A step without its input or output over `inlineBytes`, which come as their first `previewBytes`
+   * and size, never parsed (SQLite, `sqlite-step-bytes.ts`); `undefined` when the step is not such a
+   * step. A store without it has every step read whole (`step`).
+   */
+  largeStep?(traceId: string, stepId: string, inlineBytes: number, previewBytes: number): Promise<{
+    readonly record: StepRecord
+    readonly large: Partial<Record<'input' | 'output', { readonly preview: string; readonly bytes: number }>>
+  } | undefined>
 }
 
 /** @internal Options of `startUiServer`. */

@@ -160,3 +160,53 @@ describe('a step read again', () => {
     }
   })
 })
+
+describe('a large step read without parsing its large input or output', () => {
+  // the input holds what imitates the output's key, and a character of 3 bytes across the preview's end
+  const input = { text: 'x'.repeat(65_526) + '€€€' + 'y'.repeat(300_000), fake: ',"output":{"n":1},' }
+  const output = ['ü'.repeat(200_000)]
+  const big = makeDocument({
+    traceId: traceIdOf(0x60),
+    steps: [makeStep({ stepId: stepIdOf(0x61), seq: 0, name: 'big', input: input as never, output: output as never, metadata: { note: 'kept' } }), makeStep({ stepId: stepIdOf(0x62), seq: 1, name: 'small' })],
+  })
+  // NUL is stored as the escape \ufffd, as long as \u0000: the recorded size still says where the value ends
+  const nul = makeDocument({ traceId: traceIdOf(0x63), steps: [makeStep({ stepId: stepIdOf(0x64), seq: 0, name: 'nul', input: ['\u0000'.repeat(100_000)] as never })] })
+  let db: BetterSqlite3.Database
+  let largeStep: ReturnType<typeof documentText>['largeStep']
+
+  beforeAll(async () => {
+    const path = join(directory, 'large.db')
+    const sink = sqliteSink({ path })
+    await sink.write([big, nul])
+    sink.close()
+    db = new Driver(path, { readonly: true })
+    opened.push(db)
+    largeStep = documentText(db, () => String(db.pragma('data_version', { simple: true }))).largeStep
+  })
+
+  it('gives each large field\'s first bytes and size, and the rest of the step as stored', () => {
+    const found = largeStep(big.traceId, stepIdOf(0x61), 256 * 1024, 64 * 1024)
+    const inputJson = JSON.stringify(input)
+    const outputJson = JSON.stringify(output)
+
+    expect(found?.large.input?.bytes).toBe(Buffer.byteLength(inputJson))
+    expect(found?.large.output?.bytes).toBe(Buffer.byteLength(outputJson))
+    // the first 64 KiB, ending before the € the limit cuts
+    const preview = found?.large.input?.preview ?? ''
+    expect(preview.length).toBe(inputJson.indexOf('€'))
+    expect(inputJson.startsWith(preview)).toBe(true)
+    const outputPreview = found?.large.output?.preview ?? '-'
+    expect(Buffer.byteLength(outputPreview)).toBeGreaterThan(64 * 1024 - 2)
+    expect(Buffer.byteLength(outputPreview)).toBeLessThanOrEqual(64 * 1024)
+    expect(outputJson.startsWith(outputPreview)).toBe(true)
+    expect(found?.step).toMatchObject({ step_id: stepIdOf(0x61), name: 'big', input: null, output: null, metadata: { note: 'kept' } })
+  })
+
+  it('reads a value whose stored text was made well-formed, and is not used for a small step', () => {
+    const found = largeStep(nul.traceId, stepIdOf(0x64), 256 * 1024, 64 * 1024)
+    expect(found?.large.input?.bytes).toBe(Buffer.byteLength(JSON.stringify(nul.steps[0]!.input)))
+    expect(found?.large.input?.preview.startsWith('["\\ufffd\\ufffd')).toBe(true)
+    expect(found?.step).toMatchObject({ step_id: stepIdOf(0x64), input: null })
+    expect(largeStep(big.traceId, stepIdOf(0x62), 256 * 1024, 64 * 1024)).toBeUndefined()
+  })
+})
