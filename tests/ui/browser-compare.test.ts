@@ -283,6 +283,14 @@ describe('the store overview in Chromium', () => {
     await page.locator('.presets button[data-since=""]').click()
     await page.locator('table[data-table="failing"]').waitFor()
     expect(page.url()).toBe(`${origin}/store`)
+    // a prompt's name opens the list of its traces (the XSS prompt's name encoded, rendered as text)
+    expect(await page.locator('table[data-table="prompts"] a').evaluateAll((links) => links.map((a) => a.getAttribute('href')))).toEqual([
+      '/?prompt=rag-answer', `/?${new URLSearchParams({ prompt: XSS[0]! }).toString()}`,
+    ])
+    expect(await page.locator('table[data-table="models"] a').getAttribute('href')).toBe('/?model=gpt-4o')
+    await page.locator('table[data-table="prompts"] a', { hasText: 'rag-answer' }).click()
+    await page.waitForURL(`${origin}/?prompt=rag-answer`)
+    await page.locator('[data-testid="list-count"]').getByText(/\b3\b/).waitFor()
     await viewer.expectClean(page)
     await page.close()
   }, 30_000)

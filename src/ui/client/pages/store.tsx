@@ -42,8 +42,10 @@ export function StorePage(props: { url?: URL } = {}) {
     return () => { live = false }
   }, [since])
 
-  const usage = (label: string, counted: string): ReadonlyArray<Column<Usage>> => [
-    { title: label, value: (row) => row.name },
+  // a model or prompt links to its traces over the same time range
+  const listOf = (filter: string, value: string): string => `/?${new URLSearchParams({ [filter]: value, ...(since === '' ? {} : { since }) }).toString()}`
+  const usage = (label: 'model' | 'prompt', counted: string): ReadonlyArray<Column<Usage>> => [
+    { title: label, value: (row) => row.name, href: (row) => listOf(label, row.name) },
     { title: counted, numeric: true, value: (row) => count(row.count) },
     { title: 'tokens in', numeric: true, value: (row) => count(row.inputTokens) },
     { title: 'tokens out', numeric: true, value: (row) => count(row.outputTokens) },
@@ -101,7 +103,7 @@ export function StorePage(props: { url?: URL } = {}) {
           <TopTable id="prompts" title="By prompt" hint="traces, by cost then tokens" rows={overview.byPrompt} empty="No traces." columns={usage('prompt', 'traces')} />
           {stats !== null && stats.projects.length > 0 && (
             <TopTable id="projects" title="Projects" hint="traces per project, all time" rows={stats.projects.slice(0, 10)} empty=""
-              columns={[{ title: 'project', value: (row) => row.project }, { title: 'traces', numeric: true, value: (row) => count(row.traces) }]} />
+              columns={[{ title: 'project', value: (row) => row.project, href: (row) => `/?${new URLSearchParams({ project: row.project }).toString()}` }, { title: 'traces', numeric: true, value: (row) => count(row.traces) }]} />
           )}
         </div>
       )}

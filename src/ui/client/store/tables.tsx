@@ -1,11 +1,14 @@
 // The top-10 tables of the store overview (docs/ui.md#store-overview). Names come from traces and are
-// rendered as text.
+// rendered as text; a name the traces list can filter by links to that list.
 import type { ComponentChildren } from 'preact'
+import { Link } from '../router.js'
 
 export interface Column<Row> {
   readonly title: string
   readonly numeric?: boolean
   readonly value: (row: Row) => string
+  /** The traces list this cell's name stands for (`/?prompt=…`), when the list can filter by it. */
+  readonly href?: (row: Row) => string
 }
 
 export function TopTable<Row>(props: { id: string; title: string; hint?: string; rows: ReadonlyArray<Row>; columns: ReadonlyArray<Column<Row>>; empty: ComponentChildren }) {
@@ -20,7 +23,7 @@ export function TopTable<Row>(props: { id: string; title: string; hint?: string;
             {props.rows.map((row) => (
               <tr>{props.columns.map((column) => {
                 const text = column.value(row)
-                return <td class={column.numeric === true ? 'num' : 'name'} title={column.numeric === true ? undefined : text}>{text}</td>
+                return <td class={column.numeric === true ? 'num' : 'name'} title={column.numeric === true ? undefined : text}>{column.href === undefined ? text : <Link href={column.href(row)}>{text}</Link>}</td>
               })}</tr>
             ))}
           </tbody>
