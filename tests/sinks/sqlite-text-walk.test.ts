@@ -9,14 +9,14 @@ import type { TraceDocument } from '../../src/document/document.js'
 import { openStore, sqliteSink, type TraceStore } from '../../src/index.js'
 import { whereClause } from '../../src/sinks/sqlite-reads.js'
 import { createTextIndex } from '../../src/store/open-store.js'
-import { normalizeQuery } from '../../src/store/query.js'
+import { ftsQuery, normalizeQuery } from '../../src/store/query.js'
 import { makeDocument, traceIdOf } from '../helpers/documents.js'
 
 const COUNT = 2100
 const base = Date.UTC(2026, 10, 1)
 const docs: TraceDocument[] = Array.from({ length: COUNT }, (_, n) => makeDocument({
   traceId: traceIdOf(0x7000 + n), project: `p${n % 3}`, startedAt: new Date(base + n * 1000).toISOString(),
-  input: n % 500 === 7 ? `a common and rare word ${n}` : `a common word ${n}`,
+  input: n % 500 === 7 ? `a common and rare word ${n}` : n % 300 === 11 ? `commonly, a words-worth ${n}?` : `a common word ${n}`,
 }))
 
 let directory: string
@@ -49,17 +49,34 @@ const ids = async (store: TraceStore, query: Parameters<TraceStore['list']>[0]) 
 
 describe('a common word with the text index', () => {
   it('pages as the substring search does, newest first, with filters, for a common and a rare word', async () => {
-    for (const query of [{ text: 'common' }, { text: 'COMMON word', project: 'p1' }, { text: 'rare' }, { text: 'common', limit: 7 }]) {
+    for (const query of [
+      { text: 'common' }, { text: 'COMMON word', project: 'p1' }, { text: 'rare' }, { text: 'common', limit: 7 },
+      // whole words (followed by a space or a mark) and prefixes (ending the text)
+      { text: 'common ' }, { text: 'commonly,' }, { text: 'word ' }, { text: 'words-' }, { text: 'word 1' }, { text: `worth ${0x7000 + 11}?` }, { text: 'rare word 7' },
+    ]) {
       expect(await ids(indexed, query)).toEqual(await ids(plain, query))
     }
     const [first] = await ids(indexed, { text: 'common' })
     expect(first?.[0]).toBe(docs[COUNT - 1]!.traceId)
     expect(await indexed.count({ text: 'common' })).toBe(COUNT)
+    expect(await indexed.count({ text: 'common ' })).toBe(await plain.count({ text: 'common ' }))
+    expect(await indexed.count({ text: 'word ' })).toBe(await plain.count({ text: 'word ' }))
   })
 
   it('tests the matches row by row in the list\'s order when asked to walk', () => {
     const query = normalizeQuery({ text: 'common' })
     expect(whereClause(query, true, '"common"*', true).sql).toContain('+traces.rowid IN (SELECT rowid FROM traces_fts')
     expect(whereClause(query, true, '"common"*').sql).not.toContain('+traces.rowid')
+  })
+})
+
+describe('ftsQuery', () => {
+  it('makes a word the text ends a prefix, and a word a space or a mark ends a whole word', () => {
+    expect(ftsQuery('dolor')).toBe('"dolor"*')
+    expect(ftsQuery('item 42?')).toBe('"item" "42"')
+    expect(ftsQuery('gpt-4o')).toBe('"gpt" "4o"*')
+    expect(ftsQuery('"x" OR y*')).toBe('"x" "OR" "y"')
+    expect(ftsQuery('naïve café')).toBe('"naïve" "café"*')
+    expect(ftsQuery('?!')).toBeUndefined()
   })
 })
