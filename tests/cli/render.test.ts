@@ -7,14 +7,10 @@ import {
   formatTokens,
   maskSecrets,
   progressBar,
-  renderList,
-  renderShow,
-  renderStats,
-  renderTable,
   truncate,
-  waterfallBar,
   wantsColors,
-} from '../../src/cli/render.js'
+} from '../../src/cli/format.js'
+import { renderList, renderShow, renderStats, renderTable, waterfallBar } from '../../src/cli/render.js'
 import type { StoreStats, TraceId, TraceSummary } from '../../src/index.js'
 import { plain } from '../../src/serialization/terminal.js'
 import { makeDocument, makeStep, stepIdOf } from '../helpers/documents.js'

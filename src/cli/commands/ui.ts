@@ -13,6 +13,8 @@ import { openStore, parseExport } from '../../store/open-store.js'
 import { sqliteSink } from '../../sinks/sqlite.js'
 import { isLoopback } from '../../ui/security.js'
 import type { UiServer, ViewerStore } from '../../ui/types.js'
+import { readVersion, type CommandContext } from '../io.js'
+import { dbOf, displayDb } from './store.js'
 
 /** @internal The flags of `tracellm ui`. */
 export interface UiCommandOptions {
@@ -47,6 +49,21 @@ export class UsageError extends Error {
 /** @internal A failure at run time (exit code 1). */
 export class UiError extends Error {
   override readonly name = 'UiError'
+}
+
+/** @internal The `ui` action of `program.ts`: `runUi` with the store of `--db`, unless `--file` replaces it. */
+export async function uiCommand(options: UiCommandOptions, context: CommandContext): Promise<void> {
+  const { io } = context
+  await runUi(options, {
+    // --file replaces the store, unless --db is given too (a usage error)
+    db: options.file !== undefined && context.dbOption === undefined ? undefined : dbOf(context),
+    displayDb,
+    version: readVersion(),
+    stdout: io.stdout,
+    stderr: io.stderr,
+    ...(io.uiStopped === undefined ? {} : { stopped: io.uiStopped }),
+    ...(io.onUiListening === undefined ? {} : { onListening: io.onUiListening }),
+  })
 }
 
 /** @internal Runs `tracellm ui` until it is stopped; resolves once the server and the store are closed. */
