@@ -27,6 +27,9 @@ const SPLIT_SCAN_ROWS = 20_000
 /** Workers of a split scan: one per core, at most 4 (the scan reads from the OS page cache). */
 const SCAN_WORKERS = Math.max(1, Math.min(4, availableParallelism()))
 
+/** How many of the newest traces a text search with the index first tests with its pattern (`probe`): ~20 ms of `LIKE` on 9 KB documents. */
+const PROBE_ROWS = 1000
+
 /** Above this many text-index matches, a page of the list walks the traces newest first (see `where`). */
 const COMMON_MATCHES = 2000
 
@@ -123,6 +126,19 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
     matches ??= db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM traces_fts WHERE traces_fts MATCH ? LIMIT ?)')
     return (matches.get(match, limit) as { n: number }).n
   }
+  /**
+   * The page of a text search among the `PROBE_ROWS` newest traces the other filters (and the cursor)
+   * leave, tested with the substring pattern itself: when it fills a page, that page is the list's (any
+   * other match is older than all of them), without asking FTS5 for the matches of a word that most
+   * traces hold, which costs a prefix merge of hundreds of milliseconds on 100 000 traces.
+   */
+  const probe = (query: NormalQuery): SummaryRow[] => {
+    const window = whereClause({ ...query, textPattern: undefined, text: undefined }, true)
+    const full = whereClause(query, true)
+    const sql = 'SELECT ' + SUMMARY_COLUMNS + ' FROM traces' + full.sql + (full.sql === '' ? ' WHERE ' : ' AND ') +
+      'traces.rowid IN (SELECT rowid FROM traces' + window.sql + ' ORDER BY ' + ORDER_BY.newest + ' LIMIT ?) ORDER BY ' + ORDER_BY.newest + ' LIMIT ?'
+    return db.prepare<unknown[], SummaryRow>(sql).all(...full.params, ...window.params, PROBE_ROWS, query.limit + 1)
+  }
   const where = (query: NormalQuery, paged: boolean): { readonly sql: string; readonly params: unknown[]; readonly scan: boolean } => {
     const match = query.text === undefined ? undefined : ftsQuery(query.text)
     const indexed = match !== undefined && hasTextIndex()
@@ -182,6 +198,9 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
 
   return {
     list: async (query, signal) => {
+      // with the text index, a word many traces hold is first looked for among the newest traces
+      const probed = query.textPattern !== undefined && query.sort === 'newest' && hasTextIndex() ? probe(query) : undefined
+      if (probed !== undefined && probed.length > query.limit) return pageOf(probed, query.limit, true)
       const clause = where(query, true)
       // a top-N sort is one page: no row beyond `limit` is read, and no cursor is made
       const paged = query.sort === 'newest'
@@ -191,9 +210,7 @@ export function sqliteReads(db: BetterSqlite3.Database, file: string | undefined
       const rows = clause.scan
         ? (await runSplit<SummaryRow[]>(select, clause, tail, 'all', signal)).flat().sort(compareRows(ORDER_BY[query.sort])).slice(0, tail[0])
         : await run<SummaryRow[]>(select(clause.sql), [...clause.params, ...tail], 'all', false, signal)
-      const items = rows.slice(0, query.limit).map(toSummary)
-      const last = rows[query.limit - 1]
-      return { items, nextCursor: paged && rows.length > query.limit && last !== undefined ? encodeCursor({ startedAt: last.started_at, traceId: last.trace_id, rootSpanId: last.root_span_id }) : null }
+      return pageOf(rows, query.limit, paged)
     },
     count: async (query, signal) => {
       const clause = where(query, false)
@@ -361,6 +378,13 @@ export function whereClause(query: NormalQuery, paged: boolean, match?: string, 
     params.push(query.after.startedAt, query.after.traceId, query.after.rootSpanId)
   }
   return { sql: conditions.length === 0 ? '' : ' WHERE ' + conditions.join(' AND '), params }
+}
+
+/** A page of `rows` (`limit + 1` asked for when `paged`: one more says there is a next page). */
+function pageOf(rows: ReadonlyArray<SummaryRow>, limit: number, paged: boolean): TracePage {
+  const items = rows.slice(0, limit).map(toSummary)
+  const last = rows[limit - 1]
+  return { items, nextCursor: paged && rows.length > limit && last !== undefined ? encodeCursor({ startedAt: last.started_at, traceId: last.trace_id, rootSpanId: last.root_span_id }) : null }
 }
 
 /**

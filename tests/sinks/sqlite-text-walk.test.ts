@@ -2,6 +2,7 @@
 // walks the traces newest first and tests each against the index's matches (whereClause's `walk`),
 // instead of reading every match to sort them; the pages are those of the plain substring search.
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
@@ -67,6 +68,29 @@ describe('a common word with the text index', () => {
     const query = normalizeQuery({ text: 'common' })
     expect(whereClause(query, true, '"common"*', true).sql).toContain('+traces.rowid IN (SELECT rowid FROM traces_fts')
     expect(whereClause(query, true, '"common"*').sql).not.toContain('+traces.rowid')
+  })
+})
+
+describe('the probe of the newest traces', () => {
+  it('answers a page of a word many traces hold from the newest traces alone, without the index\'s matches', async () => {
+    // a copy whose index has lost its rows: what it still finds, it found without FTS5
+    const path = join(directory, 'probed.db')
+    const sink = sqliteSink({ path })
+    await sink.write(docs)
+    sink.close()
+    const probed = await openStore(path)
+    try {
+      await createTextIndex(probed)
+      const raw = new (createRequire(import.meta.url)('better-sqlite3'))(path)
+      raw.exec('DELETE FROM traces_fts')
+      raw.close()
+      expect(await ids(probed, { text: 'common', limit: 20 })).toEqual(await ids(plain, { text: 'common', limit: 20 }))
+      expect(await ids(probed, { text: 'word', project: 'p2' })).toEqual(await ids(plain, { text: 'word', project: 'p2' }))
+      // a rare word does not fill a page among the newest 1 000: the index is asked, and has nothing
+      expect((await probed.list({ text: 'rare' })).items).toEqual([])
+    } finally {
+      await probed.close()
+    }
   })
 })
 
