@@ -18,7 +18,7 @@ function App() {
         <span class="muted">local trace viewer</span>
       </header>
       <nav class="top-nav"><Link href="/">traces</Link><Link href="/store">store</Link><span class="muted">press ? for keys</span></nav>
-      {match !== null ? <TracePage traceId={match[1]!} url={url} />
+      {match !== null ? <TracePage key={match[1]!} traceId={match[1]!} url={url} />
         : url.pathname === '/' ? <TracesPage url={url} />
         : url.pathname === '/compare' ? <ComparePage url={url} />
         : url.pathname === '/store' ? <StorePage />
