@@ -11,15 +11,24 @@ import type { FailedAttempt, Running } from '../core/run.js'
 import { defaultCaptureLimits } from '../serialization/capture.js'
 import { streamShapeOf, traceAsyncIterable, traceWebStream, watchNodeStream, type StreamEnd } from './streams.js'
 
-/** @internal A `Left` of fp-ts is a failure that is returned, not thrown. */
-export type FailureOf = (value: unknown) => { readonly error: unknown } | undefined
+/**
+ * @internal How a returned fp-ts `Either` is read: a `Left` is a failure that is returned, not
+ * thrown, and recorded as the error; a `Right` is recorded as its value, so the record holds what
+ * the next step receives (and a replay can answer with it).
+ */
+export interface EitherShape {
+  /** The failure a value stands for (a `Left`'s value), or undefined for a success. */
+  readonly leftOf: (value: unknown) => { readonly error: unknown } | undefined
+  /** The output to record for a success (a `Right`'s value). */
+  readonly rightOf: (value: unknown) => unknown
+}
 
 /** @internal */
 export interface Plan {
   readonly name: string
   readonly retry: RetryPolicy | undefined
   readonly shouldRetry: ((error: unknown) => boolean) | undefined
-  readonly failureOf: FailureOf | undefined
+  readonly either: EitherShape | undefined
   /** Awaited before an asynchronous result is handed back (serverless `flushOnReturn`). */
   readonly afterEnd: (() => Promise<void>) | undefined
 }
@@ -49,7 +58,7 @@ export function execute(plan: Plan, running: Running, invoke: (ctx: TraceContext
   if (isPlainPromise(result)) {
     // the common case (no retry, no Left to look for, no flush to wait for) costs one `then`; the
     // derived promise rejects when `result` does, so a rejection nobody handles stays unhandled
-    if (plan.retry === undefined && plan.failureOf === undefined && plan.afterEnd === undefined) {
+    if (plan.retry === undefined && plan.either === undefined && plan.afterEnd === undefined) {
       try {
         return promiseThen.call(result, (value) => succeed(plan, running, value), (error: unknown) => {
           running.fail(error)
@@ -78,7 +87,7 @@ function settleThenable(plan: Plan, running: Running, invoke: (ctx: TraceContext
   const adopted = new Promise<unknown>((resolve) => {
     resolve(result)
   })
-  if (plan.retry === undefined && plan.failureOf === undefined && plan.afterEnd === undefined) {
+  if (plan.retry === undefined && plan.either === undefined && plan.afterEnd === undefined) {
     return promiseThen.call(adopted, (value) => succeed(plan, running, value), (error: unknown) => {
       running.fail(error)
       throw error
@@ -103,7 +112,7 @@ async function settle(plan: Plan, running: Running, invoke: (ctx: TraceContext |
   } catch (error) {
     return fail(plan, running, invoke, { error, returned: false, value: undefined })
   }
-  const left = plan.failureOf?.(value)
+  const left = plan.either?.leftOf(value)
   if (left !== undefined) return fail(plan, running, invoke, { error: left.error, returned: true, value })
   return plan.afterEnd === undefined ? succeed(plan, running, value) : succeedAsync(plan, running, value)
 }
@@ -130,7 +139,7 @@ async function retry(plan: Plan, running: Running, invoke: (ctx: TraceContext | 
         failures.push({ attempt: attemptNumber, error })
         throw { error, returned: false, value: undefined } satisfies Failure
       }
-      const left = plan.failureOf?.(value)
+      const left = plan.either?.leftOf(value)
       if (left !== undefined) {
         failures.push({ attempt: attemptNumber, error: left.error })
         throw { error: left.error, returned: true, value } satisfies Failure
@@ -167,7 +176,7 @@ function succeed(plan: Plan, running: Running, value: unknown): unknown {
       })
       return value
     default:
-      running.succeed(value)
+      running.succeed(plan.either === undefined ? value : plan.either.rightOf(value))
       return value
   }
 }

@@ -6,7 +6,7 @@ import { getRuntime } from '../core/config.js'
 import { isSuppressed, type TraceContext } from '../core/context.js'
 import { warnOnce } from '../core/guard.js'
 import { startStep, unrecorded, type StepSpec } from '../core/run.js'
-import { execute, type FailureOf, type Plan } from './execute.js'
+import { execute, type EitherShape, type Plan } from './execute.js'
 import { checkFunction, resolveToolOptions, type AnyFunction, type ResolvedTool, type ResolvedTrace, type ToolOptions, type ToolWrapped } from './options.js'
 import { isCapturing } from '../serialization/capture.js'
 import { runRoot, runUntraced } from './trace.js'
@@ -50,11 +50,11 @@ export function traceTool<const O extends ToolOptions>(options?: O): <F extends 
 export type ToolRun = (parent: TraceContext | undefined, args: unknown[], invoke: (ctx: TraceContext | undefined) => unknown) => unknown
 
 /** @internal */
-export function toolRunner(resolved: ResolvedTool, fnName: string, failureOf: FailureOf | undefined, isAsync = true): ToolRun {
+export function toolRunner(resolved: ResolvedTool, fnName: string, either: EitherShape | undefined, isAsync = true): ToolRun {
   const name = resolved.name ?? (fnName === '' ? 'tool' : fnName)
   const spec: StepSpec = { ...resolved, name }
   const retry = resolved.maxRetries > 0 ? resolved : undefined
-  const plan: Plan = { name, retry, shouldRetry: resolved.shouldRetry, failureOf, afterEnd: undefined }
+  const plan: Plan = { name, retry, shouldRetry: resolved.shouldRetry, either, afterEnd: undefined }
   // with orphanSteps: 'trace', an orphan call is a trace named after the tool, holding that one step
   const asTrace: ResolvedTrace = { prompt: name, modelName: resolved.model, project: undefined, environment: undefined, tags: [], metadata: {}, captureInput: resolved.captureInput, captureOutput: resolved.captureOutput, mapInput: resolved.mapInput, mapOutput: resolved.mapOutput, parent: undefined }
   // a replay answers from the record and replays retries without waiting for their backoff
@@ -64,7 +64,7 @@ export function toolRunner(resolved: ResolvedTool, fnName: string, failureOf: Fa
     if (parent === undefined) return orphan(args, invoke)
     const replay = parent.recorder.replay
     if (replay !== undefined) {
-      const answer = replay.answer(name, args, failureOf !== undefined, isAsync)
+      const answer = replay.answer(name, args, either !== undefined, isAsync)
       if (answer !== undefined) {
         const running = startStep(parent, spec, args)
         return running === undefined ? answer(parent) : execute(replayPlan, running, answer)
@@ -78,10 +78,10 @@ export function toolRunner(resolved: ResolvedTool, fnName: string, failureOf: Fa
     if (isSuppressed()) return invoke(undefined)
     const runtime = getRuntime()
     if (runtime.orphanSteps === 'trace' && !runtime.shutDown) {
-      return runRoot(asTrace, name, args, (root) => run(root, args, invoke), failureOf)
+      return runRoot(asTrace, name, args, (root) => run(root, args, invoke), either)
     }
     warnOnce(`orphan:${name}`, `tracellm: traceTool "${name}" was called outside any trace, so the call was not recorded. Wrap the function that calls it in trace(...), or configure({ orphanSteps: 'trace' }) to record such calls as traces of their own.`)
-    if (retry === undefined && failureOf === undefined) return invoke(undefined)
+    if (retry === undefined && either === undefined) return invoke(undefined)
     return execute(plan, unrecorded, invoke)
   }
   return run

@@ -8,7 +8,7 @@ import { warnOnce } from '../core/guard.js'
 import { activeSpanParent, parentFromHeaders } from '../core/propagation.js'
 import { startRoot, startStep, type StepSpec } from '../core/run.js'
 import { isCapturing } from '../serialization/capture.js'
-import { execute, type FailureOf, type Plan } from './execute.js'
+import { execute, type EitherShape, type Plan } from './execute.js'
 import { checkFunction, resolveTraceOptions, type AnyFunction, type ResolvedTrace, type TraceOptions, type Traced } from './options.js'
 import { wrap } from './wrap.js'
 
@@ -49,7 +49,7 @@ export function trace(options?: TraceOptions): <F extends AnyFunction>(fn: F) =>
 export type TraceRun = (parent: TraceContext | undefined, args: unknown[], invoke: (ctx: TraceContext | undefined) => unknown) => unknown
 
 /** @internal */
-export function traceRunner(resolved: ResolvedTrace, fnName: string, failureOf: FailureOf | undefined): TraceRun {
+export function traceRunner(resolved: ResolvedTrace, fnName: string, either: EitherShape | undefined): TraceRun {
   const prompt = resolved.prompt ?? (fnName === '' ? 'trace' : fnName)
   const nested: StepSpec = {
     name: prompt,
@@ -61,7 +61,7 @@ export function traceRunner(resolved: ResolvedTrace, fnName: string, failureOf: 
     metadata: resolved.tags.length === 0 ? resolved.metadata : { ...resolved.metadata, tags: resolved.tags },
     model: resolved.modelName,
   }
-  const nestedPlan: Plan = { name: prompt, retry: undefined, shouldRetry: undefined, failureOf, afterEnd: undefined }
+  const nestedPlan: Plan = { name: prompt, retry: undefined, shouldRetry: undefined, either, afterEnd: undefined }
   return (parent, args, invoke) => {
     if (isCapturing()) return runUntraced(invoke)
     if (parent !== undefined) {
@@ -70,12 +70,12 @@ export function traceRunner(resolved: ResolvedTrace, fnName: string, failureOf: 
       return execute(nestedPlan, running, invoke)
     }
     if (isSuppressed()) return invoke(undefined)
-    return runRoot(resolved, prompt, args, invoke, failureOf)
+    return runRoot(resolved, prompt, args, invoke, either)
   }
 }
 
 /** @internal Starts a new trace document and runs `invoke` as its body. */
-export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[], invoke: (ctx: TraceContext | undefined) => unknown, failureOf: FailureOf | undefined): unknown {
+export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[], invoke: (ctx: TraceContext | undefined) => unknown, either: EitherShape | undefined): unknown {
   const runtime = getRuntime()
   if (runtime.shutDown) {
     warnOnce('after-shutdown', 'tracellm: a trace started after shutdown(); the function ran but nothing was recorded.')
@@ -105,7 +105,7 @@ export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[]
   }, args, claimed)
   if (running === undefined) return invoke(undefined)
   const afterEnd = runtime.flushOnReturn ? running.written : runtime.queue.waits === true ? running.admitted : undefined
-  return execute({ name: prompt, retry: undefined, shouldRetry: undefined, failureOf, afterEnd }, running, invoke)
+  return execute({ name: prompt, retry: undefined, shouldRetry: undefined, either, afterEnd }, running, invoke)
 }
 
 /**

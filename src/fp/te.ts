@@ -6,9 +6,9 @@
  */
 import type { ReaderTaskEither } from 'fp-ts/lib/ReaderTaskEither.js'
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js'
-import type { Either } from 'fp-ts/Either'
+import type { Either, Left, Right } from 'fp-ts/Either'
 import { current, type TraceContext } from '../core/context.js'
-import type { FailureOf } from '../combinators/execute.js'
+import type { EitherShape } from '../combinators/execute.js'
 import { resolveToolOptions, resolveTraceOptions, type ToolOptions, type TraceOptions } from '../combinators/options.js'
 import { traceRunner } from '../combinators/trace.js'
 import { toolRunner } from '../combinators/trace-tool.js'
@@ -21,9 +21,14 @@ export interface TraceEnv {
   readonly trace: TraceContext
 }
 
-const leftOf: FailureOf = (value) => {
-  const either = value as Either<unknown, unknown> | null
-  return typeof either === 'object' && either !== null && either._tag === 'Left' ? { error: either.left } : undefined
+/** A `Left` is recorded as the step's error, a `Right` as its value: the step's output. */
+const either: EitherShape = {
+  leftOf: (value) => (tagOf(value) === 'Left' ? { error: (value as Left<unknown>).left } : undefined),
+  rightOf: (value) => (tagOf(value) === 'Right' ? (value as Right<unknown>).right : value),
+}
+
+function tagOf(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? (value as { readonly _tag?: unknown })._tag : undefined
 }
 
 /**
@@ -42,7 +47,7 @@ const leftOf: FailureOf = (value) => {
 export function traceToolTE(options?: ToolOptions): <A extends ReadonlyArray<unknown>, E, B>(f: (...args: A) => TaskEither<E, B>) => (...args: A) => TaskEither<E, B> {
   const resolved = resolveToolOptions(options)
   return <A extends ReadonlyArray<unknown>, E, B>(f: (...args: A) => TaskEither<E, B>) => {
-    const run = toolRunner(resolved, f.name, leftOf)
+    const run = toolRunner(resolved, f.name, either)
     return (...args: A): TaskEither<E, B> => () => run(current(), [...args], () => f(...args)()) as Promise<Either<E, B>>
   }
 }
@@ -64,7 +69,7 @@ export function traceToolTE(options?: ToolOptions): <A extends ReadonlyArray<unk
 export function traceTE(options?: TraceOptions): <A extends ReadonlyArray<unknown>, E, B>(f: (...args: A) => TaskEither<E, B>) => (...args: A) => TaskEither<E, B> {
   const resolved = resolveTraceOptions(options)
   return <A extends ReadonlyArray<unknown>, E, B>(f: (...args: A) => TaskEither<E, B>) => {
-    const run = traceRunner(resolved, f.name, leftOf)
+    const run = traceRunner(resolved, f.name, either)
     return (...args: A): TaskEither<E, B> => () => run(current(), [...args], () => f(...args)()) as Promise<Either<E, B>>
   }
 }
@@ -86,7 +91,7 @@ export function traceTE(options?: TraceOptions): <A extends ReadonlyArray<unknow
 export function traceToolRTE(options?: ToolOptions): <A extends ReadonlyArray<unknown>, R, E, B>(f: (...args: A) => ReaderTaskEither<R, E, B>) => (...args: A) => ReaderTaskEither<R & TraceEnv, E, B> {
   const resolved = resolveToolOptions(options)
   return <A extends ReadonlyArray<unknown>, R, E, B>(f: (...args: A) => ReaderTaskEither<R, E, B>) => {
-    const run = toolRunner(resolved, f.name, leftOf)
+    const run = toolRunner(resolved, f.name, either)
     return (...args: A): ReaderTaskEither<R & TraceEnv, E, B> => (env) => () =>
       run(env.trace, [...args], (ctx) => f(...args)(withTrace(env, ctx))()) as Promise<Either<E, B>>
   }
@@ -108,7 +113,7 @@ export function traceToolRTE(options?: ToolOptions): <A extends ReadonlyArray<un
 export function traceRTE(options?: TraceOptions): <A extends ReadonlyArray<unknown>, R, E, B>(f: (...args: A) => ReaderTaskEither<R & TraceEnv, E, B>) => (...args: A) => ReaderTaskEither<R, E, B> {
   const resolved = resolveTraceOptions(options)
   return <A extends ReadonlyArray<unknown>, R, E, B>(f: (...args: A) => ReaderTaskEither<R & TraceEnv, E, B>) => {
-    const run = traceRunner(resolved, f.name, leftOf)
+    const run = traceRunner(resolved, f.name, either)
     return (...args: A): ReaderTaskEither<R, E, B> => (env) => () =>
       run((env as Partial<TraceEnv>).trace ?? current(), [...args], (ctx) => f(...args)(withTrace(env, ctx))()) as Promise<Either<E, B>>
   }

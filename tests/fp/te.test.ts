@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import * as RTE from 'fp-ts/ReaderTaskEither'
 import * as TE from 'fp-ts/TaskEither'
-import { flush, trace } from '../../src/index.js'
+import { currentTrace, flush, trace } from '../../src/index.js'
 import { traceRTE, traceTE, traceToolRTE, traceToolTE } from '../../src/fp/index.js'
 import { shape, useMemorySink } from '../helpers/memory.js'
 
@@ -33,7 +33,23 @@ describe('tracellm/fp', () => {
 
     expect(result).toEqual(E.right('What is RAG? (2)'))
     expect(shape(sink.traces[0]!)).toEqual(['retrieve', 'rerank', 'generate'])
-    expect(sink.traces[0]).toMatchObject({ status: 'success', output: { _tag: 'Right', right: 'What is RAG? (2)' } })
+    expect(sink.traces[0]).toMatchObject({ status: 'success', output: 'What is RAG? (2)' })
+  })
+
+  it("records a Right as its value: the output of the step and of the trace, and what mapOutput sees", async () => {
+    const sink = useMemorySink()
+    const mapped: unknown[] = []
+    const count = traceToolTE({ name: 'count', mapOutput: (value) => { mapped.push(value); return value } })((q: string) => TE.right<RagError, number>(q.length))
+    const countRTE = traceToolRTE({ name: 'count_rte' })((n: number) => RTE.right<{ readonly k: number }, RagError, number>(n * 2))
+    const program = traceTE({ prompt: 'p' })((q: string) => pipe(count(q), TE.chain((n) => countRTE(n)({ k: 1, trace: currentTrace()! }))))
+
+    const result = await program('four')()
+    await flush()
+
+    expect(result).toEqual(E.right(8))
+    expect(mapped).toEqual([4])
+    expect(sink.traces[0]?.output).toBe(8)
+    expect(sink.traces[0]?.steps.map((step) => [step.name, step.output])).toEqual([['count', 4], ['count_rte', 8]])
   })
 
   it('records a Left as a failed step and returns it, never throws', async () => {

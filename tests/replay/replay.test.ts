@@ -3,12 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
+import * as RTE from 'fp-ts/lib/ReaderTaskEither.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { buildPipeline, runDemo } from '../../src/cli/demo.js'
 import type { TraceDocument } from '../../src/document/document.js'
 import { fromWire, toWire } from '../../src/document/wire.js'
-import { traceTE, traceToolTE } from '../../src/fp/te.js'
+import { traceRTE, traceTE, traceToolRTE, traceToolTE } from '../../src/fp/te.js'
 import { configure, flush, memorySink, trace, traceTool } from '../../src/index.js'
 import { replay, ReplayedError, ReplayMismatchError } from '../../src/replay/replay.js'
 import { expectReplayToMatch } from '../../src/replay/testing.js'
@@ -253,6 +254,42 @@ describe('replay', () => {
     expect(result.ok).toBe(true)
     expect(result.value).toMatchObject({ _tag: 'Left', left: { message: 'rate limited' } })
     expect(result.doc.steps.map((step) => [step.name, step.status])).toEqual([['retrieve', 'success'], ['generate', 'error']])
+  })
+
+  it('replays an fp pipeline with the recorded values: each Right unwrapped once, the diff equal', async () => {
+    let live = 0
+    const seen: unknown[] = []
+    const inc = traceToolTE({ name: 'inc' })((n: number) => { live++; return TE.right<string, number>(n + 1) })
+    const program = traceTE({ prompt: 'count' })((n: number) => pipe(
+      inc(n),
+      TE.chain((m) => { seen.push(m); return inc(m) }),
+    ))
+    const recorded = await record(() => program(5)())
+    live = 0
+    seen.length = 0
+
+    const result = await replay(recorded, (n: number) => program(n)())
+
+    expect(live).toBe(0)
+    expect(seen).toEqual([6])
+    expect(result.value).toEqual({ _tag: 'Right', right: 7 })
+    expect(result.doc.steps.map((step) => [step.input, step.output])).toEqual([[[5], 6], [[6], 7]])
+    expect(result.diff.equal).toBe(true)
+  })
+
+  it('replays a ReaderTaskEither pipeline with the recorded values and an equal diff', async () => {
+    let live = 0
+    const inc = traceToolRTE({ name: 'inc' })((n: number) => RTE.asks((deps: { readonly step: number }) => { live++; return n + deps.step }))
+    const program = traceRTE({ prompt: 'count' })((n: number) => pipe(inc(n), RTE.chainW(inc)))
+    const recorded = await record(() => program(5)({ step: 1 })())
+    live = 0
+
+    const result = await replay(recorded, (n: number) => program(n)({ step: 1 })())
+
+    expect(live).toBe(0)
+    expect(result.value).toEqual({ _tag: 'Right', right: 7 })
+    expect(result.doc.steps.map((step) => step.output)).toEqual([6, 7])
+    expect(result.diff.equal).toBe(true)
   })
 
   it('replays a document exported to and read back from the SQLite store', async () => {
