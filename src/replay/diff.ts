@@ -163,7 +163,7 @@ export interface RenderDiffOptions {
  * steps (and at the top), steps are matched by name and by occurrence among same-named siblings
  * (`search[0]` with `search[0]`), so a step removed from the middle does not misalign the steps after
  * it. An unmatched step is `"removed"` (only in `a`) or `"added"` (only in `b`), with all its
- * descendants. A matched step is `"changed"` when its kind, model, status, error (type and message),
+ * descendants. A matched step is `"changed"` when its kind, model, status, error (type, message, code),
  * retries, attempts, input, output or metadata differ, or its duration passes the `durationRatio`
  * threshold; values are compared structurally, arrays by index, and each difference is reported at
  * its JSONPath. Throws a `MalformedTraceError` when either document is not a tree (see `toTree`), and
@@ -466,9 +466,16 @@ function pathOf(parent: string, key: string | number | undefined): string {
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`
 }
 
+/** Errors are the same when their type, message and code are (stacks and causes are not compared). */
 function sameError(a: ErrorRecord | null | undefined, b: ErrorRecord | null | undefined): boolean {
   if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null)
-  return String(a.type) === String(b.type) && String(a.message) === String(b.message)
+  return String(a.type) === String(b.type) && String(a.message) === String(b.message) && sameValue(a.code, b.code)
+}
+
+function sameValue(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  const budget = { left: 0, omitted: 0 }
+  jsonChanges('output', a, b, budget, [])
+  return budget.omitted === 0
 }
 
 /** `b / a`; 1 when both are 0, `Infinity` when only `a` is (a missing or negative duration counts as 0). */
@@ -562,11 +569,13 @@ function repeatedNames(steps: ReadonlyArray<StepDiff>): Set<number> {
   return repeated
 }
 
+/** `TypeError: message`, with the code when there is one: `Error [ECONNRESET]: socket hang up`. */
 function errorText(error: ErrorRecord | null): string {
   if (error === null || typeof error !== 'object') return NONE
-  const type = clean(String(error.type ?? ''))
+  const code = error.code === undefined || error.code === null ? '' : clean(typeof error.code === 'string' ? error.code : JSON.stringify(error.code))
+  const head = [clean(String(error.type ?? '')), code === '' ? '' : `[${code}]`].filter((part) => part !== '').join(' ')
   const message = clean(String(error.message ?? ''))
-  return message === '' ? type : type === '' ? message : `${type}: ${message}`
+  return message === '' ? head : head === '' ? message : `${head}: ${message}`
 }
 
 /** `×1.8`, `×0.5`, `×12`, `×∞`; '' when it rounds to 1. */

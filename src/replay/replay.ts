@@ -71,7 +71,9 @@ export class ReplayMismatchError extends Error {
 
 /**
  * An error of a recorded step, thrown again by a replay: same `name` (the recorded type), `message`,
- * `code` and `stack`, but not the original class.
+ * `code` and `stack`, but not the original class. A replay throws an instance of a subclass named
+ * after the recorded type, so the replay records the same `type` as the original run (and a replayed
+ * failure is equal to its record in `diffTraces`); `instanceof ReplayedError` holds.
  * @category errors
  */
 export class ReplayedError extends Error {
@@ -296,7 +298,19 @@ function failWith(error: unknown, returnsEither: boolean, isAsync: boolean): unk
 /** A recorded error as a throwable value: a thrown non-Error comes back as its recorded value. */
 function toThrown(record: ErrorRecord): unknown {
   if (record.type === 'NonError' && record.value !== undefined) return record.value
-  return new ReplayedError(record)
+  return new (replayedClass(record.type))(record)
+}
+
+/**
+ * A `ReplayedError` subclass named `type`. Capture records an error whose `name` is "Error" under its
+ * class name (a `class TimeoutError extends Error` keeps the inherited name), so a plain
+ * `ReplayedError` of a recorded "Error" would be recorded as "ReplayedError", a change the diff reports.
+ * Replayed errors are rare, so a class per error is cheaper than a cache to bound.
+ */
+function replayedClass(type: unknown): typeof ReplayedError {
+  const named = class extends ReplayedError {}
+  Object.defineProperty(named, 'name', { value: typeof type === 'string' && type !== '' ? type : 'Error' })
+  return named
 }
 
 /** A recorded stream (its chunks) as an async iterable yielding them one by one. */

@@ -20,7 +20,7 @@ const BROKEN = join(ROOT, 'tests', 'fixtures', 'cli-replay-broken.mjs')
 
 interface Fixture {
   readonly bodies: Map<string, number>
-  record(path: string, pipeline: 'answer' | 'answerPrivately', ...args: unknown[]): Promise<TraceDocument>
+  record(path: string, pipeline: 'answer' | 'answerPrivately' | 'crawl', ...args: unknown[]): Promise<TraceDocument>
 }
 
 /** The error contract (one line `tracellm: …`, no stack trace), and nothing on stdout. */
@@ -87,6 +87,19 @@ describe('tracellm replay', () => {
     expect(result.stdout).toMatch(/^= answer .*no differences, 2 same$/m)
     expect(result.stdout).toContain('✓ the replay matches the record')
     expect(result.stdout).not.toContain('mismatches')
+  })
+
+  it('exits with 0 when a failed trace replays with the same error, without running the tool body', async () => {
+    const failed = await fixture.record(db, 'crawl', 'https://example.test')
+    fixture.bodies.clear()
+
+    const result = await run(replayArgs(failed.traceId, 'crawl'))
+
+    expect(failed.status).toBe('error')
+    expect(fixture.bodies.size).toBe(0)
+    expect(result.stdout).toMatch(/^= crawl .*no differences, 1 same$/m)
+    expect(result.stdout).toContain('✓ the replay matches the record')
+    expect(result.code).toBe(0)
   })
 
   it('stores the replay trace, with replay_of, where `list` and `show` find it', async () => {

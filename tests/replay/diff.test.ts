@@ -192,6 +192,17 @@ describe('diffTraces', () => {
     expect(diff.equal).toBe(true)
   })
 
+  it('compares the code of errors too, and shows it', () => {
+    const failed = (code: JsonValue): Partial<StepRecord> => ({ status: 'error', error: { type: 'Error', message: 'socket hang up', code } })
+
+    const same = diffTraces(run(100, edited(4, failed('ECONNRESET'))), run(200, edited(4, failed('ECONNRESET'))))
+    const other = diffTraces(run(100, edited(4, failed('ECONNRESET'))), run(200, edited(4, failed('ETIMEDOUT'))))
+
+    expect(same.equal).toBe(true)
+    expect(stepAt(other, 'rerank[0]')?.changes).toEqual([{ field: 'error', before: { type: 'Error', message: 'socket hang up', code: 'ECONNRESET' }, after: { type: 'Error', message: 'socket hang up', code: 'ETIMEDOUT' } }])
+    expect(renderDiff(other).split('\n')).toContain('      error: Error [ECONNRESET]: socket hang up → Error [ETIMEDOUT]: socket hang up')
+  })
+
   it('reports a change of retries and attempts', () => {
     const diff = diffTraces(run(100), run(200, edited(1, { retries: 2, attempts: 3 })))
 

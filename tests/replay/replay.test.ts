@@ -12,6 +12,7 @@ import { fromWire, toWire } from '../../src/document/wire.js'
 import { traceRTE, traceTE, traceToolRTE, traceToolTE } from '../../src/fp/te.js'
 import { configure, flush, memorySink, trace, traceTool } from '../../src/index.js'
 import { replay, ReplayedError, ReplayMismatchError } from '../../src/replay/replay.js'
+import { renderDiff } from '../../src/replay/diff.js'
 import { expectReplayToMatch } from '../../src/replay/testing.js'
 import { sqliteSink } from '../../src/sinks/sqlite.js'
 import { openStore } from '../../src/store/open-store.js'
@@ -110,6 +111,64 @@ describe('replay', () => {
     expect(result.error).toBeInstanceOf(ReplayedError)
     expect(result.error).toMatchObject({ name: 'TypeError', message: 'socket hang up', code: 'ECONNRESET' })
     expect(result.doc.status).toBe('error')
+  })
+
+  describe('a failed trace', () => {
+    /** A pipeline whose one tool fails with what `fail()` makes, and whose trace fails with it. */
+    const failing = (fail: () => unknown) => {
+      const fetchPage = traceTool({ name: 'fetch_page' })(async (_url: string): Promise<string> => { throw fail() })
+      return trace({ prompt: 'crawl' })(async (url: string) => fetchPage(url))
+    }
+
+    it.each([
+      ['an Error with a code', () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+      ['a TypeError', () => new TypeError('not a URL')],
+      ['an Error subclass', () => new (class TimeoutError extends Error {})('slow')],
+      ['an Error with a cause', () => new Error('fetch failed', { cause: new Error('ECONNREFUSED') })],
+      ['a thrown string', () => 'gone'],
+    ])('replays %s as equal to its record', async (_label, fail) => {
+      const run = failing(fail)
+      const recorded = await record(() => run('https://example.test'))
+
+      const result = await replay(recorded, run)
+
+      expect(result.ok).toBe(false)
+      expect(result.doc.steps[0]?.error).toMatchObject({ type: recorded.steps[0]?.error?.type, message: recorded.steps[0]?.error?.message })
+      expect(result.doc.error).toMatchObject({ type: recorded.error?.type, message: recorded.error?.message })
+      expect(renderDiff(result.diff)).toMatch(/^= crawl .*no differences/)
+      expect(result.diff.equal).toBe(true)
+      await expect(expectReplayToMatch(recorded, run)).resolves.toMatchObject({ ok: false })
+    })
+
+    it('replays a Left holding an Error as equal to its record', async () => {
+      const generate = traceToolTE({ name: 'generate' })((_q: string) => TE.left<Error, string>(new Error('rate limited')))
+      const answer = traceTE({ prompt: 'answer' })((q: string) => generate(q))
+      const recorded = await record(() => answer('q')())
+
+      const result = await replay(recorded, (q: string) => answer(q)())
+
+      expect(result.doc.steps[0]?.error).toMatchObject({ type: 'Error', message: 'rate limited' })
+      expect(result.diff.equal).toBe(true)
+    })
+
+    it.each([
+      ['message', new Error('socket hang up'), new Error('connection refused')],
+      ['type', new Error('socket hang up'), new TypeError('socket hang up')],
+      ['code', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), Object.assign(new Error('socket hang up'), { code: 'ETIMEDOUT' })],
+    ])('still reports an error of another %s as a change', async (_label, before, after) => {
+      let error: Error = before
+      const fetchPage = traceTool({ name: 'fetch_page' })(async (_url: string): Promise<string> => { throw error })
+      const parse = traceTool({ name: 'parse' })((html: string) => html.length)
+      const run = trace({ prompt: 'crawl' })(async (url: string) => parse(await fetchPage(url)))
+      const recorded = await record(() => run('https://example.test'))
+      error = after
+
+      // fetch_page runs for real and fails differently
+      const result = await replay(recorded, run, { mode: 'partial', tools: ['parse'] })
+
+      expect(result.diff.equal).toBe(false)
+      expect(result.diff.steps[0]).toMatchObject({ name: 'fetch_page', status: 'changed', changes: [{ field: 'error' }] })
+    })
   })
 
   it('replays recorded retries without running the body or waiting for the backoff', async () => {

@@ -40,7 +40,7 @@ function seedDocuments(): TraceDocument[] {
     traceId: B, prompt: 'rag-answer', startedAt: at(t2, 0), endedAt: at(t2, 200), durationMs: 200, retryCount: 1, usage: { inputTokens: 120, outputTokens: 60 }, costUsd: 0.03,
     steps: [
       step(0x21, t2, 0, 10, { name: 'plan', kind: 'chain', input: ['plan B'], output: { plan: 'search' } }),
-      step(0x22, t2, 10, 20, { name: 'search', output: [{ id: 2 }], status: 'error', error: { type: 'TimeoutError', message: 'slow' } }),
+      step(0x22, t2, 10, 20, { name: 'search', output: [{ id: 2 }], status: 'error', error: { type: 'TimeoutError', message: 'slow', code: 'ETIMEDOUT' } }),
       step(0x24, t2, 40, 50, {
         name: 'generate', kind: 'llm', model: 'gpt-4o', usage: { inputTokens: 120, outputTokens: 60 }, costUsd: 0.03, attempts: 2, retries: 1,
         output: SENTENCE.replace('dog', 'cat'),
@@ -100,7 +100,7 @@ describe('the compare page in Chromium', () => {
     expect(await page.locator('tr.diff-row[data-path="cite[0]"] td.diff-absent').count()).toBe(1)
     const changes = (path: string) => page.locator(`tr.diff-changes[data-path="${path}"] li.change`).allTextContents()
     expect(await changes('plan[0]')).toEqual(['input $[0]: "plan A" → "plan B"'])
-    expect(await changes('search[0]')).toEqual(['status: success → error', 'error: (none) → TimeoutError: slow', 'output $[0].id: 1 → 2'])
+    expect(await changes('search[0]')).toEqual(['status: success → error', 'error: (none) → TimeoutError [ETIMEDOUT]: slow', 'output $[0].id: 1 → 2'])
     expect(await page.locator('[data-testid="trace-changes"] li.change').allTextContents()).toEqual(['retryCount: 0 → 1'])
     // n / N walk the steps that differ, skipping the same ones
     const current = () => page.locator('tr.diff-row.current').getAttribute('data-path')

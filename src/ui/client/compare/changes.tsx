@@ -80,10 +80,12 @@ function plain(value: unknown): string {
   return value === undefined || value === null ? '(none)' : String(value)
 }
 
+/** As `renderDiff` writes it: `Error [ECONNRESET]: socket hang up` (the code is compared too). */
 function errorText(error: unknown): string {
   if (typeof error !== 'object' || error === null) return '(none)'
-  const { type, message } = error as { type?: unknown; message?: unknown }
-  const t = type === undefined ? '' : String(type)
+  const { type, message, code } = error as { type?: unknown; message?: unknown; code?: unknown }
+  const c = code === undefined || code === null ? '' : typeof code === 'string' ? code : JSON.stringify(code)
+  const t = [type === undefined ? '' : String(type), c === '' ? '' : `[${c}]`].filter((part) => part !== '').join(' ')
   const m = message === undefined ? '' : String(message)
   return m === '' ? t : t === '' ? m : `${t}: ${m}`
 }
