@@ -16,8 +16,9 @@ export interface ModelPrice {
 }
 
 /**
- * Prices by model name. A step's model matches a key exactly, else the longest key that is a prefix
- * of the model followed by `-` (`gpt-4o` prices `gpt-4o-2024-08-06`).
+ * Prices by model name. A step's model matches a key exactly, or is a snapshot of it: the key
+ * followed by a date or version suffix, `-2024-08-06`, `-20250514`, `-0613`, `-001` or `-latest`
+ * (`gpt-4o` prices `gpt-4o-2024-08-06`, not `gpt-4o-mini`, which needs its own key).
  * @category configuration
  */
 export type Prices = { readonly [model: string]: ModelPrice }
@@ -26,6 +27,13 @@ export type Prices = { readonly [model: string]: ModelPrice }
 export type Pricer = (model: string, usage: Usage, metadata: { readonly [key: string]: JsonValue } | undefined) => number | undefined
 
 const PRICE_KEYS: ReadonlyArray<string> = ['inputPerMillion', 'outputPerMillion', 'cachedInputPerMillion']
+
+/**
+ * The suffix of a model snapshot: a date (OpenAI `-2024-08-06`, Anthropic `-20250514`), a short date
+ * or version number (`gpt-4-0613`, Mistral `-2411`, Gemini `-001`), or the `-latest` alias. One or two
+ * digits are a model version instead (`claude-sonnet-4-5` is not a snapshot of `claude-sonnet-4`).
+ */
+const SNAPSHOT = /-(?:\d{4}-\d{2}-\d{2}|\d{3,8}|latest)$/
 
 /** @internal Throws a `TypeError` naming the model and field of the first invalid entry. */
 export function validatePrices(prices: unknown): void {
@@ -62,20 +70,15 @@ export function createPricer(prices: Prices | undefined): Pricer | undefined {
     })
   }
   if (table.size === 0) return undefined
-  // longest first, so the first prefix that matches is the longest one
-  const keys = [...table.keys()].sort((a, b) => b.length - a.length)
   const resolved = new Map<string, ModelPrice | null>()
   const lookup = (model: string): ModelPrice | undefined => {
     let price = resolved.get(model)
     if (price === undefined) {
       price = table.get(model) ?? null
       if (price === null) {
-        for (const key of keys) {
-          if (model.length > key.length && model.startsWith(key) && model.charCodeAt(key.length) === 45 /* - */) {
-            price = table.get(key) ?? null
-            break
-          }
-        }
+        // another model that shares the key's first letters (gpt-4o-mini, gpt-4-turbo) has prices of its own
+        const snapshot = SNAPSHOT.exec(model)
+        if (snapshot !== null && snapshot.index > 0) price = table.get(model.slice(0, snapshot.index)) ?? null
       }
       // bounded: a process sees few distinct model names, but a bug upstream must not grow this forever
       if (resolved.size < 1024) resolved.set(model, price)

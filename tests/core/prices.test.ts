@@ -33,7 +33,46 @@ describe('configure({ prices })', () => {
     expect(doc.costUsd).toBe(0.00750465)
   })
 
-  it('prices a dated model by the longest key that is its prefix followed by "-"', async () => {
+  it.each<[string, number | undefined]>([
+    ['gpt-4o', 2.5],
+    ['gpt-4o-2024-08-06', 2.5],
+    ['gpt-4o-mini', 0.15],
+    ['gpt-4o-mini-2024-07-18', 0.15],
+    ['claude-sonnet-4', 3],
+    ['claude-sonnet-4-20250514', 3],
+    ['claude-sonnet-4-latest', 3],
+    ['gpt-4o-audio-preview', undefined],
+  ])('prices %s by its own entry of the documented table', async (model, dollars) => {
+    const sink = useMemorySink({ prices })
+    const call = llm(model, { inputTokens: 1_000_000, outputTokens: 0 })
+
+    trace({ prompt: 'run' })(() => call())()
+    await flush()
+
+    expect(sink.traces[0]!.steps[0]!.costUsd).toBe(dollars)
+  })
+
+  it('prices a dated snapshot by its model, but not another model whose name the key begins', async () => {
+    const sink = useMemorySink({ prices: { 'gpt-4o': prices['gpt-4o'], 'gpt-4': { inputPerMillion: 30, outputPerMillion: 60 }, 'claude-sonnet-4': prices['claude-sonnet-4'] } })
+    const names = ['gpt-4o-mini', 'gpt-4o-mini-2024-07-18', 'gpt-4o-2024-08-06', 'gpt-4-0613', 'gpt-4-turbo', 'gpt-4-1106-preview', 'claude-sonnet-4-5', 'claude-sonnet-4-20250514']
+    const calls = names.map((model) => llm(model, { inputTokens: 1_000_000, outputTokens: 0 }))
+
+    trace({ prompt: 'run' })(() => calls.map((call) => call()))()
+    await flush()
+
+    expect(Object.fromEntries(sink.traces[0]!.steps.map((step) => [step.model, step.costUsd]))).toEqual({
+      'gpt-4o-mini': undefined,
+      'gpt-4o-mini-2024-07-18': undefined,
+      'gpt-4o-2024-08-06': 2.5,
+      'gpt-4-0613': 30,
+      'gpt-4-turbo': undefined,
+      'gpt-4-1106-preview': undefined,
+      'claude-sonnet-4-5': undefined,
+      'claude-sonnet-4-20250514': 3,
+    })
+  })
+
+  it('prices a dated model by the key it is a snapshot of', async () => {
     const sink = useMemorySink({ prices })
     const dated = llm('gpt-4o-2024-08-06', { inputTokens: 1_000_000, outputTokens: 0 })
     const mini = llm('gpt-4o-mini-2024-07-18', { inputTokens: 1_000_000, outputTokens: 0 })
