@@ -68,9 +68,18 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`
 }
 
-/** @internal `in+out` tokens, or `-` when the trace made no model call that reported usage. */
+/** @internal `in+out` tokens (a `list` cell), or `-` when the trace made no model call that reported usage. */
 export function formatTokens(input: number, output: number): string {
-  return (input || 0) === 0 && (output || 0) === 0 ? '-' : `${formatCount(input)}+${formatCount(output)}`
+  return noTokens(input, output) ? '-' : `${formatCount(input)}+${formatCount(output)}`
+}
+
+/** @internal `in / out` tokens (the `show` header), or `-` when nothing was reported, as `list` says. */
+export function formatTokensInOut(input: number, output: number): string {
+  return noTokens(input, output) ? '-' : `${formatCount(input)} in / ${formatCount(output)} out`
+}
+
+function noTokens(input: number, output: number): boolean {
+  return (input || 0) === 0 && (output || 0) === 0
 }
 
 /** @internal A cost in US dollars: four decimals, or `<$0.0001` for a smaller non-zero cost. */

@@ -13,7 +13,7 @@ import { renderDiff } from '../replay/diff.js'
 import { layoutSteps } from '../sinks/console.js'
 import { rootSpanIdOf } from '../document/ids.js'
 import type { Paint } from '../serialization/terminal.js'
-import { abbreviate, clean, displayWidth, errorText, formatCost, formatCount, formatDuration, formatLocalTime, formatTokens, jsonText, pad, painter, shortId, truncate } from './format.js'
+import { abbreviate, clean, displayWidth, errorText, formatCost, formatCount, formatDuration, formatLocalTime, formatTokens, formatTokensInOut, jsonText, pad, painter, shortId, truncate } from './format.js'
 
 // --- tables ---
 
@@ -218,7 +218,7 @@ function renderHeader(doc: TraceDocument, all: ReadonlyArray<TraceDocument>, pai
   field('started', `${formatLocalTime(doc.startedAt)}  ${paint.dim(clean(String(doc.startedAt)))}`)
   field('duration', formatDuration(doc.durationMs))
   field('retries', doc.retryCount > 0 ? paint.yellow(`↻ ${formatCount(doc.retryCount)}`) : '0')
-  field('tokens', `${formatCount(doc.usage?.inputTokens ?? 0)} in / ${formatCount(doc.usage?.outputTokens ?? 0)} out`)
+  field('tokens', formatTokensInOut(doc.usage?.inputTokens ?? 0, doc.usage?.outputTokens ?? 0))
   if (doc.modelName !== undefined) field('model', truncate(clean(doc.modelName), 60))
   if (doc.tags !== undefined && doc.tags.length > 0) field('tags', truncate(doc.tags.map(clean).join(', '), ioWidth))
   if (doc.costUsd !== undefined) field('cost', formatCost(doc.costUsd))

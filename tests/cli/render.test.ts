@@ -5,6 +5,7 @@ import {
   formatDuration,
   formatLocalTime,
   formatTokens,
+  formatTokensInOut,
   maskSecrets,
   progressBar,
   truncate,
@@ -296,6 +297,12 @@ describe('formatLocalTime', () => {
 describe('formatTokens', () => {
   it('prints in+out, or - when there were none', () => {
     expect([formatTokens(1200, 34), formatTokens(0, 0)]).toEqual(['1,200+34', '-'])
+  })
+})
+
+describe('formatTokensInOut', () => {
+  it('prints in / out, or - when there were none, as formatTokens does', () => {
+    expect([formatTokensInOut(1200, 34), formatTokensInOut(0, 5), formatTokensInOut(0, 0)]).toEqual(['1,200 in / 34 out', '0 in / 5 out', '-'])
   })
 })
 

@@ -297,6 +297,17 @@ describe('tracellm show', () => {
     expect(result.stdout).toContain('✗ RateLimitError: slow down')
   })
 
+  it('says "-" for the tokens of a trace without usage, as list does, and "in / out" for one with', async () => {
+    const listed = (await run(['list', '--db', db])).stdout.split('\n')
+    const none = (await run(['show', SUMMARIZE.traceId, '--db', db])).stdout
+    const some = (await run(['show', RAG.traceId, '--db', db])).stdout
+
+    expect(listed.find((line) => line.includes('a1b2ffff'))).toMatch(/ {2}-$/)
+    expect(none).toMatch(/^ {2}tokens {4}-$/m)
+    expect(listed.find((line) => line.includes('a1b2c3d4'))).toMatch(/ {2}120\+48$/)
+    expect(some).toMatch(/^ {2}tokens {4}120 in \/ 48 out$/m)
+  })
+
   it('finds a trace by a unique prefix of its id', async () => {
     const result = await run(['show', 'c0ff', '--db', db])
 
