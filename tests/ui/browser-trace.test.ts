@@ -278,6 +278,8 @@ describe('the trace page in Chromium', () => {
     await page.keyboard.press('J')
     await page.waitForURL(`${viewer.origin}/trace/${OLDER}`)
     await page.locator('.step-row').first().waitFor()
+    // no model call reported usage: '-', as the list and `tracellm show` say it
+    expect(await page.locator('[data-testid="header-tokens"]').textContent()).toBe('-')
     await page.keyboard.press('K')
     await page.waitForURL(`${viewer.origin}/trace/${DESIGNED}`)
     await page.locator('.step-row').first().waitFor()

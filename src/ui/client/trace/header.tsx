@@ -64,7 +64,8 @@ export function TraceHeader(props: { traceId: string; documents: ReadonlyArray<D
         <dt>project</dt><dd>{`${text(doc.project)} / ${text(doc.environment)}`}</dd>
         <dt>tokens</dt>
         <dd data-testid="header-tokens">
-          {`${tokensIn.toLocaleString()} in / ${tokensOut.toLocaleString()} out`}
+          {/* '-' when no model call reported usage, as the list and `tracellm show` say it (docs/cli.md) */}
+          {tokensIn === 0 && tokensOut === 0 ? '-' : `${tokensIn.toLocaleString()} in / ${tokensOut.toLocaleString()} out`}
           {cached > 0 ? ` · ${cached.toLocaleString()} cached` : ''}{reasoning > 0 ? ` · ${reasoning.toLocaleString()} reasoning` : ''}
         </dd>
         {priced.length > 0 && <><dt>cost</dt><dd>{cost(priced.reduce((sum, d) => sum + num(d.costUsd), 0))}</dd></>}
