@@ -12,8 +12,8 @@ import { traceTE, traceToolTE } from '../../src/fp/te.js'
 import { configure, flush, memorySink, trace, traceTool } from '../../src/index.js'
 import { replay, ReplayedError, ReplayMismatchError } from '../../src/replay/replay.js'
 import { expectReplayToMatch } from '../../src/replay/testing.js'
-import { sqliteSink } from '../../src/sinks/sqlite.js'
-import { openStore } from '../../src/store/open-store.js'
+import { sqliteSink } from '../../src/stores/sqlite/sink.js'
+import { openStore } from '../../src/stores/open-store.js'
 
 let sink: ReturnType<typeof memorySink>
 

@@ -1,16 +1,20 @@
 /**
- * Global setup. `configure()` builds one immutable runtime (sinks, export queue, redactor, capture
- * budgets, clock, ids); every trace takes the runtime current at its start and keeps it to its end.
+ * The wiring layer on top of the library: `configure()` builds one immutable runtime (sinks, export
+ * queue, redactor, capture budgets, clock, ids) and installs it in `core/runtime.ts`, where every trace
+ * takes the runtime current at its start and keeps it to its end; `flush`, `exportStats`, `shutdown`;
+ * and the default sink, the SQLite store. `core/` holds the runtime but builds no sink: it imports
+ * nothing from `sinks/` or `stores/` (docs/architecture.md).
  */
-import type { Sink, QueueOptions, FlushReport, ExportStats } from '../export/queue.js'
-import { createExportQueue, defaultQueueOptions, type ExportQueue } from '../export/queue.js'
-import { defaultCaptureLimits, type CaptureLimits } from '../serialization/capture.js'
-import { createRedactor, type RedactOptions, type Redactor } from '../serialization/redact.js'
-import { sqliteSink } from '../sinks/sqlite.js'
-import { runSuppressed } from './context.js'
-import { setWarningFilter, warnAlways, warnOnce } from './guard.js'
-import { randomIds, type IdSource } from './ids.js'
-import { createPricer, validatePrices, type Pricer, type Prices } from './prices.js'
+import type { Sink, QueueOptions, FlushReport, ExportStats } from './export/queue.js'
+import { createExportQueue, defaultQueueOptions } from './export/queue.js'
+import { defaultCaptureLimits, type CaptureLimits } from './serialization/capture.js'
+import { createRedactor, type RedactOptions } from './serialization/redact.js'
+import { sqliteSink } from './stores/sqlite/sink.js'
+import { runSuppressed } from './core/context.js'
+import { setWarningFilter, warnAlways, warnOnce } from './core/guard.js'
+import { randomIds, type IdSource } from './core/ids.js'
+import { createPricer, validatePrices, type Prices } from './core/prices.js'
+import { getRuntime, replaceRuntime, setDefaultRuntime, type Clock, type Runtime } from './core/runtime.js'
 
 /**
  * Options of `configure()`. Every call starts again from the defaults: options are not merged with
@@ -44,29 +48,6 @@ export interface ConfigureOptions {
   readonly ids?: IdSource
 }
 
-/** @internal Milliseconds: `now()` is monotonic, `epoch(now())` converts it to wall-clock time. */
-export interface Clock {
-  readonly now: () => number
-  readonly epoch: (now: number) => number
-}
-
-/** @internal */
-export interface Runtime {
-  readonly project: string
-  readonly environment: string
-  readonly orphanSteps: 'warn' | 'trace'
-  readonly flushOnReturn: boolean
-  readonly capture: CaptureLimits
-  readonly redactor: Redactor
-  readonly maxStepsPerTrace: number
-  readonly queue: ExportQueue
-  /** Undefined when no model is priced, so sealing skips cost entirely. */
-  readonly pricer: Pricer | undefined
-  readonly clock: Clock
-  readonly ids: IdSource
-  shutDown: boolean
-}
-
 // read once: `performance.timeOrigin` is a getter that costs as much as the addition it feeds
 const timeOrigin = performance.timeOrigin
 const performanceClock: Clock = {
@@ -74,7 +55,8 @@ const performanceClock: Clock = {
   epoch: (now) => timeOrigin + now,
 }
 
-let runtime: Runtime | undefined
+// nothing configured: the first trace builds the runtime of the defaults (the SQLite store), here
+setDefaultRuntime(() => buildRuntime({}))
 
 /**
  * Sets up tracing for the whole process: sinks, project, environment, redaction, capture budgets,
@@ -92,15 +74,8 @@ let runtime: Runtime | undefined
  * @since 0.1.0
  */
 export function configure(options: ConfigureOptions = {}): void {
-  const next = buildRuntime(options)
-  const previous = runtime
-  runtime = next
+  const previous = replaceRuntime(buildRuntime(options))
   if (previous !== undefined) retire(previous)
-}
-
-/** @internal The runtime, built from the defaults on first use. */
-export function getRuntime(): Runtime {
-  return (runtime ??= buildRuntime({}))
 }
 
 /**

@@ -8,9 +8,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type BetterSqlite3 from 'better-sqlite3'
 import { sqliteSink } from '../../src/index.js'
-import { SUMMARY_COLUMNS, whereClause } from '../../src/sinks/sqlite-reads.js'
-import { normalizeQuery, ORDER_BY } from '../../src/store/query.js'
-import type { ListQuery } from '../../src/store/types.js'
+import { SUMMARY_COLUMNS, whereClause } from '../../src/stores/sqlite/reads.js'
+import { normalizeQuery, ORDER_BY } from '../../src/stores/query.js'
+import type { ListQuery } from '../../src/stores/types.js'
 import { makeDocument, traceIdOf } from '../helpers/documents.js'
 
 const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3

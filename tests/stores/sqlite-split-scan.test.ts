@@ -8,10 +8,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { TraceDocument } from '../../src/document/document.js'
 import { openStore, sqliteSink, type TraceStore } from '../../src/index.js'
-import { compareRows } from '../../src/sinks/sqlite-reads.js'
+import { compareRows } from '../../src/stores/sqlite/reads.js'
 import { makeDocument, traceIdOf } from '../helpers/documents.js'
 
-// over SPLIT_SCAN_ROWS (20 000) in src/sinks/sqlite-reads.ts
+// over SPLIT_SCAN_ROWS (20 000) in src/stores/sqlite/reads.ts
 const COUNT = 20_400
 const base = Date.UTC(2026, 10, 1)
 // a permutation of the times: rowid order and time order disagree everywhere

@@ -4,7 +4,7 @@
  */
 import { wellFormed } from '../document/rows.js'
 import type { JsonValue, TraceDocument } from '../document/document.js'
-import type { FacetField, ListQuery, ListSort, StepField, TextScope, TraceHeader } from './types.js'
+import type { FacetField, ListQuery, ListSort, PruneOptions, StepField, TextScope, TraceHeader } from './types.js'
 
 /** @internal A validated `ListQuery`: instants as ISO strings, `text` as an escaped LIKE pattern. */
 export interface NormalQuery {
@@ -248,25 +248,6 @@ export function isStepId(value: unknown): value is string {
   return typeof value === 'string' && STEP_ID.test(value)
 }
 
-/**
- * @internal The FTS5 query of a text search (docs/stores.md#text-search): each run of letters and
- * digits as a quoted term, all required; `undefined` when the text has none (the search then scans).
- * A run the text ends is a prefix (`"dolor"*` finds `dolore`); a run followed by a space or an ASCII
- * punctuation mark is a whole word (`item 42?` is `"item" "42"`), since `unicode61` ends a token there:
- * a prefix term makes FTS5 merge the postings of every word it starts, hundreds of milliseconds for a
- * word every trace holds. Quoting leaves nothing of the text to FTS5's query syntax.
- */
-export function ftsQuery(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined
-  const terms: string[] = []
-  for (const match of text.matchAll(/[\p{L}\p{N}]+/gu)) {
-    if (terms.length === 16) break
-    const after = text[match.index + match[0].length]
-    terms.push('"' + match[0] + '"' + (after !== undefined && /[\s!-/:-@[-`{-~]/.test(after) ? '' : '*'))
-  }
-  return terms.length === 0 ? undefined : terms.join(' ')
-}
-
 /** @internal The error a cancelled read rejects with. */
 export function abortError(signal: AbortSignal | undefined): Error {
   const reason: unknown = signal?.reason
@@ -303,6 +284,13 @@ export function overviewSince(query: unknown, now: Date = new Date()): string | 
   }
   const since = (query as { readonly since?: unknown }).since
   return since === undefined ? undefined : toInstant(since, 'since', now)
+}
+
+/** @internal The `olderThan` of `TraceStore.prune(options)` as an ISO instant; throws a `TypeError` for bad options. */
+export function pruneInstant(options: PruneOptions): string {
+  if (typeof options !== 'object' || options === null) throw new TypeError('Expected `prune` options to be an object with `olderThan`.')
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError('Expected `onProgress` to be a function.')
+  return toInstant(options.olderThan, 'olderThan')
 }
 
 /** @internal A document as `TraceStore.headers()` returns it: without its steps, with their count. */

@@ -5,7 +5,7 @@ import { expect, it } from '@jest/globals'
 import { fileURLToPath } from 'node:url'
 import { runNodeFile, type ChildResult } from '../helpers/child.js'
 import { describePostgres, sql, usePostgresDatabase } from '../helpers/postgres.js'
-import { MIGRATIONS } from '../../src/sinks/postgres.js'
+import { MIGRATIONS } from '../../src/stores/postgres/migrations.js'
 
 const fixture = fileURLToPath(new URL('../fixtures/pg-writer.mjs', import.meta.url))
 const database = usePostgresDatabase()

@@ -1,6 +1,6 @@
 /**
- * The readable store: what `openStore()` returns for either backend. Types only, so the sinks that
- * implement it (`sinks/sqlite.ts`, `sinks/postgres.ts`) import nothing from this layer at run time.
+ * The readable store: what `openStore()` returns for either backend (`stores/sqlite/`,
+ * `stores/postgres/`), and what its reads take and return. Types only.
  */
 import type { JsonValue, Status, StepId, StepRecord, TraceDocument, TraceId } from '../document/document.js'
 export type { FailingStepRow, OverviewQuery, RetriedStepRow, SlowStepRow, StoreOverview, UsageRow } from './overview-types.js'

@@ -10,9 +10,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 import type { TraceDocument } from '../../src/document/document.js'
-import { MIGRATIONS, openPostgresStore, postgresSink, type Names, type PostgresSink } from '../../src/sinks/postgres.js'
+import type { Names } from '../../src/stores/postgres/driver.js'
+import { MIGRATIONS } from '../../src/stores/postgres/migrations.js'
+import { postgresSink, type PostgresSink } from '../../src/stores/postgres/sink.js'
+import { openPostgresStore } from '../../src/stores/postgres/store.js'
 import { toWire } from '../../src/document/wire.js'
-import type { TraceStore } from '../../src/store/types.js'
+import type { TraceStore } from '../../src/stores/types.js'
 import { runSinkContract } from '../contracts/sink.contract.js'
 import { runStoreViewerContract } from '../contracts/store-viewer.contract.js'
 import { version2Rows } from '../helpers/version2.js'
@@ -415,7 +418,7 @@ describePostgres('postgres backend', () => {
       const script = "const { postgresSink } = await import(process.argv[1]); await postgresSink({ connectionString: 'postgres://u:Pw-n0pg@127.0.0.1:1/db' }).write([{ traceId: '0'.repeat(32) }]).then(() => console.log('written'), (error) => console.log(error.message))"
 
       const output = await new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', script, join(dir, 'dist', 'sinks', 'postgres.js')], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] })
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script, join(dir, 'dist', 'stores', 'postgres', 'sink.js')], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] })
         let stdout = ''
         child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
         child.on('error', reject)

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import type { TraceDocument } from '../../src/document/document.js'
 import { toWire } from '../../src/document/wire.js'
 import { sqliteSink } from '../../src/index.js'
-import { openImportedStore, openStore } from '../../src/store/open-store.js'
+import { openImportedStore, openStore } from '../../src/stores/open-store.js'
 import { makeDocument, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
 
 let dirs: string[] = []

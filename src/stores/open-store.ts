@@ -1,16 +1,21 @@
 /**
  * `openStore(pathOrUrl)`: one door to either backend. A `postgres://` or `postgresql://` URL opens
- * PostgreSQL; anything else is the path of a SQLite file.
+ * PostgreSQL (`postgres/`, loaded only then); a `.jsonl` or `.json` path an imported export; anything
+ * else is the path of a SQLite file (`sqlite/`).
  */
 import { readFile } from 'node:fs/promises'
 import type { TraceDocument } from '../document/document.js'
 import { fromWire } from '../document/wire.js'
-import { openMemorySqliteStore, openSqliteStore } from '../sinks/sqlite.js'
+import { openMemorySqliteStore, openSqliteStore } from './sqlite/store.js'
 import type { TraceStore } from './types.js'
 
 /** Options of `openStore()`. @category store */
 export interface OpenStoreOptions {
-  /** SQLite only: create the file (and its schema) when it does not exist. @default false */
+  /**
+   * Create the store when it does not exist: the SQLite file and its schema, or PostgreSQL's tables (as
+   * a `postgresSink` does on its first write; `migrate` of `postgresSink`).
+   * @default false
+   */
   readonly create?: boolean
   /**
    * Opens the store so that nothing can write through it: SQLite opens the file `readonly`,
@@ -21,7 +26,26 @@ export interface OpenStoreOptions {
    * @default false
    */
   readonly readOnly?: boolean
+  /**
+   * PostgreSQL only: the schema holding the tables, the `schema` the `postgresSink` that wrote them was
+   * given. A `?schema=` parameter of the URL says the same (what `--db` of the CLI takes);
+   * docs/stores.md#postgresql-schema.
+   * @default the URL's `?schema=`, else the first schema of the `search_path`, usually `public`
+   * @since 0.2.0
+   */
+  readonly schema?: string
+  /** PostgreSQL only: connections the store may open. @default 4 @since 0.2.0 */
+  readonly poolSize?: number
+  /** PostgreSQL only: how long opening a connection may take (0: no limit). @default 5000 @since 0.2.0 */
+  readonly connectionTimeoutMs?: number
+  /** PostgreSQL only: server-side limit of each statement (0: no limit). @default 10000 @since 0.2.0 */
+  readonly statementTimeoutMs?: number
+  /** PostgreSQL only: client-side limit of each query (0: no limit). @default statementTimeoutMs + 5000 @since 0.2.0 */
+  readonly queryTimeoutMs?: number
 }
+
+/** The options only a PostgreSQL store takes. */
+const POSTGRES_ONLY = ['schema', 'poolSize', 'connectionTimeoutMs', 'statementTimeoutMs', 'queryTimeoutMs'] as const
 
 /**
  * Opens the trace store at `pathOrUrl` for reading (and pruning): a SQLite file path, a
@@ -49,9 +73,12 @@ export async function openStore(pathOrUrl: string, options: OpenStoreOptions = {
   const readOnly = options.readOnly === true
   if (isPostgresUrl(pathOrUrl)) {
     // loaded only for a URL, so reading a SQLite file never loads the PostgreSQL code
-    const { openPostgresStore } = await import('../sinks/postgres.js')
-    return openPostgresStore(pathOrUrl, { readOnly })
+    const { openPostgresStore } = await import('./postgres/store.js')
+    const given = Object.fromEntries(POSTGRES_ONLY.filter((key) => options[key] !== undefined).map((key) => [key, options[key]]))
+    return openPostgresStore(pathOrUrl, { ...given, readOnly, ...(options.create === true ? { migrate: true } : {}) })
   }
+  const postgresOnly = POSTGRES_ONLY.find((key) => options[key] !== undefined)
+  if (postgresOnly !== undefined) throw new TypeError('Expected no `' + postgresOnly + '` for ' + pathOrUrl + ': it is an option of a PostgreSQL store (a postgres:// URL).')
   if (/\.jsonl?$/i.test(pathOrUrl)) return openImportedStore(pathOrUrl)
   return openSqliteStore(pathOrUrl, { create: options.create === true, readOnly })
 }

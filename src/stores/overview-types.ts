@@ -1,6 +1,6 @@
 /**
  * What `TraceStore.overview()` takes and returns: the store overview's top-10 tables, read from the
- * `steps` and `traces` tables (docs/stores.md#overview). Types only; re-exported by `store/types.ts`.
+ * `steps` and `traces` tables (docs/stores.md#overview). Types only; re-exported by `stores/types.ts`.
  */
 
 /**

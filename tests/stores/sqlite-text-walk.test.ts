@@ -8,9 +8,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { TraceDocument } from '../../src/document/document.js'
 import { openStore, sqliteSink, type TraceStore } from '../../src/index.js'
-import { whereClause } from '../../src/sinks/sqlite-reads.js'
-import { createTextIndex } from '../../src/store/open-store.js'
-import { ftsQuery, normalizeQuery } from '../../src/store/query.js'
+import { whereClause } from '../../src/stores/sqlite/reads.js'
+import { createTextIndex } from '../../src/stores/open-store.js'
+import { normalizeQuery } from '../../src/stores/query.js'
+import { ftsQuery } from '../../src/stores/sqlite/text-index.js'
 import { makeDocument, traceIdOf } from '../helpers/documents.js'
 
 const COUNT = 2100

@@ -1,5 +1,5 @@
 // One step, or the header, of a large SQLite document read by the byte ranges a write records
-// (migration 5), or found in its text for a document stored before (src/sinks/sqlite-step-bytes.ts),
+// (migration 5), or found in its text for a document stored before (src/stores/sqlite/step-bytes.ts),
 // instead of json_extract / json_set: the same step or header as written, and, whenever the text cannot
 // tell (the last step, a small document, data that imitates a step), undefined, so that the store falls
 // back to SQL. Each test runs on both: a file as written, and a copy whose ranges are erased.
@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type BetterSqlite3 from 'better-sqlite3'
 import type { StepRecord, TraceDocument } from '../../src/document/document.js'
 import { openStore, sqliteSink, type TraceStore } from '../../src/index.js'
-import { documentText } from '../../src/sinks/sqlite-step-bytes.js'
+import { documentText } from '../../src/stores/sqlite/step-bytes.js'
 import { toStoredDocument, toStoredJson } from '../../src/document/rows.js'
-import { headerOf } from '../../src/store/query.js'
+import { headerOf } from '../../src/stores/query.js'
 import { makeDocument, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
 
 const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3
