@@ -19,7 +19,7 @@ export interface ViewerStore extends Omit<TraceStore, 'delete' | 'headers'> {
   headers?: TraceStore['headers']
   /**
    * A step without its input or output over `inlineBytes`, which come as their first `previewBytes`
-   * and size, never parsed (SQLite, `sqlite-step-bytes.ts`); `undefined` when the step is not such a
+   * and size, never parsed (SQLite, `stores/sqlite/step-bytes.ts`); `undefined` when the step is not such a
    * step. A store without it has every step read whole (`step`).
    */
   largeStep?(traceId: string, stepId: string, inlineBytes: number, previewBytes: number): Promise<{
