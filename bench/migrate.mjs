@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { fromWire } from '../dist/index.js'
-import { MIGRATIONS, openSqliteStore, sqliteSink } from '../dist/sinks/sqlite.js'
+import { MIGRATIONS } from '../dist/stores/sqlite/migrations.js'
+import { sqliteSink } from '../dist/stores/sqlite/sink.js'
+import { openSqliteStore } from '../dist/stores/sqlite/store.js'
 import { parseArgs } from './args.mjs'
 
 const args = parseArgs(process.argv.slice(2), { parts: [], numbers: { traces: 20_000 }, usage: 'node bench/migrate.mjs [--traces=20000] [--json]' })

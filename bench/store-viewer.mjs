@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { openStore, postgresSink, sqliteSink } from '../dist/index.js'
-import { openPostgresStore } from '../dist/sinks/postgres.js'
-import { createTextIndex } from '../dist/store/open-store.js'
+import { openPostgresStore } from '../dist/stores/postgres/store.js'
+import { createTextIndex } from '../dist/stores/open-store.js'
 import { startCluster, stopCluster } from './pg-cluster.mjs'
 
 const scale = Number((process.argv.find((arg) => arg.startsWith('--scale=')) ?? '--scale=1').slice(8))

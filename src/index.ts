@@ -10,17 +10,17 @@ export { currentTrace } from './core/context.js'
 export type { TraceContext } from './core/context.js'
 
 // configuration
-export { configure, exportStats, flush, shutdown } from './core/config.js'
-export type { ConfigureOptions } from './core/config.js'
+export { configure, exportStats, flush, shutdown } from './configure.js'
+export type { ConfigureOptions } from './configure.js'
 export type { ModelPrice, Prices } from './core/prices.js'
 
 // sinks
 export { memorySink } from './sinks/memory.js'
 export { jsonlSink } from './sinks/jsonl.js'
-export { sqliteSink } from './sinks/sqlite.js'
-export type { SqliteSink, SqliteSinkOptions } from './sinks/sqlite.js'
-export { postgresSink } from './sinks/postgres.js'
-export type { PostgresSink, PostgresSinkOptions } from './sinks/postgres.js'
+export { sqliteSink } from './stores/sqlite/sink.js'
+export type { SqliteSink, SqliteSinkOptions } from './stores/sqlite/sink.js'
+export { postgresSink } from './stores/postgres/sink.js'
+export type { PostgresSink, PostgresSinkOptions } from './stores/postgres/sink.js'
 export { otlpSink } from './sinks/otlp.js'
 export type { OtlpSink, OtlpSinkOptions, OtlpSinkStats } from './sinks/otlp.js'
 export { otelSink } from './sinks/otel.js'
@@ -30,8 +30,8 @@ export { SinkError } from './export/sink.js'
 export type { DropCounts, DropReason, ExportCounts, ExportStats, FlushReport, QueueOptions, Sink, SinkStats, WriteOptions, WriteResult } from './export/queue.js'
 
 // store
-export { openImportedStore, openStore } from './store/open-store.js'
-export type { OpenStoreOptions } from './store/open-store.js'
+export { openImportedStore, openStore } from './stores/open-store.js'
+export type { OpenStoreOptions } from './stores/open-store.js'
 export type {
   FacetCount,
   FacetField,
@@ -55,7 +55,7 @@ export type {
   TraceSummary,
   UsageRow,
   VacuumResult,
-} from './store/types.js'
+} from './stores/types.js'
 
 // replay
 export { replay, ReplayedError, ReplayMismatchError } from './replay/replay.js'

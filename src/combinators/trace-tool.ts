@@ -2,7 +2,7 @@
  * `traceTool`: each call inside a trace becomes one step of it.
  */
 import { types } from 'node:util'
-import { getRuntime } from '../core/config.js'
+import { getRuntime } from '../core/runtime.js'
 import { isSuppressed, type TraceContext } from '../core/context.js'
 import { warnOnce } from '../core/guard.js'
 import { startStep, unrecorded, type StepSpec } from '../core/run.js'

@@ -2,7 +2,7 @@
  * `trace`: each top-level call produces one trace document; a call inside another trace is a step
  * of kind "trace" of the outer one.
  */
-import { getRuntime } from '../core/config.js'
+import { getRuntime } from '../core/runtime.js'
 import { isSuppressed, pending, runSuppressed, type ParentRef, type TraceContext } from '../core/context.js'
 import { warnOnce } from '../core/guard.js'
 import { activeSpanParent, parentFromHeaders } from '../core/propagation.js'

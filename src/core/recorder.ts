@@ -5,7 +5,7 @@
 import type { AttemptError, ErrorRecord, JsonValue, StepId, StepRecord, Status, TraceDocument, TraceId, Usage } from '../document/document.js'
 import { SCHEMA_VERSION } from '../document/document.js'
 import type { Redactor } from '../serialization/redact.js'
-import type { Runtime } from './config.js'
+import type { Runtime } from './runtime.js'
 import type { ParentRef, ReplayHooks } from './context.js'
 import { guard } from './guard.js'
 import { roundCost, type Pricer } from './prices.js'

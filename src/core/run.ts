@@ -5,7 +5,7 @@
  */
 import type { JsonValue, Status } from '../document/document.js'
 import { capture, captureError, isCapturing, type Captured } from '../serialization/capture.js'
-import { getRuntime, type Runtime } from './config.js'
+import { getRuntime, type Runtime } from './runtime.js'
 import type { ParentRef, ReplayHooks, TraceContext } from './context.js'
 import { guard } from './guard.js'
 import { createRecorder, seal, type OpenStep, type Recorder, type TraceHeader } from './recorder.js'

@@ -1,6 +1,7 @@
 /**
- * The indexed columns of the stores: what people filter and sort traces and steps by, taken from a
- * document once, so the SQLite and PostgreSQL backends index exactly the same things.
+ * The indexed values of the stores: what people filter and sort traces and steps by, taken from a
+ * document once, so the SQLite and PostgreSQL backends index exactly the same things. The SQL column
+ * names and the order of their values are `stores/sql/columns.ts`.
  */
 import type { Status, TraceDocument } from './document.js'
 import { toWire } from './wire.js'
@@ -62,38 +63,6 @@ export interface StepRow {
   readonly outputPreview: string | null
   readonly truncated: boolean
   readonly incomplete: boolean
-}
-
-/** @internal The columns of a `traces` row, in the order of `traceValues`: both backends insert these. */
-export const TRACE_COLUMNS: ReadonlyArray<string> = [
-  'trace_id', 'root_span_id', 'parent_step_id', 'replay_of', 'project', 'environment', 'prompt', 'model_name', 'status', 'started_at', 'ended_at',
-  'duration_ms', 'retry_count', 'step_count', 'error_count', 'input_tokens', 'output_tokens', 'cost_usd', 'tags', 'input_preview', 'output_preview',
-  'error_type', 'error_message', 'document',
-]
-
-/** @internal The values of `TRACE_COLUMNS` (`tags` as JSON text, `document` the stored JSON). */
-export function traceValues(row: TraceRow, document: string): unknown[] {
-  return [
-    row.traceId, row.rootSpanId, row.parentStepId, row.replayOf, row.project, row.environment, row.prompt, row.modelName, row.status,
-    row.startedAt, row.endedAt, row.durationMs, row.retryCount, row.stepCount, row.errorCount, row.inputTokens, row.outputTokens,
-    row.costUsd, JSON.stringify(row.tags), row.inputPreview, row.outputPreview, row.errorType, row.errorMessage, document,
-  ]
-}
-
-/** @internal The columns of a `steps` row, in the order of `stepValues`. */
-export const STEP_COLUMNS: ReadonlyArray<string> = [
-  'trace_id', 'root_span_id', 'step_id', 'parent_step_id', 'seq', 'name', 'kind', 'status', 'started_at', 'duration_ms', 'attempts', 'retries',
-  'model', 'input_tokens', 'output_tokens', 'cost_usd', 'error_type', 'error_message', 'input_bytes', 'output_bytes', 'input_preview',
-  'output_preview', 'truncated', 'incomplete',
-]
-
-/** @internal The values of `STEP_COLUMNS` (booleans as they are: each backend's driver binds them). */
-export function stepValues(step: StepRow): unknown[] {
-  return [
-    step.traceId, step.rootSpanId, step.stepId, step.parentStepId, step.seq, step.name, step.kind, step.status, step.startedAt,
-    step.durationMs, step.attempts, step.retries, step.model, step.inputTokens, step.outputTokens, step.costUsd, step.errorType,
-    step.errorMessage, step.inputBytes, step.outputBytes, step.inputPreview, step.outputPreview, step.truncated, step.incomplete,
-  ]
 }
 
 /** @internal The trace row of a document (no user data beyond names, tags and token counts). */

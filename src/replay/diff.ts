@@ -3,7 +3,7 @@
  * (`renderDiff`). Steps are aligned by position in the tree, not by id or time: two runs of the same
  * pipeline never share ids, and a step that disappears must not shift every step after it.
  */
-import type { ErrorRecord, JsonValue, Status, StepRecord, TraceDocument } from '../index.js'
+import type { ErrorRecord, JsonValue, Status, StepRecord, TraceDocument } from '../document/document.js'
 import { toTree, type TreeNode } from './tree.js'
 // text and colour for the terminal, shared with the console sink and the CLI (internal, so not in the barrel)
 import { ansi, oneLine, plain, type Paint } from '../serialization/terminal.js'

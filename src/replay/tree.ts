@@ -2,7 +2,7 @@
  * The execution tree of a trace, rebuilt from the flat `steps` array through `parentStepId`.
  * Everything here is iterative: a pathological 10 000-deep chain of steps costs memory, never the stack.
  */
-import type { StepRecord, TraceDocument } from '../index.js'
+import type { StepRecord, TraceDocument } from '../document/document.js'
 
 /**
  * One step and the steps it called, in start order (`seq`).

@@ -7,8 +7,8 @@
 import type { JsonValue, StepRecord, TraceDocument } from '../document/document.js'
 import { diffTraces, type DiffOptions, type StepDiff, type TraceDiff } from '../replay/diff.js'
 import { diffToJson } from '../cli/render.js'
-import { headerOf } from '../store/query.js'
-import type { ListQuery, TraceHeader } from '../store/types.js'
+import { headerOf } from '../stores/query.js'
+import type { ListQuery, TraceHeader } from '../stores/types.js'
 import type { FacetField, StepField, StepSkeleton, ViewerStore, ViewerTraceSummary } from './types.js'
 
 /** @internal A refusal with its HTTP status and a one-line message (never a stack). */

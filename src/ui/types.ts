@@ -4,12 +4,12 @@
  * that has them; a method a store lacks makes its endpoint answer 503 instead of failing to start.
  */
 import type { StepRecord } from '../document/document.js'
-import type { TraceStore, TraceSummary } from '../store/types.js'
+import type { TraceStore, TraceSummary } from '../stores/types.js'
 
 /** @internal A list row: `TraceSummary` carries the previews the viewer shows since the store's migration 3. */
 export type ViewerTraceSummary = TraceSummary
 
-export type { FacetField, StepField, StepSkeleton } from '../store/types.js'
+export type { FacetField, StepField, StepSkeleton } from '../stores/types.js'
 
 /** @internal What the viewer reads: a `TraceStore` (with its viewer reads), whose `delete` only `--write` uses. */
 export interface ViewerStore extends Omit<TraceStore, 'delete' | 'headers'> {
@@ -19,7 +19,7 @@ export interface ViewerStore extends Omit<TraceStore, 'delete' | 'headers'> {
   headers?: TraceStore['headers']
   /**
    * A step without its input or output over `inlineBytes`, which come as their first `previewBytes`
-   * and size, never parsed (SQLite, `sqlite-step-bytes.ts`); `undefined` when the step is not such a
+   * and size, never parsed (SQLite, `stores/sqlite/step-bytes.ts`); `undefined` when the step is not such a
    * step. A store without it has every step read whole (`step`).
    */
   largeStep?(traceId: string, stepId: string, inlineBytes: number, previewBytes: number): Promise<{

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { runDemo } from '../../src/cli/demo.js'
-import { openStore } from '../../src/store/open-store.js'
+import { openStore } from '../../src/stores/open-store.js'
 import { shape } from '../helpers/memory.js'
 
 /** A writable that keeps what it is given, as text. */

@@ -23,7 +23,7 @@ export async function resolve(specifier, context, next) {
 `
 
 /** What only a command that runs may load: the library, the renderer, the demo, stores, sinks, command modules. */
-const HEAVY = [/\/dist\/index\.js$/, /\/dist\/cli\/render\.js$/, /\/dist\/cli\/demo\.js$/, /\/dist\/sinks\//, /\/dist\/store\//, /\/dist\/cli\/commands\//]
+const HEAVY = [/\/dist\/index\.js$/, /\/dist\/cli\/render\.js$/, /\/dist\/cli\/demo\.js$/, /\/dist\/sinks\//, /\/dist\/stores\//, /\/dist\/configure\.js$/, /\/dist\/cli\/commands\//]
 
 let directory: string
 let register: string

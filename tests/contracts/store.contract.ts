@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import type { TraceDocument } from '../../src/document/document.js'
 import type { Sink } from '../../src/export/queue.js'
-import type { TraceStore, TraceSummary } from '../../src/store/types.js'
+import type { TraceStore, TraceSummary } from '../../src/stores/types.js'
 import { makeAwkwardDocument, makeDocument, makeStep, stepIdOf, traceIdOf } from '../helpers/documents.js'
 
 /** A fresh, empty store and a sink writing into it. */

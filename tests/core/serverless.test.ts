@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { configure, memorySink, trace, type Sink, type TraceDocument } from '../../src/index.js'
-import { isServerless } from '../../src/core/config.js'
+import { isServerless } from '../../src/configure.js'
 
 describe('flushOnReturn', () => {
   it('resolves a handler only after its own trace is written, without a flush() call', async () => {

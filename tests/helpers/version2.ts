@@ -1,6 +1,7 @@
 // Rows of a document as schema version 2 stored them: the columns of version 3 left out.
 import type { TraceDocument } from '../../src/document/document.js'
-import { STEP_COLUMNS, stepValues, toStepRows, toStoredJson, toTraceRow, TRACE_COLUMNS, traceValues } from '../../src/document/rows.js'
+import { toStepRows, toStoredJson, toTraceRow } from '../../src/document/rows.js'
+import { STEP_COLUMNS, stepValues, TRACE_COLUMNS, traceValues } from '../../src/stores/sql/columns.js'
 
 const ADDED_TO_TRACES = new Set(['input_preview', 'output_preview', 'error_type', 'error_message'])
 const ADDED_TO_STEPS = new Set(['cost_usd', 'error_type', 'error_message', 'input_bytes', 'output_bytes', 'input_preview', 'output_preview', 'truncated', 'incomplete'])

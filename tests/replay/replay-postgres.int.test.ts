@@ -2,8 +2,8 @@
 import { afterEach, beforeEach, expect, it } from '@jest/globals'
 import { configure, flush, memorySink, trace, traceTool } from '../../src/index.js'
 import { expectReplayToMatch } from '../../src/replay/testing.js'
-import { postgresSink } from '../../src/sinks/postgres.js'
-import { openStore } from '../../src/store/open-store.js'
+import { postgresSink } from '../../src/stores/postgres/sink.js'
+import { openStore } from '../../src/stores/open-store.js'
 import { describePostgres, usePostgresDatabase } from '../helpers/postgres.js'
 
 describePostgres('replay through the PostgreSQL store', () => {

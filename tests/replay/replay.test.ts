@@ -14,8 +14,8 @@ import { configure, flush, memorySink, trace, traceTool } from '../../src/index.
 import { replay, ReplayedError, ReplayMismatchError } from '../../src/replay/replay.js'
 import { renderDiff } from '../../src/replay/diff.js'
 import { expectReplayToMatch } from '../../src/replay/testing.js'
-import { sqliteSink } from '../../src/sinks/sqlite.js'
-import { openStore } from '../../src/store/open-store.js'
+import { sqliteSink } from '../../src/stores/sqlite/sink.js'
+import { openStore } from '../../src/stores/open-store.js'
 
 let sink: ReturnType<typeof memorySink>
 

@@ -5,7 +5,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { traceTool } from '../../src/combinators/trace-tool.js'
 import { trace } from '../../src/combinators/trace.js'
-import { configure, flush } from '../../src/core/config.js'
+import { configure, flush } from '../../src/configure.js'
 import type { TraceDocument } from '../../src/document/document.js'
 import { memorySink } from '../../src/sinks/memory.js'
 import { otelSink, type TracerProviderLike } from '../../src/sinks/otel.js'

@@ -2,7 +2,7 @@
 // the request's signal to the store, which stops a text scan on its worker thread.
 import { request as httpRequest } from 'node:http'
 import { afterEach, describe, expect, it } from '@jest/globals'
-import type { ReadOptions } from '../../src/store/types.js'
+import type { ReadOptions } from '../../src/stores/types.js'
 import { startUiServer } from '../../src/ui/server.js'
 import type { UiServer } from '../../src/ui/types.js'
 import { makeDocument } from '../helpers/documents.js'

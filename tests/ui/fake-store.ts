@@ -1,8 +1,8 @@
 // An in-memory ViewerStore: the store interface the viewer codes against, over a list of documents,
 // with the store's own query validation (normalizeQuery), so bad filters fail as they do for real.
 import type { JsonValue, StepRecord, TraceDocument } from '../../src/document/document.js'
-import { decodeCursor, encodeCursor, normalizeQuery, overviewSince } from '../../src/store/query.js'
-import type { ListQuery, StoreStats, TraceSummary } from '../../src/store/types.js'
+import { decodeCursor, encodeCursor, normalizeQuery, overviewSince } from '../../src/stores/query.js'
+import type { ListQuery, StoreStats, TraceSummary } from '../../src/stores/types.js'
 import type { FacetField, StepField, StepSkeleton, ViewerStore, ViewerTraceSummary } from '../../src/ui/types.js'
 
 export interface FakeStore extends ViewerStore {

@@ -1,5 +1,5 @@
 /** `tracellm index --text`: builds the store's optional text index for `list --search`. */
-import { createTextIndex } from '../../store/open-store.js'
+import { createTextIndex } from '../../stores/open-store.js'
 import { UsageError } from '../errors.js'
 import { write, type CommandContext } from '../io.js'
 import { dbOf, displayDb, withStore } from './store.js'

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { TraceDocument, TraceStore } from '../../index.js'
-import { openStore } from '../../store/open-store.js'
+import { openStore } from '../../stores/open-store.js'
 import { DEFAULT_DB, MAX_LIMIT } from '../args.js'
 import { CliError, messageOf, UsageError } from '../errors.js'
 import { formatLocalTime, maskSecrets } from '../format.js'
