@@ -1,25 +1,35 @@
 // npm run bench   (= npm run build && node --expose-gc bench/overhead.mjs)
 //
-// Per-step overhead of tracellm against a hand-written floor, the heap a finished trace holds, and
-// the event-loop delay added by tracing 1 MiB payloads. See bench/README.md for how to read it.
+// Per-step overhead of tracellm against a hand-written floor, the snapshot reference and
+// OpenTelemetry, capture and redaction of realistic LLM payloads against JSON.stringify, bytes
+// allocated per step, the heap a finished trace holds, and the event-loop delay added by tracing
+// 1 MiB payloads. See bench/README.md for how to read it.
 //
 // Flags: --json           print the results as JSON instead of tables
 //        --rounds=N       timed rounds per variant (default 7)
 //        --scale=F        multiply the iteration counts (default 1; 0.1 for a smoke run)
-//        --only=LIST      run only some parts: overhead,heap,eventloop (default all three)
+//        --only=LIST      run only some parts: overhead,payload,alloc,heap,eventloop (default all)
+import { spawnSync } from 'node:child_process'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import os from 'node:os'
-import { configure, flush, memorySink, trace, traceTool } from '../dist/index.js'
-import { QUESTION, SCENARIOS, VARIANTS, floorTraces, resetFloor, timeRound, yieldToLoop } from './scenarios.mjs'
+import { fileURLToPath } from 'node:url'
+import { configure, flush, memorySink, toWire, trace, traceTool } from '../dist/index.js'
+import { capture } from '../dist/serialization/capture.js'
+import { createRedactor } from '../dist/serialization/redact.js'
+import { QUESTION, SCENARIOS, VARIANTS, floorTraces, flushOtel, freshPayloads, llmPayloadPool, prepareVariants, resetFloor, timeRound, yieldToLoop } from './scenarios.mjs'
 import { parseArgs } from './args.mjs'
 import { median, round } from './numbers.mjs'
 
-const PARTS = ['overhead', 'heap', 'eventloop']
-const args = parseArgs(process.argv.slice(2), { parts: PARTS, numbers: { rounds: 7, scale: 1 }, usage: 'node --expose-gc bench/overhead.mjs [--json] [--rounds=7] [--scale=1] [--only=overhead,heap,eventloop]' })
+const PARTS = ['overhead', 'payload', 'alloc', 'heap', 'eventloop']
+const args = parseArgs(process.argv.slice(2), { parts: PARTS, numbers: { rounds: 7, scale: 1 }, usage: 'node --expose-gc bench/overhead.mjs [--json] [--rounds=7] [--scale=1] [--only=overhead,payload,alloc,heap,eventloop]' })
 const ROUNDS = args.rounds
 const SCALE = args.scale
 /** Calls per timed round: a tracellm round takes about 0.3–0.5 s on a 2-core machine, a plain one 20–40 ms. */
-const ITERATIONS = { async: 16000, sync: 20000, fanout: 6000 }
+const ITERATIONS = { async: 16000, sync: 20000, fanout: 6000, llm: 6000 }
+/** The variants set side by side with tracellm in the ratio table, each as (its overhead ÷ the floor's). */
+const COMPARED = ['snapshot', 'uncaptured', 'tracellm', 'otel', 'openllmetry']
+/** Payloads per round of the payload part (of the 4 096 of the shared pool). */
+const PAYLOAD_CALLS = 2048
 const WARMUP_ROUNDS = 2
 const HEAP_TRACES = 2000
 const DELAY_TRACES = 150   // per round and per variant
@@ -32,8 +42,11 @@ if (typeof globalThis.gc !== 'function') {
 }
 
 const started = performance.now()
+await prepareVariants()
 const overhead = []
 if (args.only.has('overhead')) for (const scenario of SCENARIOS) overhead.push(await measureOverhead(scenario))
+const payload = args.only.has('payload') ? await measurePayload(overhead.find((o) => o.scenario === 'llm')) : undefined
+const alloc = args.only.has('alloc') ? measureAlloc() : undefined
 const heap = []
 if (args.only.has('heap')) for (const scenario of SCENARIOS) heap.push(await measureHeap(scenario))
 const eventLoop = []
@@ -49,6 +62,8 @@ const results = {
   rounds: ROUNDS,
   scale: SCALE,
   overhead,
+  payload,
+  alloc,
   heap,
   eventLoop,
   totalSeconds: round(totalSeconds, 1),
@@ -73,39 +88,120 @@ async function measureOverhead(scenario) {
       const ms = await timeRound(fns[variant], iterations, scenario.async, resetFloor)
       if (round >= 0) samples[variant].push((ms * 1e6) / (iterations * scenario.steps))
       if (variant === 'tracellm' || variant === 'uncaptured') await flush()
+      if (variant === 'otel' || variant === 'openllmetry') await flushOtel()
       if (variant === 'floor' || variant === 'snapshot') resetFloor()
     }
   }
 
-  const plain = median(samples.plain)
-  const floor = median(samples.floor)
-  const traced = median(samples.tracellm)
-  const snapshot = median(samples.snapshot)
-  const uncaptured = median(samples.uncaptured)
-  const perRoundRatios = samples.tracellm.map((value, index) => (value - samples.plain[index]) / (samples.floor[index] - samples.plain[index]))
+  const ns = Object.fromEntries(VARIANTS.map((variant) => [variant, median(samples[variant])]))
+  const plain = ns.plain
+  const floorOverhead = ns.floor - plain
+  const overheadOf = (variant) => ns[variant] - plain
+  const perRound = (variant, base) => samples[variant].map((value, index) => (value - samples.plain[index]) / (samples[base][index] - samples.plain[index]))
+  const range = (list) => [round(Math.min(...list), 2), round(Math.max(...list), 2)]
   return {
     scenario: scenario.id,
     label: scenario.label,
     stepsPerTrace: scenario.steps,
     iterations,
-    nsPerStep: { plain: round(plain), floor: round(floor), snapshot: round(snapshot), uncaptured: round(uncaptured), tracellm: round(traced) },
-    overheadNsPerStep: { floor: round(floor - plain), snapshot: round(snapshot - plain), uncaptured: round(uncaptured - plain), tracellm: round(traced - plain) },
-    ratioUncaptured: round((uncaptured - plain) / (floor - plain), 2),
-    ratio: round((traced - plain) / (floor - plain), 2),
-    ratioToSnapshot: round((traced - plain) / (snapshot - plain), 2),
-    ratioRange: [round(Math.min(...perRoundRatios), 2), round(Math.max(...perRoundRatios), 2)],
+    nsPerStep: Object.fromEntries(VARIANTS.map((variant) => [variant, round(ns[variant])])),
+    overheadNsPerStep: Object.fromEntries(VARIANTS.filter((variant) => variant !== 'plain').map((variant) => [variant, round(overheadOf(variant))])),
+    /** Each variant's overhead ÷ the floor's overhead. */
+    vsFloor: Object.fromEntries(COMPARED.map((variant) => [variant, round(overheadOf(variant) / floorOverhead, 2)])),
+    ratio: round(overheadOf('tracellm') / floorOverhead, 2),
+    ratioUncaptured: round(overheadOf('uncaptured') / floorOverhead, 2),
+    ratioToSnapshot: round(overheadOf('tracellm') / overheadOf('snapshot'), 2),
+    /** How many times tracellm's overhead fits in OpenTelemetry's (> 1: tracellm is ahead). */
+    otelVsTracellm: round(overheadOf('otel') / overheadOf('tracellm'), 2),
+    openllmetryVsTracellm: round(overheadOf('openllmetry') / overheadOf('tracellm'), 2),
+    ratioRange: range(perRound('tracellm', 'floor')),
+    ratioToSnapshotRange: range(perRound('tracellm', 'snapshot')),
     samples: Object.fromEntries(VARIANTS.map((variant) => [variant, samples[variant].map((value) => round(value))])),
   }
+}
+
+// --- capture and redaction of realistic LLM payloads, against JSON.stringify ---
+
+/**
+ * The ~4 KiB chat requests of scenario (d), each a different one: per call, one JSON.stringify,
+ * tracellm's capture, its redaction of the captured value, and both in a row, in interleaved rounds
+ * (one pass over 2 048 requests per operation and round). `llmRow` is the overhead table's row of
+ * scenario (d), to set the end-to-end figures beside it.
+ */
+async function measurePayload(llmRow) {
+  const { payloads } = llmPayloadPool()
+  const redactor = createRedactor()   // what configure() builds by default
+  const captured = payloads.map((payload) => capture(payload.request).value)
+  const calls = Math.max(128, Math.round(PAYLOAD_CALLS * SCALE))
+  let offset = 0
+  const sink = new Array(256)
+  const ops = {
+    stringify: (index) => JSON.stringify(payloads[index].request),
+    capture: (index) => capture(payloads[index].request),
+    redact: (index) => redactor.value(captured[index], 'input'),
+    captureRedact: (index) => redactor.value(capture(payloads[index].request).value, 'input'),
+  }
+  const names = Object.keys(ops)
+  const samples = Object.fromEntries(names.map((name) => [name, []]))
+  for (let roundIndex = -WARMUP_ROUNDS; roundIndex < ROUNDS; roundIndex++) {
+    const order = names.map((_, index) => names[(index + Math.max(roundIndex, 0)) % names.length])
+    for (const name of order) {
+      await settle()
+      const op = ops[name]
+      const start = performance.now()
+      for (let i = 0; i < calls; i++) sink[i & 255] = op((offset + i) % payloads.length)
+      const elapsed = performance.now() - start
+      if (roundIndex >= 0) samples[name].push((elapsed * 1e6) / calls)
+    }
+    offset = (offset + calls) % payloads.length   // the next round walks other payloads
+  }
+  const ns = Object.fromEntries(names.map((name) => [name, median(samples[name])]))
+  const stringifyPerRound = samples.stringify
+  const redactRatios = samples.redact.map((value, index) => value / stringifyPerRound[index])
+  const requestBytes = median(payloads.map((payload) => JSON.stringify(payload.request).length))
+  const responseBytes = median(payloads.map((payload) => JSON.stringify(payload.response).length))
+  return {
+    requestBytes,
+    responseBytes,
+    calls,
+    nsPerCall: Object.fromEntries(names.map((name) => [name, round(ns[name])])),
+    vsStringify: { capture: round(ns.capture / ns.stringify, 2), redact: round(ns.redact / ns.stringify, 2), captureRedact: round(ns.captureRedact / ns.stringify, 2) },
+    redactVsStringifyRange: [round(Math.min(...redactRatios), 2), round(Math.max(...redactRatios), 2)],
+    // end to end, from the overhead table's scenario (d): what capture and redaction add to a traced
+    // call (tracellm − tracellm with capture off) against what the snapshot's two JSON.stringify add
+    // (snapshot − floor), both for the same request and response
+    endToEnd: llmRow === undefined ? undefined : {
+      captureNsPerCall: round(llmRow.nsPerStep.tracellm - llmRow.nsPerStep.uncaptured),
+      stringifyNsPerCall: round(llmRow.nsPerStep.snapshot - llmRow.nsPerStep.floor),
+      ratio: round((llmRow.nsPerStep.tracellm - llmRow.nsPerStep.uncaptured) / (llmRow.nsPerStep.snapshot - llmRow.nsPerStep.floor), 2),
+    },
+    samples: Object.fromEntries(names.map((name) => [name, samples[name].map((value) => round(value))])),
+  }
+}
+
+// --- bytes allocated per step (a child process with a young generation a round fits in) ---
+
+function measureAlloc() {
+  const script = fileURLToPath(new URL('./alloc.mjs', import.meta.url))
+  const flags = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64']
+  const child = spawnSync(process.execPath, [...flags, script, '--json', `--scale=${SCALE}`], { encoding: 'utf8', maxBuffer: 1 << 24 })
+  if (child.status !== 0) {
+    process.stderr.write(`bench: the allocation part failed (${child.status ?? child.signal}): ${child.stderr.trim().split('\n').slice(-3).join(' | ')}\n`)
+    return undefined
+  }
+  return JSON.parse(child.stdout)
 }
 
 // --- heap held per finished trace ---
 
 async function measureHeap(scenario) {
   const results = {}
+  let jsonBytesPerTrace
   for (const variant of ['floor', 'tracellm']) {
     const sink = memorySink({ limit: HEAP_TRACES * 2 })
     configure({ sinks: [sink] })
-    const fn = scenario.build(variant)
+    // scenario (d) gets a new payload per call: held by the trace alone, as in a program
+    const fn = scenario.id === 'llm' ? scenario.build(variant, freshPayloads(1_000_000)) : scenario.build(variant)
     await timeRound(fn, 256, scenario.async)   // warm up, then forget what the warm-up left
     await flush()
     sink.clear()
@@ -119,11 +215,12 @@ async function measureHeap(scenario) {
     const held = variant === 'floor' ? floorTraces().length : sink.traces.length
     if (held !== HEAP_TRACES) throw new Error(`heap bench: expected ${HEAP_TRACES} ${variant} traces held, got ${held}`)
     results[variant] = Math.round((after - before) / HEAP_TRACES)
+    if (variant === 'tracellm') jsonBytesPerTrace = Math.round(sink.traces.reduce((sum, doc) => sum + Buffer.byteLength(JSON.stringify(toWire(doc))), 0) / HEAP_TRACES)
     resetFloor()
     sink.clear()
   }
   configure({ sinks: [nullSink] })
-  return { scenario: scenario.id, label: scenario.label, traces: HEAP_TRACES, bytesPerTrace: results }
+  return { scenario: scenario.id, label: scenario.label, traces: HEAP_TRACES, bytesPerTrace: results, jsonBytesPerTrace, heldVsJson: round(results.tracellm / jsonBytesPerTrace, 2) }
 }
 
 // --- event-loop delay while tracing 1 MiB payloads ---
@@ -210,32 +307,56 @@ async function settle() {
 
 function printTables(r) {
   const out = []
+  const times = (value) => `${value.toFixed(2)}×`
   out.push(`tracellm overhead bench — node ${r.node}, ${r.platform}, ${r.cpus} × ${r.cpuModel}`)
-  out.push(`median of ${r.rounds} interleaved rounds per variant; capture and redaction on; payloads < 1 KiB; no-op sink`)
+  out.push(`median of ${r.rounds} interleaved rounds per variant; capture and redaction on; payloads < 1 KiB in (a)–(c), a unique ~4 KiB chat request per call in (d); no-op sinks`)
   if (r.overhead.length > 0) {
     out.push('', table(
-      ['scenario', 'plain ns/step', 'floor ns/step', 'tracellm ns/step', 'floor overhead', 'snapshot overhead', 'tracellm overhead', 'ratio (goal ≤ 2)', 'ratio per round', 'vs snapshot', 'capture off: ratio'],
+      ['ns/step', 'plain', 'floor', 'snapshot', 'capture off', 'tracellm', 'OTel SDK', 'OpenLLMetry-style'],
+      r.overhead.map((o) => [o.label, o.nsPerStep.plain, o.nsPerStep.floor, o.nsPerStep.snapshot, o.nsPerStep.uncaptured, o.nsPerStep.tracellm, o.nsPerStep.otel, o.nsPerStep.openllmetry]),
+    ))
+    out.push('', table(
+      ['overhead ÷ floor overhead', 'snapshot', 'capture off', 'tracellm', 'OTel SDK', 'OpenLLMetry-style', 'tracellm ÷ snapshot', 'OTel ÷ tracellm', 'per round: ÷ floor', '÷ snapshot'],
       r.overhead.map((o) => [
         o.label,
-        o.nsPerStep.plain,
-        o.nsPerStep.floor,
-        o.nsPerStep.tracellm,
-        o.overheadNsPerStep.floor,
-        o.overheadNsPerStep.snapshot,
-        o.overheadNsPerStep.tracellm,
-        `${o.ratio.toFixed(2)}×`,
+        times(o.vsFloor.snapshot),
+        times(o.vsFloor.uncaptured),
+        times(o.vsFloor.tracellm),
+        times(o.vsFloor.otel),
+        times(o.vsFloor.openllmetry),
+        times(o.ratioToSnapshot),
+        times(o.otelVsTracellm),
         `${o.ratioRange[0].toFixed(2)}–${o.ratioRange[1].toFixed(2)}`,
-        `${o.ratioToSnapshot.toFixed(2)}×`,
-        `${o.ratioUncaptured.toFixed(2)}×`,
+        `${o.ratioToSnapshotRange[0].toFixed(2)}–${o.ratioToSnapshotRange[1].toFixed(2)}`,
       ]),
+    ))
+  }
+  if (r.payload !== undefined) {
+    const p = r.payload
+    out.push('', table(
+      [`unique chat request (${(p.requestBytes / 1024).toFixed(1)} KiB of JSON), per call`, 'ns/call', '÷ JSON.stringify'],
+      [
+        ['JSON.stringify(request)', p.nsPerCall.stringify, times(1)],
+        ['capture(request)', p.nsPerCall.capture, times(p.vsStringify.capture)],
+        [`redaction of the captured request (per round ${p.redactVsStringifyRange[0].toFixed(2)}–${p.redactVsStringifyRange[1].toFixed(2)})`, p.nsPerCall.redact, times(p.vsStringify.redact)],
+        ['capture + redaction', p.nsPerCall.captureRedact, times(p.vsStringify.captureRedact)],
+        ...(p.endToEnd === undefined ? [] : [[`end to end, scenario (d): tracellm − capture off, ÷ snapshot − floor (request + ${(p.responseBytes / 1024).toFixed(1)} KiB response)`, p.endToEnd.captureNsPerCall, times(p.endToEnd.ratio)]]),
+      ],
+    ))
+  }
+  if (r.alloc !== undefined) {
+    const variants = ['floor', 'snapshot', 'uncaptured', 'tracellm', 'otel']
+    out.push('', table(
+      ['bytes allocated per step', 'floor', 'snapshot', 'capture off', 'tracellm', 'OTel SDK'],
+      r.alloc.rows.map((row) => [row.label, ...variants.map((variant) => row.bytesPerStep[variant])]),
     ))
   }
   if (r.heap.length > 0) {
     out.push('', table(
-      ['heap held per finished trace', 'floor bytes/trace', 'tracellm bytes/trace', 'tracellm bytes/step'],
+      ['heap held per finished trace', 'floor bytes/trace', 'tracellm bytes/trace', 'tracellm bytes/step', 'its JSON bytes', 'held ÷ JSON'],
       r.heap.map((h) => {
         const steps = SCENARIOS.find((scenario) => scenario.id === h.scenario)?.steps ?? 1
-        return [h.label, h.bytesPerTrace.floor, h.bytesPerTrace.tracellm, Math.round(h.bytesPerTrace.tracellm / steps)]
+        return [h.label, h.bytesPerTrace.floor, h.bytesPerTrace.tracellm, Math.round(h.bytesPerTrace.tracellm / steps), h.jsonBytesPerTrace, times(h.heldVsJson)]
       }),
     ))
   }
