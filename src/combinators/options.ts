@@ -9,6 +9,7 @@ import type { TraceContext } from '../core/context.js'
 import { isParentHeaders, type ParentHeaders } from '../core/propagation.js'
 import type { RetryPolicy } from '../core/retry.js'
 import type { StepSpec } from '../core/run.js'
+import type { RootOptions } from '../engine/runners.js'
 import { capture } from '../serialization/capture.js'
 
 /**
@@ -125,18 +126,8 @@ export interface ResolvedTool extends Omit<StepSpec, 'name'>, RetryPolicy {
 }
 
 /** @internal */
-export interface ResolvedTrace {
+export interface ResolvedTrace extends RootOptions {
   readonly prompt: string | undefined
-  readonly modelName: string | undefined
-  readonly project: string | undefined
-  readonly environment: string | undefined
-  readonly tags: ReadonlyArray<string>
-  readonly metadata: { readonly [key: string]: JsonValue }
-  readonly captureInput: boolean
-  readonly captureOutput: boolean
-  readonly mapInput: ((args: ReadonlyArray<unknown>) => unknown) | undefined
-  readonly mapOutput: ((value: unknown) => unknown) | undefined
-  readonly parent: ParentHeaders | undefined
 }
 
 const TOOL_KEYS = ['name', 'kind', 'maxRetries', 'shouldRetry', 'minTimeout', 'factor', 'maxTimeout', 'maxRetryTime', 'captureInput', 'captureOutput', 'mapInput', 'mapOutput', 'metadata', 'model'] as const

@@ -2,10 +2,9 @@
  * `traceTool`: each call inside a trace becomes one step of it.
  */
 import { types } from 'node:util'
-import { getRuntime } from '../core/runtime.js'
-import { isSuppressed, type TraceContext } from '../core/context.js'
-import { warnOnce } from '../core/guard.js'
+import type { TraceContext } from '../core/context.js'
 import { startStep, unrecorded, type StepSpec } from '../core/run.js'
+import { orphanRoute } from '../engine/runners.js'
 import { execute, type EitherShape, type Plan } from './execute.js'
 import { checkFunction, resolveToolOptions, type AnyFunction, type ResolvedTool, type ResolvedTrace, type ToolOptions, type ToolWrapped } from './options.js'
 import { isCapturing } from '../serialization/capture.js'
@@ -75,12 +74,9 @@ export function toolRunner(resolved: ResolvedTool, fnName: string, either: Eithe
     return execute(plan, running, invoke)
   }
   const orphan = (args: unknown[], invoke: (ctx: TraceContext | undefined) => unknown): unknown => {
-    if (isSuppressed()) return invoke(undefined)
-    const runtime = getRuntime()
-    if (runtime.orphanSteps === 'trace' && !runtime.shutDown) {
-      return runRoot(asTrace, name, args, (root) => run(root, args, invoke), either)
-    }
-    warnOnce(`orphan:${name}`, `tracellm: traceTool "${name}" was called outside any trace, so the call was not recorded. Wrap the function that calls it in trace(...), or configure({ orphanSteps: 'trace' }) to record such calls as traces of their own.`)
+    const route = orphanRoute(name, `traceTool "${name}"`)
+    if (route === 'untraced') return invoke(undefined)
+    if (route === 'trace') return runRoot(asTrace, name, args, (root) => run(root, args, invoke), either)
     if (retry === undefined && either === undefined) return invoke(undefined)
     return execute(plan, unrecorded, invoke)
   }

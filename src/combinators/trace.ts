@@ -2,11 +2,9 @@
  * `trace`: each top-level call produces one trace document; a call inside another trace is a step
  * of kind "trace" of the outer one.
  */
-import { getRuntime } from '../core/runtime.js'
-import { isSuppressed, pending, runSuppressed, type ParentRef, type TraceContext } from '../core/context.js'
-import { warnOnce } from '../core/guard.js'
-import { activeSpanParent, parentFromHeaders } from '../core/propagation.js'
-import { startRoot, startStep, type StepSpec } from '../core/run.js'
+import { isSuppressed, runSuppressed, type TraceContext } from '../core/context.js'
+import { startStep, type StepSpec } from '../core/run.js'
+import { openRoot } from '../engine/runners.js'
 import { isCapturing } from '../serialization/capture.js'
 import { execute, type EitherShape, type Plan } from './execute.js'
 import { checkFunction, resolveTraceOptions, type AnyFunction, type ResolvedTrace, type TraceOptions, type Traced } from './options.js'
@@ -76,36 +74,9 @@ export function traceRunner(resolved: ResolvedTrace, fnName: string, either: Eit
 
 /** @internal Starts a new trace document and runs `invoke` as its body. */
 export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[], invoke: (ctx: TraceContext | undefined) => unknown, either: EitherShape | undefined): unknown {
-  const runtime = getRuntime()
-  if (runtime.shutDown) {
-    warnOnce('after-shutdown', 'tracellm: a trace started after shutdown(); the function ran but nothing was recorded.')
-    return invoke(undefined)
-  }
-  // under replay(): the first root trace started there is the replay
-  // one read of the storage for both: usually there is nothing waiting
-  const waiting = pending()
-  const replay = waiting?.replay
-  const claimed = replay !== undefined && replay.claim() ? replay : undefined
-  // a replay continues no caller: it is a run of its own
-  const parent = claimed === undefined ? parentOf(resolved, waiting?.parent) : undefined
-  const running = startRoot(runtime, {
-    header: {
-      prompt,
-      modelName: resolved.modelName,
-      project: resolved.project ?? runtime.project,
-      environment: resolved.environment ?? runtime.environment,
-      tags: resolved.tags,
-      metadata: resolved.metadata,
-    },
-    captureInput: resolved.captureInput,
-    captureOutput: resolved.captureOutput,
-    mapInput: resolved.mapInput,
-    mapOutput: resolved.mapOutput,
-    parent,
-  }, args, claimed)
-  if (running === undefined) return invoke(undefined)
-  const afterEnd = runtime.flushOnReturn ? running.written : runtime.queue.waits === true ? running.admitted : undefined
-  return execute({ name: prompt, retry: undefined, shouldRetry: undefined, either, afterEnd }, running, invoke)
+  const root = openRoot(resolved, prompt, args)
+  if (root === undefined) return invoke(undefined)
+  return execute({ name: prompt, retry: undefined, shouldRetry: undefined, either, afterEnd: root.afterEnd }, root.running, invoke)
 }
 
 /**
@@ -115,10 +86,4 @@ export function runRoot(resolved: ResolvedTrace, prompt: string, args: unknown[]
  */
 export function runUntraced(invoke: (ctx: TraceContext | undefined) => unknown): unknown {
   return runSuppressed(() => invoke(undefined))
-}
-
-/** The caller a new root trace continues: `trace({ parent })`, else `continueTrace`, else the active OpenTelemetry span. */
-function parentOf(resolved: ResolvedTrace, continued: ParentRef | undefined): ParentRef | undefined {
-  const explicit = resolved.parent === undefined ? undefined : parentFromHeaders(resolved.parent)
-  return explicit ?? continued ?? activeSpanParent()
 }

@@ -4,7 +4,7 @@
  * Only `AsyncLocalStorage.run` is used, never `enterWith`.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { StepId, TraceDocument, TraceId } from '../document/document.js'
+import type { StepId, StepRecord, TraceDocument, TraceId } from '../document/document.js'
 import type { Recorder } from './recorder.js'
 
 /**
@@ -63,6 +63,20 @@ export interface ReplayHooks {
   answer(name: string, args: ReadonlyArray<unknown>, returnsEither: boolean, isAsync: boolean): ((ctx: TraceContext | undefined) => unknown) | undefined
   /** The replay's own document, once sealed. */
   sealed(doc: TraceDocument): void
+  /**
+   * The recorded call that answers one call of `name`, for a producer that rebuilds its own response
+   * from the record (the SDK integrations), or `undefined` to run it for real. Matched as `answer`
+   * matches, and counted as one of its calls.
+   */
+  recordedCall(name: string, args: ReadonlyArray<unknown>): RecordedCall | undefined
+}
+
+/** @internal One call answered from the record, as `ReplayHooks.recordedCall` hands it out. */
+export interface RecordedCall {
+  /** The recorded step; undefined when the record has no answer for the call (a mismatch). */
+  readonly step: StepRecord | undefined
+  /** The stand-in `answer` gives an async call: a Promise of the recorded output, or a rejection with the recorded error or the mismatch. */
+  readonly run: (ctx: TraceContext | undefined) => unknown
 }
 
 type Slot = TraceContext | PendingMarker | typeof SUPPRESSED | undefined

@@ -2,6 +2,7 @@
  * `wrapAnthropic`: the `@anthropic-ai/sdk` client's model calls become `llm` steps. Typed
  * structurally, so the SDK is never a dependency of tracellm.
  */
+import { rebuildMessage } from './anthropic-replay.js'
 import { compact, numberField, objectField, patchMethod, stringField, type LlmMethod, type LlmOutcome, type StreamAssembler } from './llm-call.js'
 
 /**
@@ -26,8 +27,14 @@ export interface AnthropicLike {
  * The SDK's helpers `messages.stream()` (MessageStream) and `messages.parse()` call
  * `messages.create` and are recorded through it, one step per request; `beta.messages` is not traced.
  *
- * The client is patched in place and returned; wrapping it again changes nothing. Outside a trace
- * the calls run as before and nothing is recorded.
+ * The client is patched in place and returned; wrapping it again changes nothing. Outside any
+ * trace a call runs as before and follows the orphan policy, as a `traceTool` does: it is not
+ * recorded and the first one warns once (`anthropic.messages.create was called outside any
+ * trace…`), or with `configure({ orphanSteps: 'trace' })` it is a trace of its own holding that one
+ * step. Under `replay()` no request is sent: each call is matched to a recorded step by name and
+ * order and answered with a message (or, with `stream: true`, its events) rebuilt from the recorded
+ * content, stop reason, model and usage; a recorded failure is thrown again with its `status`
+ * (docs/replay.md#sdk-calls-wrapopenai-wrapanthropic).
  *
  * @example
  * import Anthropic from '@anthropic-ai/sdk'
@@ -50,6 +57,7 @@ const messages: LlmMethod = {
     annotation: annotationOf(objectField(response, 'usage'), stringField(response, 'model')),
   }),
   assembler: messageAssembler,
+  rebuild: rebuildMessage,
 }
 
 type Block = Record<string, unknown> & { partialJson?: string }

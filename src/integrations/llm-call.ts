@@ -5,11 +5,17 @@
  * stream through a Proxy whose iteration is observed one chunk at a time, never read ahead of the
  * caller. The SDKs' helpers (`stream()`, `parse()`, `runTools()`) call the patched `create` and are
  * recorded through it: one step per request.
+ *
+ * The call takes the decisions every producer of steps takes (engine/runners.ts): outside any trace,
+ * the orphan policy; under `replay()`, the request is never sent: the answer is rebuilt from the
+ * recorded step (replayed.ts) and recorded through the same path as a real response.
  */
-import { currentTrace } from '../core/context.js'
+import { currentTrace, runSuppressed, type RecordedCall, type TraceContext } from '../core/context.js'
 import { annotateStep, startStep, type Running, type StepAnnotation, type StepSpec } from '../core/run.js'
 import type { JsonValue } from '../document/document.js'
-import { capture, defaultCaptureLimits } from '../serialization/capture.js'
+import { openRoot, orphanRoute, type OpenedRoot, type RootOptions } from '../engine/runners.js'
+import { capture, defaultCaptureLimits, isCapturing } from '../serialization/capture.js'
+import { answerFrom, type Rebuild } from './replayed.js'
 
 /** @internal Folds a stream's chunks into the step's output and annotation. */
 export interface StreamAssembler {
@@ -30,6 +36,8 @@ export interface LlmMethod {
   readonly kind?: string
   readonly fromResponse: (response: unknown) => LlmOutcome
   readonly assembler: () => StreamAssembler
+  /** Under `replay()`: the response, or the stream's chunks, that `fromResponse` / `assembler` read back as the recorded step. */
+  readonly rebuild: Rebuild
 }
 
 /** One traced request: how its responses are read, its step, and the abort signal it was given. */
@@ -37,6 +45,8 @@ interface Call {
   readonly method: LlmMethod
   readonly running: Running
   readonly signal: unknown
+  /** Set when the call is a trace of its own: awaited before its outcome is handed back (`flushOnReturn`). */
+  readonly afterEnd: (() => Promise<void>) | undefined
 }
 
 const PATCHED = Symbol.for('tracellm.integration.patched')
@@ -46,18 +56,54 @@ export function patchMethod(owner: unknown, key: string, method: LlmMethod): voi
   if (owner === null || typeof owner !== 'object') return
   const original = (owner as Record<string, unknown>)[key]
   if (typeof original !== 'function' || (original as unknown as Record<symbol, unknown>)[PATCHED] === true) return
+  const sdk: SdkMethod = { method, original: original as (...args: unknown[]) => unknown, label: `${method.name}.${key}` }
   const traced = function (this: unknown, ...args: unknown[]): unknown {
-    return tracedCall(method, original as (...args: unknown[]) => unknown, this, args)
+    return tracedCall(sdk, this, args)
   }
   Object.defineProperty(traced, PATCHED, { value: true })
   Object.defineProperty(traced, 'name', { value: original.name })
   Object.defineProperty(owner, key, { value: traced, writable: true, configurable: true, enumerable: false })
 }
 
-function tracedCall(method: LlmMethod, original: (...args: unknown[]) => unknown, thisArg: unknown, args: unknown[]): unknown {
+/** One patched SDK method: how it is recorded, the SDK's own function, and its name for warnings. */
+interface SdkMethod {
+  readonly method: LlmMethod
+  readonly original: (...args: unknown[]) => unknown
+  /** `openai.chat.completions.create` */
+  readonly label: string
+}
+
+function tracedCall(sdk: SdkMethod, thisArg: unknown, args: unknown[]): unknown {
+  // called from a getter that capture is reading: not a call of the program
+  if (isCapturing()) return runSuppressed(() => sdk.original.apply(thisArg, args))
   const parent = currentTrace()
-  if (parent === undefined) return original.apply(thisArg, args)
+  if (parent !== undefined) return stepCall(sdk, thisArg, args, parent, undefined)
+  switch (orphanRoute(sdk.method.name, sdk.label)) {
+    case 'trace': {
+      // a trace of its own, named after the step; its input is the request (the argument list
+      // without the per-request options), so `replay()` can call the method with it again
+      const root = openRoot(ORPHAN_TRACE, sdk.method.name, args.slice(0, 1))
+      if (root === undefined) return sdk.original.apply(thisArg, args)
+      return stepCall(sdk, thisArg, args, root.running.ctx as TraceContext, root)
+    }
+    default:
+      return sdk.original.apply(thisArg, args)
+  }
+}
+
+const ORPHAN_TRACE: RootOptions = {
+  modelName: undefined, project: undefined, environment: undefined, tags: [], metadata: {},
+  captureInput: true, captureOutput: true, mapInput: undefined, mapOutput: undefined, parent: undefined,
+}
+
+/**
+ * One call as a step under `parent` (and, for an orphan call made a trace of its own, the end of
+ * `root` with it). Under `replay()` the SDK is not called: its answer is rebuilt from the record.
+ */
+function stepCall(sdk: SdkMethod, thisArg: unknown, args: unknown[], parent: TraceContext, root: OpenedRoot | undefined): unknown {
+  const { method, original } = sdk
   const params = args[0]
+  const signal = objectField(args[1], 'signal')
   const spec: StepSpec = {
     name: method.name,
     kind: method.kind ?? 'llm',
@@ -68,18 +114,37 @@ function tracedCall(method: LlmMethod, original: (...args: unknown[]) => unknown
     metadata: undefined,
     model: stringField(params, 'model'),
   }
-  const running = startStep(parent, spec, args)
-  if (running === undefined) return original.apply(thisArg, args)
+  const recorded: RecordedCall | undefined = parent.recorder.replay?.recordedCall(method.name, args)
+  const invoke = (): unknown => (recorded === undefined ? original.apply(thisArg, args) : answerFrom(recorded, method.rebuild, params, signal))
+  const step = startStep(parent, spec, args)
+  const running = root === undefined ? step : step === undefined ? root.running : endingBoth(step, root.running)
+  if (running === undefined) return invoke()
   let result: unknown
   try {
-    result = original.apply(thisArg, args)
+    result = invoke()
   } catch (error) {
     fail(running, error)
     throw error
   }
-  const call: Call = { method, running, signal: objectField(args[1], 'signal') }
+  const call: Call = { method, running, signal, afterEnd: root?.afterEnd }
   if (!isThenable(result)) return settleValue(call, result)
   return tracePromise(call, result)
+}
+
+/** The step of an orphan call, and the trace of its own it is the one step of: both end together, with the same outcome. */
+function endingBoth(step: Running, root: Running): Running {
+  return {
+    ctx: step.ctx,
+    succeed: (value, outputKind) => {
+      step.succeed(value, outputKind)
+      root.succeed(value, outputKind)
+    },
+    fail: (error) => {
+      step.fail(error)
+      root.fail(error)
+    },
+    retried: (attempts, failures) => step.retried(attempts, failures),
+  }
 }
 
 /** The SDK's promise, with its value traced once however many times it is awaited. */
@@ -88,10 +153,15 @@ function tracePromise(call: Call, source: PromiseLike<unknown>): unknown {
   let traced: Promise<unknown> | undefined
   const settled = (): Promise<unknown> =>
     (traced ??= Promise.resolve(source).then(
-      (value) => settleValue(call, value),
+      (value) => {
+        const handed = settleValue(call, value)
+        // a stream's step ends later: only a finished step waits for its trace to be written
+        return call.afterEnd === undefined || handed !== value ? handed : waitFor(call.afterEnd).then(() => handed)
+      },
       (error: unknown) => {
         fail(running, error)
-        throw error
+        if (call.afterEnd === undefined) throw error
+        return waitFor(call.afterEnd).then(() => { throw error })
       },
     ))
   const target = source as unknown as Record<PropertyKey, unknown>
@@ -187,8 +257,8 @@ function traceStream<T extends object>(call: Call, source: T): T {
   let ended = false
   let unwatch: (() => void) | undefined
   const assemble = (): StreamAssembler => (assembler ??= method.assembler())
-  const end = (failed: boolean, error: unknown): void => {
-    if (ended) return
+  const end = (failed: boolean, error: unknown): Promise<void> | undefined => {
+    if (ended) return undefined
     ended = true
     unwatch?.()
     let outcome: LlmOutcome | undefined
@@ -202,6 +272,7 @@ function traceStream<T extends object>(call: Call, source: T): T {
       if (outcome !== undefined) annotateStep(running.ctx, { metadata: { partial_output: toJson(outcome.output) } })
       fail(running, error)
     } else running.succeed(outcome?.output)
+    return call.afterEnd === undefined ? undefined : waitFor(call.afterEnd)
   }
   const observe = (chunk: unknown): void => {
     try {
@@ -216,13 +287,17 @@ function traceStream<T extends object>(call: Call, source: T): T {
     const settle = (pending: Promise<IteratorResult<unknown>>): Promise<IteratorResult<unknown>> =>
       pending.then(
         (result) => {
-          if (result.done === true) end(false, undefined)
-          else observe(result.value)
-          return result
+          if (result.done !== true) {
+            observe(result.value)
+            return result
+          }
+          const waiting = end(false, undefined)
+          return waiting === undefined ? result : waiting.then(() => result)
         },
         (error: unknown) => {
-          end(true, error)
-          throw error
+          const waiting = end(true, error)
+          if (waiting === undefined) throw error
+          return waiting.then(() => { throw error })
         },
       )
     return {
@@ -279,6 +354,15 @@ function onAbort(signal: unknown, listener: () => void): () => void {
     } catch {
       // nothing to take away
     }
+  }
+}
+
+/** Flushing is best effort: the caller's own outcome matters more. */
+async function waitFor(afterEnd: () => Promise<void>): Promise<void> {
+  try {
+    await afterEnd()
+  } catch {
+    // nothing to do: the document stays queued
   }
 }
 

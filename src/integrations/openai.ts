@@ -3,6 +3,7 @@
  * `openai` package is never a dependency of tracellm.
  */
 import { compact, numberField, objectField, patchMethod, stringField, type LlmMethod, type LlmOutcome, type StreamAssembler } from './llm-call.js'
+import { rebuildChatCompletion, rebuildEmbeddings, rebuildResponse } from './openai-replay.js'
 
 /**
  * The part of an `openai` client (v4 and later) that `wrapOpenAI` traces.
@@ -30,9 +31,18 @@ export interface OpenAILike {
  * parsed value is in the output). `embeddings.create` is a step of kind `"embedding"` named
  * `openai.embeddings`, with the input token usage and `{ embeddings, dimensions }` as output.
  *
- * The client is patched in place and returned; wrapping it again changes nothing. Outside a trace
- * the calls run as before and nothing is recorded. The returned promise keeps `.withResponse()`
- * and `.asResponse()` (the latter ends the step without output: the body is the caller's to read).
+ * The client is patched in place and returned; wrapping it again changes nothing. The returned
+ * promise keeps `.withResponse()` and `.asResponse()` (the latter ends the step without output: the
+ * body is the caller's to read).
+ *
+ * Outside any trace a call runs as before and follows the orphan policy, as a `traceTool` does: it
+ * is not recorded and the first one per method warns once (`openai.chat.completions.create was
+ * called outside any trace…`), or with `configure({ orphanSteps: 'trace' })` it is a trace of its
+ * own, named after the step, holding that one step. Under `replay()` no request is sent: each call
+ * is matched to a recorded step by name and order, and answered with an SDK-shaped response (or,
+ * with `stream: true`, a stream of chunks) rebuilt from the recorded output, model and usage;
+ * embeddings come back as zero vectors of the recorded dimension; a recorded failure is thrown
+ * again with its `status` (docs/replay.md#sdk-calls-wrapopenai-wrapanthropic).
  *
  * @example
  * import OpenAI from 'openai'
@@ -62,12 +72,14 @@ const chatCompletions: LlmMethod = {
     }
   },
   assembler: chatAssembler,
+  rebuild: rebuildChatCompletion,
 }
 
 const responses: LlmMethod = {
   name: 'openai.responses',
   fromResponse: (response) => ({ output: responseOutput(response), annotation: annotationOf(response) }),
   assembler: responsesAssembler,
+  rebuild: rebuildResponse,
 }
 
 /** The vectors are left out of the output (thousands of numbers each): how many, of what dimension. */
@@ -84,6 +96,7 @@ const embeddings: LlmMethod = {
   },
   // embeddings never stream; should an SDK ever return a stream, the step records no output
   assembler: () => ({ add: () => undefined, finish: () => ({ output: undefined, annotation: {} }) }),
+  rebuild: rebuildEmbeddings,
 }
 
 interface ToolCallDraft {

@@ -255,6 +255,15 @@ function createSession(doc: TraceDocument, settings: Settings): Session {
     sealed: (sealedDoc) => {
       replayed = sealedDoc
     },
+    // an SDK call: answered as an async tool is, and handed the step it was matched to, from which
+    // the integration rebuilds the SDK's response
+    recordedCall: (name, args) => {
+      const before = mismatches.length
+      const run = hooks.answer(name, args, false, true)
+      if (run === undefined) return undefined
+      const step = mismatches.length === before ? recorded.get(name)?.[(calls.get(name) ?? 0) - 1] : undefined
+      return { step, run }
+    },
   }
 
   return {

@@ -102,14 +102,4 @@ describe('wrapAnthropic', () => {
       metadata: { partial_output: { content: [{ type: 'text', text: 'Hel' }] } },
     })
   })
-
-  it('runs unrecorded outside a trace', async () => {
-    const sink = useMemorySink()
-    server.handler = (_body, res) => json(res, 200, message)
-    const reply = await wrapped().messages.create({ model: 'claude-test-model', max_tokens: 100, messages })
-    await flush()
-
-    expect(reply.id).toBe('msg_1')
-    expect(sink.traces).toEqual([])
-  })
 })

@@ -1,9 +1,10 @@
 import { expect } from '@jest/globals'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
-import { flush, trace, type TraceDocument } from '../../src/index.js'
+import { diffTraces, flush, renderDiff, replay, trace, type ReplayOptions, type ReplayResult, type TraceDocument } from '../../src/index.js'
 import { wrapAnthropic } from '../../src/integrations/anthropic.js'
 import { wrapOpenAI } from '../../src/integrations/openai.js'
+import { spyWarnings } from '../helpers/memory.js'
 import type { Loopback } from './loopback.js'
 
 // What the integration tests share: clients pointed at the loopback server, each vendor's wire
@@ -52,6 +53,30 @@ export const streamChunksOf = (cachedTokens?: number): unknown[] => [
 export const openAIErrorBody = (status: number): unknown => ({ error: { message: `failed with ${status}`, type: 'server_error', code: null } })
 export const openAIErrorClass = (status: number): typeof OpenAI.RateLimitError | typeof OpenAI.InternalServerError =>
   (status === 429 ? OpenAI.RateLimitError : OpenAI.InternalServerError)
+
+/** A Responses API response whose one message says `text`. */
+export const responseOf = (text: string, status = 'completed'): Record<string, unknown> => ({
+  id: 'resp_1', object: 'response', created_at: 1, model: 'gpt-4.1-2025-04-14', status,
+  output: [{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] }],
+  usage: { input_tokens: 9, output_tokens: 3, total_tokens: 12, input_tokens_details: { cached_tokens: 2 }, output_tokens_details: { reasoning_tokens: 1 } },
+})
+
+/** The events of a Responses API stream, numbered as the API numbers them. */
+export const responseEvents = (text: ReadonlyArray<string>): Array<Record<string, unknown>> => {
+  const done = responseOf(text.join(''))
+  const item = { type: 'message', id: 'msg_1', role: 'assistant', status: 'in_progress', content: [] }
+  const events: Array<Record<string, unknown>> = [
+    { type: 'response.created', response: { ...done, status: 'in_progress', output: [], usage: null } },
+    { type: 'response.output_item.added', output_index: 0, item },
+    { type: 'response.content_part.added', item_id: 'msg_1', output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } },
+    ...text.map((delta) => ({ type: 'response.output_text.delta', item_id: 'msg_1', output_index: 0, content_index: 0, delta, logprobs: [] })),
+    { type: 'response.output_text.done', item_id: 'msg_1', output_index: 0, content_index: 0, text: text.join(''), logprobs: [] },
+    { type: 'response.content_part.done', item_id: 'msg_1', output_index: 0, content_index: 0, part: { type: 'output_text', text: text.join(''), annotations: [] } },
+    { type: 'response.output_item.done', output_index: 0, item: (done.output as unknown[])[0] },
+    { type: 'response.completed', response: done },
+  ]
+  return events.map((event, index) => ({ ...event, sequence_number: index }))
+}
 
 // Anthropic
 
@@ -121,4 +146,63 @@ export function expectHttpErrorStep(step: Step | undefined, status: number, fiel
     error: { type: status === 429 ? 'RateLimitError' : 'InternalServerError', message: expect.stringContaining(`failed with ${status}`) },
     metadata: { status_code: status },
   })
+}
+
+// Replaying a recorded pipeline
+
+/** What `recordThenReplay` saw: the recorded trace, the replay's result and the requests the replay sent. */
+export interface Replayed<R> {
+  readonly recorded: TraceDocument
+  /** What the pipeline returned (or threw) when it was recorded. */
+  readonly live: R
+  readonly result: ReplayResult<R>
+  /** Requests that reached the loopback server during the replay. */
+  readonly requests: number
+}
+
+/**
+ * Runs `pipeline(...args)` for real (against the loopback server) and flushes, then replays its trace
+ * with `replayArgs` (the recorded arguments when not given), counting the requests the replay sends.
+ */
+export async function recordThenReplay<A extends unknown[], R>(
+  server: Loopback,
+  sink: { readonly traces: ReadonlyArray<TraceDocument> },
+  pipeline: (...args: A) => Promise<R>,
+  args: A,
+  options: ReplayOptions<A> = {},
+): Promise<Replayed<R>> {
+  // a pipeline that fails is recorded too: what it threw stands in for its value
+  const live = await pipeline(...args).catch((error: unknown) => error as R)
+  await flush()
+  const recorded = sink.traces.at(-1)
+  if (recorded === undefined) throw new Error('nothing recorded')
+  const before = server.requests.length
+  const result = await replay(recorded, pipeline as never, options as never) as ReplayResult<R>
+  return { recorded, live, result, requests: server.requests.length - before }
+}
+
+/** A replay that sent no request and matches its record: same value, nothing unused, an equal diff. */
+export function expectFaithfulReplay<R>({ recorded, live, result, requests }: Replayed<R>): void {
+  expect(requests).toBe(0)
+  expect(result.mismatches).toEqual([])
+  expect(result.unused).toEqual([])
+  expect(result.ok).toBe(true)
+  expect(result.value).toEqual(live)
+  expect(result.doc.replayOf).toBe(recorded.traceId)
+  // the rendered diff when it is not equal: the failure then shows what changed
+  const diff = diffTraces(recorded, result.doc)
+  expect(diff.equal ? '' : renderDiff(diff)).toBe('')
+  expect(result.diff.equal).toBe(true)
+}
+
+/** Runs `calls` outside any trace (and flushes): the orphan warnings tracellm emitted meanwhile. */
+export async function orphanWarningsOf(calls: () => Promise<void>): Promise<string[]> {
+  const warnings = spyWarnings()
+  try {
+    await calls()
+    await flush()
+  } finally {
+    warnings.restore()
+  }
+  return warnings.messages().filter((message) => message.includes('outside any trace'))
 }

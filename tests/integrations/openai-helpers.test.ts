@@ -8,7 +8,7 @@ import { flush, trace } from '../../src/index.js'
 import { useMemorySink } from '../helpers/memory.js'
 import {
   completionOf, expectEndedEarly, expectHttpErrorStep, failInTrace, messages, onlyStep, openAIClients, openAIErrorBody,
-  openAIErrorClass, plainThenTraced, streamChunksOf,
+  openAIErrorClass, plainThenTraced, responseEvents, responseOf, streamChunksOf,
 } from './fixtures.js'
 import { json, sse, surfaceUnhandledRejections, useLoopback } from './loopback.js'
 
@@ -24,29 +24,6 @@ const streamChunks = streamChunksOf(3)
 const answerFormat = {
   type: 'json_schema' as const,
   json_schema: { name: 'answer', strict: true, schema: { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'], additionalProperties: false } },
-}
-
-const responseOf = (text: string, status = 'completed'): Record<string, unknown> => ({
-  id: 'resp_1', object: 'response', created_at: 1, model: 'gpt-4.1-2025-04-14', status,
-  output: [{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] }],
-  usage: { input_tokens: 9, output_tokens: 3, total_tokens: 12, input_tokens_details: { cached_tokens: 2 }, output_tokens_details: { reasoning_tokens: 1 } },
-})
-
-// The events of a Responses API stream, numbered as the API numbers them.
-const responseEvents = (text: ReadonlyArray<string>): Array<Record<string, unknown>> => {
-  const done = responseOf(text.join(''))
-  const item = { type: 'message', id: 'msg_1', role: 'assistant', status: 'in_progress', content: [] }
-  const events: Array<Record<string, unknown>> = [
-    { type: 'response.created', response: { ...done, status: 'in_progress', output: [], usage: null } },
-    { type: 'response.output_item.added', output_index: 0, item },
-    { type: 'response.content_part.added', item_id: 'msg_1', output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } },
-    ...text.map((delta) => ({ type: 'response.output_text.delta', item_id: 'msg_1', output_index: 0, content_index: 0, delta, logprobs: [] })),
-    { type: 'response.output_text.done', item_id: 'msg_1', output_index: 0, content_index: 0, text: text.join(''), logprobs: [] },
-    { type: 'response.content_part.done', item_id: 'msg_1', output_index: 0, content_index: 0, part: { type: 'output_text', text: text.join(''), annotations: [] } },
-    { type: 'response.output_item.done', output_index: 0, item: (done.output as unknown[])[0] },
-    { type: 'response.completed', response: done },
-  ]
-  return events.map((event, index) => ({ ...event, sequence_number: index }))
 }
 
 describe('wrapOpenAI: chat.completions.stream()', () => {

@@ -252,16 +252,6 @@ describe('wrapOpenAI', () => {
     expectHttpErrorStep(onlyStep(sink), 429, { kind: 'embedding' })
   })
 
-  it('runs unrecorded outside a trace', async () => {
-    const sink = useMemorySink()
-    server.handler = (_body, res) => json(res, 200, completion)
-    const answer = await wrapped().chat.completions.create({ model: 'gpt-4o-mini', messages })
-    await flush()
-
-    expect(answer.choices[0]?.message.content).toBe('RAG is retrieval.')
-    expect(sink.traces).toEqual([])
-  })
-
   it('returns the same client and wraps it only once', async () => {
     const sink = useMemorySink()
     server.handler = (_body, res) => json(res, 200, completion)
