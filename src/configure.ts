@@ -28,7 +28,7 @@ export interface ConfigureOptions {
   readonly project?: string
   /** @default TRACELLM_ENVIRONMENT, else NODE_ENV, else "development" */
   readonly environment?: string
-  /** What a `traceTool` call outside any trace does: `"warn"` runs it unrecorded (one warning per tool), `"trace"` makes it its own trace. @default "warn" */
+  /** What a `traceTool` call or a `wrapOpenAI` / `wrapAnthropic` SDK call outside any trace does: `"warn"` runs it unrecorded (one warning per tool or SDK method), `"trace"` makes it its own trace (docs/options.md). @default "warn" */
   readonly orphanSteps?: 'warn' | 'trace'
   /** Wrapped handlers resolve only after their own trace is written. @default true on AWS Lambda, Vercel and Azure Functions, else false */
   readonly flushOnReturn?: boolean
